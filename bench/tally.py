@@ -1,0 +1,107 @@
+"""Benchmark of the tally engine beside votelib (and pref_voting where it can run).
+
+Prints one JSON object. Run: python bench/tally.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import sys
+import time
+
+from hub.model import GradeScale
+from hub.tally import rank
+
+
+def profiles(n_props: int, voters: int, grades: int, seed: int) -> dict[str, list[int]]:
+    """Random merit profiles of exactly ``voters`` judgments, uneven across proposals."""
+    rnd = random.Random(seed)
+    out = {}
+    for i in range(n_props):
+        weights = [rnd.random() ** 2 for _ in range(grades)]
+        total = sum(weights)
+        counts = [int(voters * w / total) for w in weights]
+        counts[rnd.randrange(grades)] += voters - sum(counts)
+        out[f"P{i}"] = counts
+    return out
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def votelib_rank(tallies, seats=None):
+    """votelib's MajorityJudgment; with seats=None it orders every proposal (its docs warn the
+    order among the elected is not exact), with seats=1 it picks the winner."""
+    from votelib.evaluate.cardinal import MajorityJudgment
+
+    # votelib counts ballots; a ballot grading one proposal, counted c times, is exact.
+    votes = {frozenset({(k, g)}): c for k, v in tallies.items() for g, c in enumerate(v) if c}
+    return MajorityJudgment().evaluate(votes, n_seats=seats or len(tallies))
+
+
+def pref_voting_winner(tallies):
+    """pref_voting needs ballots: expand the counts (each proposal's judgments, voter by voter)."""
+    from pref_voting.grade_methods import majority_judgement
+    from pref_voting.grade_profiles import GradeProfile
+
+    columns = {k: [g for g, c in enumerate(v) for _ in range(c)] for k, v in tallies.items()}
+    n = len(next(iter(columns.values())))
+    ballots = [{k: col[i] for k, col in columns.items()} for i in range(n)]
+    profile = GradeProfile(ballots, list(range(7)))
+    return majority_judgement(profile)
+
+
+def case(name, n_props, voters, repeat, with_pref):
+    tallies = profiles(n_props, voters, 7, seed=n_props)
+    scale = GradeScale()
+    ours, ranking = timed(lambda: rank(tallies, scale, voters=voters), repeat)
+    ours_order = [e.proposal for e in ranking.entries]
+    row = {"case": name, "proposals": n_props, "grades": 7, "voters": voters, "clicker_s": round(ours, 6)}
+    try:
+        theirs, order = timed(lambda: votelib_rank(tallies), max(1, repeat // 3))
+        row["votelib_s"] = round(theirs, 6)
+        row["votelib_over_clicker"] = round(theirs / ours, 2)
+        row["votelib_order_equal"] = list(order) == ours_order
+        row["same_winner_as_votelib"] = votelib_rank(tallies, 1) == [ours_order[0]]
+    except Exception as exc:  # a peer's failure is a figure to report, not a crash
+        row["votelib_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    if with_pref:
+        try:
+            theirs, winners = timed(lambda: pref_voting_winner(tallies), 1)
+            row["pref_voting_winner_only_s"] = round(theirs, 6)
+            row["pref_voting_over_clicker"] = round(theirs / ours, 2)
+            row["same_winner_as_pref_voting"] = winners == [ours_order[0]]
+        except Exception as exc:
+            row["pref_voting_error"] = f"{type(exc).__name__}: {exc}"[:200]
+    else:
+        row["pref_voting"] = f"not run: needs {n_props * voters:.1e} expanded judgments"
+    return row
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rows = [case("convention", 50, 70, 20, True)]
+    big = 1_000 if quick else 10_000
+    rows.append(case("large", big, 1_000_000, 1, False))
+    print(
+        json.dumps(
+            {
+                "bench": "tally",
+                "machine": f"{platform.machine()} {platform.python_implementation()} "
+                f"{platform.python_version()}",
+                "results": rows,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

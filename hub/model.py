@@ -1,0 +1,70 @@
+"""Value types shared by the tally, the session engine and the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FRENCH_7 = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
+ENGLISH_7 = ("To reject", "Insufficient", "Passable", "Fairly good", "Good", "Very good", "Excellent")
+FRENCH_6 = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien")
+ENGLISH_6 = ("To reject", "Insufficient", "Passable", "Fairly good", "Good", "Very good")
+FRENCH_5 = ("À rejeter", "Insuffisant", "Passable", "Bien", "Très bien")
+ENGLISH_5 = ("To reject", "Insufficient", "Passable", "Good", "Very good")
+
+_ENGLISH_OF = {FRENCH_7: ENGLISH_7, FRENCH_6: ENGLISH_6, FRENCH_5: ENGLISH_5}
+
+
+@dataclass(frozen=True)
+class GradeScale:
+    """An ordered verbal scale, worst grade first (index 0 is the worst).
+
+    ``english`` holds the English names when the scale is one of the standard ones, so the
+    display and the report can switch language without a second source of truth.
+    """
+
+    names: tuple[str, ...] = FRENCH_7
+    english: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        names = tuple(self.names)
+        object.__setattr__(self, "names", names)
+        if len(names) < 2:
+            raise ValueError("a grade scale needs at least 2 grades")
+        if any(not isinstance(n, str) or not n.strip() for n in names):
+            raise ValueError("grade names must be non-empty strings")
+        if len(set(names)) != len(names):
+            raise ValueError("grade names must be distinct")
+        english = self.english if self.english is not None else _ENGLISH_OF.get(names)
+        if english is not None:
+            english = tuple(english)
+            if len(english) != len(names):
+                raise ValueError("English names must match the scale's length")
+        object.__setattr__(self, "english", english)
+
+    @classmethod
+    def french(cls, size: int = 7) -> GradeScale:
+        """The standard French scale of 5, 6 or 7 grades."""
+        scales = {7: FRENCH_7, 6: FRENCH_6, 5: FRENCH_5}
+        if size not in scales:
+            raise ValueError(f"no standard scale of {size} grades (5, 6 or 7)")
+        return cls(scales[size])
+
+    @classmethod
+    def english_scale(cls, size: int = 7) -> GradeScale:
+        """The standard English scale of 5, 6 or 7 grades."""
+        scales = {7: ENGLISH_7, 6: ENGLISH_6, 5: ENGLISH_5}
+        if size not in scales:
+            raise ValueError(f"no standard scale of {size} grades (5, 6 or 7)")
+        return cls(scales[size], english=scales[size])
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def name(self, index: int, lang: str = "fr") -> str:
+        """The grade's name in ``lang`` ("fr" gives the scale's own names)."""
+        if lang == "en" and self.english is not None:
+            return self.english[index]
+        return self.names[index]
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)

@@ -1,0 +1,1 @@
+"""Simulation: voter models (and, with the hub, virtual keypads and receivers)."""

@@ -1,0 +1,489 @@
+"""Majority judgment and its variants, exact to the last tie-break.
+
+Pure: ints and ``fractions.Fraction`` only, never a float in a comparison, no I/O. The cost of
+ranking a proposal depends on the number of grades, never on the number of voters: every
+order is computed from the merit profile's counts.
+
+Vocabulary (Balinski & Laraki, *Majority Judgment*, MIT Press 2011):
+
+- merit profile: how many judgments each grade received, worst grade first;
+- majority grade: the **lower** median, the ceil(n/2)-th lowest judgment;
+- gauge (p, alpha, q): the shares of proponents (strictly above alpha) and opponents (strictly
+  below); the sign is + when p > q, otherwise - (p = q counts as minus);
+- majority value: the sequence of majority grades obtained by removing one median judgment at
+  a time; ``majority-judgment`` compares it lexicographically, to the end.
+
+``typical``, ``usual`` and ``central`` are the three scores of Fabre (2021), "Tie-breaking the
+highest median: alternatives to the majority judgment", Social Choice and Welfare 56:
+``p - q``, ``(p - q) / 2(1 - p - q)`` and ``(p - q) / 2(p + q)``. When two proposals have the same
+majority grade and the same score, the same formula is applied to the groups further out:
+(p2, q2) the shares strictly above the grade just above alpha and strictly below the grade just
+below it, then (p3, q3), and so on to the ends of the scale.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fractions import Fraction
+from itertools import accumulate, pairwise
+
+from hub.model import GradeScale
+
+
+class Rule(StrEnum):
+    MAJORITY_JUDGMENT = "majority-judgment"
+    USUAL = "usual"
+    TYPICAL = "typical"
+    CENTRAL = "central"
+
+
+class Missing(StrEnum):
+    """What a missing judgment (a voter who did not grade a proposal) counts as."""
+
+    REJECT = "reject"  # the worst grade: the rule announced to voters
+    IGNORE = "ignore"  # compare shares of expressed judgments
+    MEDIAN = "median"  # the proposal's own lower median
+
+
+class TallyError(ValueError):
+    """Input that cannot be tallied; the message is one line meant for the user."""
+
+
+class MeritProfile:
+    """Judgment counts per grade, worst first; adding or removing a judgment is O(1)."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self, size_or_counts: int | Sequence[int]) -> None:
+        if isinstance(size_or_counts, int):
+            self.counts = [0] * size_or_counts
+        else:
+            self.counts = list(size_or_counts)
+        self.total = sum(self.counts)
+
+    def add(self, grade: int, k: int = 1) -> None:
+        self.counts[grade] += k
+        self.total += k
+
+    def remove(self, grade: int, k: int = 1) -> None:
+        if self.counts[grade] < k:
+            raise ValueError("cannot remove a judgment that was not counted")
+        self.counts[grade] -= k
+        self.total -= k
+
+    def __repr__(self) -> str:
+        return f"MeritProfile({self.counts})"
+
+
+def lower_median(counts: Sequence[int]) -> int | None:
+    """Index of the ceil(n/2)-th lowest judgment, or None when there is none."""
+    n = sum(counts)
+    if n == 0:
+        return None
+    target = (n + 1) // 2
+    seen = 0
+    for grade, c in enumerate(counts):
+        seen += c
+        if seen >= target:
+            return grade
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """The majority gauge (p, alpha, q) as exact counts over ``total`` judgments."""
+
+    proponents: int
+    grade: int
+    opponents: int
+    total: int
+
+    @property
+    def sign(self) -> str:
+        return "+" if self.proponents > self.opponents else "-"
+
+    @property
+    def p(self) -> Fraction:
+        return Fraction(self.proponents, self.total)
+
+    @property
+    def q(self) -> Fraction:
+        return Fraction(self.opponents, self.total)
+
+    def order_key(self) -> tuple[int, int, Fraction]:
+        """Bigger is better, for proposals of the same majority grade."""
+        if self.sign == "+":
+            return (self.grade, 1, self.p)
+        return (self.grade, 0, -self.q)
+
+
+def gauge(counts: Sequence[int]) -> Gauge | None:
+    alpha = lower_median(counts)
+    if alpha is None:
+        return None
+    return Gauge(sum(counts[alpha + 1 :]), alpha, sum(counts[:alpha]), sum(counts))
+
+
+def balance(counts: Sequence[int], voters: int, missing: Missing) -> list[int]:
+    """Fill the judgments missing up to the electorate ``voters`` by the policy's grade.
+
+    ``ignore`` leaves the counts as they are (shares of expressed judgments are compared).
+    """
+    counts = list(counts)
+    n = sum(counts)
+    if missing is Missing.IGNORE or n == 0 or n >= voters:
+        return counts
+    fill = 0 if missing is Missing.REJECT else lower_median(counts)
+    assert fill is not None
+    counts[fill] += voters - n
+    return counts
+
+
+# --- majority value ------------------------------------------------------------------------
+#
+# Sorted judgments r_1 <= ... <= r_n, m = ceil(n/2). Removing medians one at a time gives
+#   n odd : r_m, r_{m-1}, r_{m+1}, r_{m-2}, r_{m+2}, ...
+#   n even: r_m, r_{m+1}, r_{m-1}, r_{m+2}, ...
+# i.e. the median, then pairs (lo_j, hi_j) = (r_{s-j}, r_{t+j}) for j = 1..n//2 with
+# (s, t) = (m, m) when n is odd and (m+1, m) when n is even. lo_j never rises, hi_j never
+# falls, so the pairs form at most 2 * grades runs. Lexicographic order over the pairs equals
+# lexicographic order over the majority value.
+
+
+@dataclass(frozen=True)
+class Run:
+    """Depths ``start`` .. ``start + length - 1`` all have the pair (lo, hi)."""
+
+    start: int
+    length: int
+    lo: int
+    hi: int
+
+
+def majority_value_runs(counts: Sequence[int]) -> tuple[int, list[Run]]:
+    """The median and the run-length form of the majority value, in O(grades log grades)."""
+    n = sum(counts)
+    if n == 0:
+        raise ValueError("no judgment")
+    cum = list(accumulate(counts))
+
+    def grade_at(pos: int) -> int:  # r_pos, 1-indexed
+        return bisect_left(cum, pos)
+
+    m = (n + 1) // 2
+    s, t = (m, m) if n % 2 else (m + 1, m)
+    depth = n // 2
+    median = grade_at(m)
+    if depth == 0:
+        return median, []
+    starts = {1}
+    for g, c in enumerate(counts):
+        if not c:
+            continue
+        j = s - cum[g]  # lo enters grade g at position cum[g]
+        if 1 <= j <= depth:
+            starts.add(j)
+        j = cum[g] - c + 1 - t  # hi enters grade g at its block's first position
+        if 1 <= j <= depth:
+            starts.add(j)
+    ordered = sorted(starts)
+    runs = []
+    for i, j in enumerate(ordered):
+        end = ordered[i + 1] if i + 1 < len(ordered) else depth + 1
+        runs.append(Run(j, end - j, grade_at(s - j), grade_at(t + j)))
+    return median, runs
+
+
+def majority_value_key(counts: Sequence[int]) -> tuple:
+    """A key whose tuple order is the majority-value order, for profiles of equal size.
+
+    Two runs with the same pair but different lengths: the shorter one changes first, to a
+    worse pair if its ``lo`` drops, to a better one if only its ``hi`` rises. Encoding the
+    length as ``length`` for a drop and ``2M - length`` for a rise (M > n) orders both cases;
+    the last run behaves as a rise (a profile that has nothing left to change is beaten by
+    one whose next pair rises and beats one whose next pair falls).
+    """
+    n = sum(counts)
+    median, runs = majority_value_runs(counts)
+    big = 2 * (n + 1)
+    key: list = [median]
+    for i, run in enumerate(runs):
+        falls = i + 1 < len(runs) and runs[i + 1].lo < run.lo
+        key.append((run.lo, run.hi, run.length if falls else big - run.length))
+    return tuple(key)
+
+
+def first_difference(a: Sequence[int], b: Sequence[int]) -> tuple[int, int, int] | None:
+    """Where the majority values of two profiles of equal size first differ.
+
+    Returns (number of median judgments removed before, grade of a, grade of b), or None
+    when the majority values are identical.
+    """
+    n = sum(a)
+    ma, ra = majority_value_runs(a)
+    mb, rb = majority_value_runs(b)
+    if ma != mb:
+        return 0, ma, mb
+    ia = ib = 0
+    j = 1
+    while ia < len(ra) and ib < len(rb):
+        x, y = ra[ia], rb[ib]
+        if (x.lo, x.hi) != (y.lo, y.hi):
+            lo_pos, hi_pos = (2 * j, 2 * j + 1) if n % 2 else (2 * j - 1, 2 * j)
+            if x.lo != y.lo:
+                return lo_pos - 1, x.lo, y.lo
+            return hi_pos - 1, x.hi, y.hi
+        j = min(x.start + x.length, y.start + y.length)
+        if j == x.start + x.length:
+            ia += 1
+        if j == y.start + y.length:
+            ib += 1
+    return None
+
+
+# --- Fabre's scores ------------------------------------------------------------------------
+
+
+def _score(rule: Rule, p: Fraction, q: Fraction) -> Fraction:
+    if rule is Rule.TYPICAL:
+        return p - q
+    if rule is Rule.USUAL:
+        return (p - q) / (2 * (1 - p - q))
+    if p + q == 0:
+        return Fraction(0)
+    return (p - q) / (2 * (p + q))
+
+
+def fabre_scores(counts: Sequence[int], rule: Rule) -> tuple[Fraction, ...]:
+    """The primary score, then the complementary scores of the groups further out."""
+    alpha = lower_median(counts)
+    if alpha is None:
+        raise ValueError("no judgment")
+    n = sum(counts)
+    scores = []
+    for k in range(1, len(counts)):
+        if alpha + k > len(counts) - 1 and alpha - k < 0:
+            break
+        p = Fraction(sum(counts[alpha + k :]), n)
+        q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
+        scores.append(_score(rule, p, q))
+    return tuple(scores)
+
+
+# --- ranking -------------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One proposal's place in a ranking."""
+
+    proposal: str
+    tally: list[int]
+    balanced: list[int]
+    majority_grade: int | None
+    gauge: Gauge | None
+    key: tuple
+    scores: tuple[Fraction, ...] = ()
+    rank: int = 0
+    versus_next: Explanation | None = None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why one proposal is above the next: the deciding step, in French and English."""
+
+    step: str
+    fr: str
+    en: str
+
+
+@dataclass
+class Ranking:
+    rule: Rule
+    missing: Missing
+    voters: int
+    scale: GradeScale
+    entries: list[Entry] = field(default_factory=list)
+
+
+def rank(
+    tallies: Mapping[str, Sequence[int]],
+    scale: GradeScale | None = None,
+    rule: Rule | str = Rule.MAJORITY_JUDGMENT,
+    missing: Missing | str = Missing.REJECT,
+    voters: int | None = None,
+) -> Ranking:
+    """Rank proposals best first, with competition ranks; exact ties keep input order."""
+    scale = scale or GradeScale()
+    rule, missing = Rule(rule), Missing(missing)
+    for name, t in tallies.items():
+        if len(t) != len(scale):
+            raise TallyError(f"tally of {name!r} has {len(t)} counts, the scale has {len(scale)} grades")
+        if any(type(c) is not int or c < 0 for c in t):
+            raise TallyError(f"tally of {name!r} must hold non-negative integers")
+    totals = {name: sum(t) for name, t in tallies.items()}
+    if voters is None:
+        voters = max(totals.values(), default=0)
+    elif type(voters) is not int or voters < 0:
+        raise TallyError("voters must be a non-negative integer")
+    for name, n in totals.items():
+        if n > voters:
+            raise TallyError(f"{name!r} has {n} judgments, more than the {voters} voters")
+
+    # Under ``ignore``, the majority value compares shares: every profile is scaled to the
+    # least common multiple of the totals, which is exact and keeps the order transitive.
+    common = math.lcm(*[n for n in totals.values() if n]) if missing is Missing.IGNORE else 0
+
+    entries = []
+    for name, t in tallies.items():
+        counts = list(t)
+        if totals[name] == 0:
+            entries.append(Entry(name, counts, counts, None, None, ()))
+            continue
+        balanced = balance(counts, voters, missing)
+        g = gauge(balanced)
+        assert g is not None
+        if rule is Rule.MAJORITY_JUDGMENT:
+            scaled = [c * (common // totals[name]) for c in balanced] if common else balanced
+            key: tuple = (1, majority_value_key(scaled))
+            scores: tuple[Fraction, ...] = ()
+        else:
+            scores = fabre_scores(balanced, rule)
+            key = (1, g.grade, scores)
+        entries.append(Entry(name, counts, balanced, g.grade, g, key, scores))
+
+    entries.sort(key=lambda e: e.key, reverse=True)  # stable: ties keep input order
+    for i, e in enumerate(entries):
+        e.rank = entries[i - 1].rank if i and e.key == entries[i - 1].key else i + 1
+    result = Ranking(rule, missing, voters, scale, entries)
+    for above, below in pairwise(entries):
+        above.versus_next = explain(above, below, result)
+    return result
+
+
+# --- explanations --------------------------------------------------------------------------
+
+
+def _pct(x: Fraction, lang: str) -> str:
+    """A share as a percentage with one decimal, in the language's typography."""
+    text = f"{float(x) * 100:.1f}"
+    return text.replace(".", ",") + "\u202f%" if lang == "fr" else text + "%"
+
+
+def explain(a: Entry, b: Entry, ranking: Ranking) -> Explanation:
+    """The step that puts ``a`` at or above ``b``, as one sentence in French and English."""
+    scale = ranking.scale
+    A, B = a.proposal, b.proposal
+
+    def gfr(i: int) -> str:
+        return f"« {scale.name(i, 'fr')} »"
+
+    def gen(i: int) -> str:
+        return f'"{scale.name(i, "en")}"'
+
+    if a.key == b.key:
+        if a.majority_grade is None:
+            return Explanation(
+                "tie",
+                f"{A} et {B} n'ont reçu aucune évaluation.",
+                f"Neither {A} nor {B} received any judgment.",
+            )
+        return Explanation(
+            "tie",
+            f"{A} et {B} sont ex aequo : mêmes mentions dans les mêmes proportions.",
+            f"{A} and {B} are tied: the same grades in the same proportions.",
+        )
+    if b.majority_grade is None:
+        return Explanation("no-judgment", f"{B} n'a reçu aucune évaluation.", f"{B} received no judgment.")
+    ga, gb = a.gauge, b.gauge
+    assert ga is not None and gb is not None
+    if ga.grade != gb.grade:
+        return Explanation(
+            "majority-grade",
+            f"{A} a la mention majoritaire {gfr(ga.grade)}, {B} {gfr(gb.grade)}.",
+            f"{A}'s majority grade is {gen(ga.grade)}, {B}'s is {gen(gb.grade)}.",
+        )
+    same_fr = f"Même mention majoritaire {gfr(ga.grade)} ; "
+    same_en = f"Same majority grade {gen(ga.grade)}; "
+    if ranking.rule is Rule.MAJORITY_JUDGMENT:
+        return _explain_mj(a, b, ga, gb, ranking, same_fr, same_en, gfr, gen)
+    return _explain_score(a, b, ranking, same_fr, same_en, gfr, gen)
+
+
+def _explain_mj(a, b, ga: Gauge, gb: Gauge, ranking, same_fr, same_en, gfr, gen) -> Explanation:
+    A, B = a.proposal, b.proposal
+    if ga.order_key() != gb.order_key():
+        if ga.sign == "+" and gb.sign == "+":
+            fr = f"{A} a {_pct(ga.p, 'fr')} d'évaluations au-dessus, {B} {_pct(gb.p, 'fr')}."
+            en = f"{A} has {_pct(ga.p, 'en')} of judgments above it, {B} {_pct(gb.p, 'en')}."
+        elif ga.sign == "-" and gb.sign == "-":
+            fr = f"{A} n'a que {_pct(ga.q, 'fr')} d'évaluations en dessous, {B} {_pct(gb.q, 'fr')}."
+            en = f"{A} has only {_pct(ga.q, 'en')} of judgments below it, {B} {_pct(gb.q, 'en')}."
+        else:
+            fr = (
+                f"{A} a plus d'évaluations au-dessus ({_pct(ga.p, 'fr')}) qu'en dessous, "
+                f"{B} plus en dessous ({_pct(gb.q, 'fr')}) qu'au-dessus."
+            )
+            en = (
+                f"{A} has more judgments above it ({_pct(ga.p, 'en')}) than below, "
+                f"{B} more below ({_pct(gb.q, 'en')}) than above."
+            )
+        return Explanation("gauge", same_fr + fr, same_en + en)
+    sa, sb = list(a.balanced), list(b.balanced)
+    if ranking.missing is Missing.IGNORE:  # compare shares: bring both to a common size
+        n = math.lcm(sum(sa), sum(sb))
+        sa = [c * (n // sum(a.balanced)) for c in sa]
+        sb = [c * (n // sum(b.balanced)) for c in sb]
+    diff = first_difference(sa, sb)
+    assert diff is not None
+    removed, x, y = diff
+    share = Fraction(removed, sum(sa))
+    if ga.sign == "+":
+        fr_same = f"même part d'évaluations au-dessus ({_pct(ga.p, 'fr')}) ; "
+        en_same = f"the same share of judgments above it ({_pct(ga.p, 'en')}); "
+    else:
+        fr_same = f"même part d'évaluations en dessous ({_pct(ga.q, 'fr')}) ; "
+        en_same = f"the same share of judgments below it ({_pct(ga.q, 'en')}); "
+    return Explanation(
+        "majority-value",
+        same_fr + fr_same + f"en retirant une à une les évaluations médianes, après {_pct(share, 'fr')} "
+        f"retirées, {A} obtient {gfr(x)} et {B} {gfr(y)}.",
+        same_en + en_same + f"removing median judgments one at a time, after {_pct(share, 'en')} removed, "
+        f"{A} gets {gen(x)} and {B} {gen(y)}.",
+    )
+
+
+_SCORE_NAMES = {
+    Rule.TYPICAL: ("score typique (p − q)", "typical score (p − q)"),
+    Rule.USUAL: ("score usuel (p − q) / 2(1 − p − q)", "usual score (p − q) / 2(1 − p − q)"),
+    Rule.CENTRAL: ("score central (p − q) / 2(p + q)", "central score (p − q) / 2(p + q)"),
+}
+
+
+def _explain_score(a, b, ranking, same_fr, same_en, gfr, gen) -> Explanation:
+    A, B = a.proposal, b.proposal
+    name_fr, name_en = _SCORE_NAMES[ranking.rule]
+    order = next(k for k, (x, y) in enumerate(zip(a.scores, b.scores)) if x != y)
+    x, y = a.scores[order], b.scores[order]
+    sfr = f"{float(x):+.3f}".replace(".", ","), f"{float(y):+.3f}".replace(".", ",")
+    sen = f"{float(x):+.3f}", f"{float(y):+.3f}"
+    if order == 0:
+        return Explanation(
+            "score",
+            same_fr + f"{name_fr} : {A} {sfr[0]}, {B} {sfr[1]}.",
+            same_en + f"{name_en}: {A} {sen[0]}, {B} {sen[1]}.",
+        )
+    alpha = a.majority_grade
+    k = order + 1
+    hi, lo = min(alpha + order, len(ranking.scale) - 1), max(alpha - order, 0)
+    return Explanation(
+        f"score-{k}",
+        same_fr + f"même {name_fr} ; sur les groupes au-delà de {gfr(hi)} et en deçà de {gfr(lo)} : "
+        f"{A} {sfr[0]}, {B} {sfr[1]}.",
+        same_en + f"same {name_en}; on the groups beyond {gen(hi)} and below {gen(lo)}: "
+        f"{A} {sen[0]}, {B} {sen[1]}.",
+    )
