@@ -1,0 +1,11 @@
+/* The press MIC: first 4 bytes (u32 LE) of AES-128-CMAC(keypad key, clk_mic_input(press)).
+ * Uses mbedTLS's CMAC, which ESP-IDF and Zephyr ship and Debian packages as libmbedtls-dev. */
+#ifndef CLK_MIC_H
+#define CLK_MIC_H
+
+#include "clk_wire.h"
+
+/* Returns 0 on success. */
+int clk_mic_compute(const uint8_t key[16], const clk_press *p, uint32_t *mic);
+
+#endif

@@ -1,0 +1,223 @@
+"""The portable C firmware code, built with -Werror, AddressSanitizer and UBSan, against the
+same shared vectors as the Python codec, and against the Python codec itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.wire import StreamDecoder
+from hub.wire.framing import decode_frame
+from hub.wire.messages import (
+    Error,
+    Hello,
+    HelloAck,
+    KeypadSeen,
+    Log,
+    Ping,
+    PollState,
+    Press,
+    PressResult,
+    Status,
+    parse,
+)
+from hub.wire.mic import compute_mic
+from tests.wire_vectors import canonical, load, message_from_fields
+
+FIRMWARE = Path(__file__).resolve().parents[1] / "firmware" / "common"
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory) -> Path:
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is required (installed by .ci/run)")
+    out = tmp_path_factory.mktemp("fw")
+    proc = subprocess.run(
+        ["make", "-s", "-C", str(FIRMWARE), f"BUILD={out}", "all"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+class Harness:
+    """The C harness as a long-lived process speaking one line per command."""
+
+    def __init__(self, path: Path) -> None:
+        self.proc = subprocess.Popen(
+            [str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+
+    def ask(self, line: str) -> str:
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def feed(self, data: bytes) -> list[str]:
+        assert self.proc.stdout
+        self.proc.stdin.write(f"feed {data.hex() or '-'}\n")
+        self.proc.stdin.flush()
+        lines = []
+        while (line := self.proc.stdout.readline().strip()) != ".":
+            lines.append(line)
+        return lines
+
+    def close(self) -> int:
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def c(build):
+    h = Harness(build / "clk_harness")
+    yield h
+    assert h.close() == 0, "the harness exited with an error (sanitizer report on stderr)"
+
+
+def encode_args(msg) -> str:
+    values = []
+    for f in dataclasses.fields(msg):
+        v = getattr(msg, f.name)
+        if isinstance(v, bytes):
+            v = v.hex() or "-"
+        elif isinstance(v, str):
+            v = v.encode("utf-8").hex() or "-"
+        values.append(str(v))
+    return " ".join(values)
+
+
+def c_encode(c, msg, seq: int, flags: int) -> str:
+    return c.ask(f"encode {msg.TYPE} {seq} {flags} {encode_args(msg)}".strip())
+
+
+def test_c_unit_tests_pass_under_sanitizers(build):
+    proc = subprocess.run([str(build / "test_state")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("0 failed")
+
+
+def test_crc_vectors(c):
+    for v in load("crc"):
+        assert int(c.ask(f"crc {v['data'] or '-'}")) == v["crc"]
+
+
+def test_cobs_vectors(c):
+    for v in load("cobs"):
+        assert c.ask(f"cobs_enc {v['decoded'] or '-'}") == v["encoded"]
+        assert c.ask(f"cobs_dec {v['encoded']}") == v["decoded"]
+
+
+@pytest.mark.parametrize("v", load("messages"), ids=lambda v: v["name"])
+def test_message_vectors(c, v):
+    msg = message_from_fields(v["type"], v["fields"])
+    assert c_encode(c, msg, v["seq"], v["flags"]) == v["wire"]
+    c.ask("reset")
+    assert c.feed(bytes.fromhex(v["wire"])) == [f"FRAME seq={v['seq']} flags={v['flags']} {canonical(msg)}"]
+
+
+def test_mic_vectors(c):
+    for v in load("mic"):
+        f = v["fields"]
+        line = f"mic {v['key']} {f['keypad_id']} {f['counter']} {f['poll_id']} {f['item']} {f['key']} {f['battery']}"
+        assert int(c.ask(line)) == v["mic"]
+
+
+@pytest.mark.parametrize("v", load("bad_frames"), ids=lambda v: v["name"])
+def test_bad_frames_are_counted_by_the_same_reason(c, v):
+    c.ask("reset")
+    assert c.feed(bytes.fromhex(v["wire"])) == []
+    assert c.ask("stats") == f"STATS frames=0 buffered=0 {v['reason']}=1"
+
+
+def test_stream_vector_split_at_every_byte(c):
+    (v,) = load("stream")
+    wire = bytes.fromhex(v["wire"])
+    rejected = " ".join(f"{k}={n}" for k, n in v["rejected"].items())
+    for cut in range(len(wire) + 1):
+        c.ask("reset")
+        frames = c.feed(wire[:cut]) + c.feed(wire[cut:])
+        assert len(frames) == len(v["frames"])
+        assert c.ask("stats") == f"STATS frames={len(v['frames'])} buffered=0 {rejected}"
+
+
+def test_advert_vector(c):
+    (v,) = load("advert")
+    f = v["fields"]
+    line = f"advert_enc {f['keypad_id']} {f['counter']} {f['poll_id']} {f['item']} {f['key']} {f['battery']} {f['mic']}"
+    assert c.ask(line) == v["payload"]
+    assert c.ask(f"advert_dec {v['payload']}") == canonical(message_from_fields(0x10, f))
+    assert c.ask(f"advert_dec {v['payload'][:-2]}") == "ERR"
+
+
+u32 = st.integers(0, 2**32 - 1)
+u16 = st.integers(0, 2**16 - 1)
+u8 = st.integers(0, 255)
+i8 = st.integers(-128, 127)
+text = st.text(max_size=60)
+any_message = st.one_of(
+    st.builds(Hello, u8, u32),
+    st.builds(HelloAck, u8, u8, u8, u8, u32, u32, u8, u8, u16),
+    st.just(Ping()),
+    st.builds(Status, u32, u32, u32, u16, u16),
+    st.builds(Press, u32, u32, u16, u16, u8, u8, i8, u16, u32),
+    st.builds(PressResult, u32, u32, u8, u16),
+    st.builds(PollState, u16, st.integers(0, 2), st.integers(1, 3), u16, st.binary(max_size=16)),
+    st.builds(KeypadSeen, u32, u8, i8, u8),
+    st.builds(Log, u8, text),
+    st.builds(Error, u16, text),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(any_message, u16, st.integers(0, 1))
+def test_random_messages_cross_between_c_and_python(c, msg, seq, flags):
+    wire = c_encode(c, msg, seq, flags)
+    # C encodes, Python decodes ...
+    frame = parse(decode_frame(bytes.fromhex(wire)[:-1]))
+    assert (frame.seq, frame.flags, frame.message) == (seq, flags, msg)
+    assert msg.encode(seq, flags).hex() == wire
+    # ... and Python encodes, C decodes.
+    c.ask("reset")
+    assert c.feed(msg.encode(seq, flags)) == [f"FRAME seq={seq} flags={flags} {canonical(msg)}"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=600))
+def test_c_and_python_stream_decoders_agree_on_garbage(c, data):
+    c.ask("reset")
+    c_frames = c.feed(data)
+    py = StreamDecoder()
+    py_frames = py.feed(data)
+    assert len(c_frames) == len(py_frames)
+    counts = " ".join(f"{k}={n}" for k, n in sorted(py.rejected.items(), key=lambda kv: _ORDER.index(kv[0])))
+    assert c.ask("stats") == f"STATS frames={len(py_frames)} buffered={py.buffered} {counts}".strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=700))
+def test_cobs_agrees_with_the_cobs_package(c, data):
+    from cobs import cobs
+
+    assert c.ask(f"cobs_enc {data.hex() or '-'}") == cobs.encode(data).hex()
+    assert c.ask(f"cobs_dec {cobs.encode(data).hex()}") == data.hex()
+
+
+_ORDER = ["bad_cobs", "bad_crc", "bad_length", "bad_version", "unknown_type", "bad_flags", "oversize"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(min_size=16, max_size=16), u32, u32, u16, u16, u8, u8)
+def test_mic_agrees_with_cryptography(c, key, kid, counter, poll, item, k, battery):
+    press = Press(kid, counter, poll, item, k, battery, 0, 0, 0)
+    assert int(c.ask(f"mic {key.hex()} {kid} {counter} {poll} {item} {k} {battery}")) == compute_mic(
+        key, press
+    )
