@@ -74,7 +74,7 @@ static uint32_t get32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static size_t payload_of(const clk_msg *m, uint8_t *p) {
+size_t clk_payload(const clk_msg *m, uint8_t *p) {
     switch (m->type) {
     case CLK_HELLO:
         p[0] = m->u.hello.proto; put32(p + 1, m->u.hello.hub_nonce); return 5;
@@ -132,7 +132,7 @@ size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap) {
     uint8_t frame[CLK_MAX_DECODED];
     size_t n, enc;
     uint16_t crc;
-    n = payload_of(m, frame + CLK_HEADER_SIZE);
+    n = clk_payload(m, frame + CLK_HEADER_SIZE);
     if (n == (size_t)-1) return 0;
     frame[0] = CLK_VERSION; frame[1] = m->type; frame[2] = m->flags; put16(frame + 3, m->seq);
     n += CLK_HEADER_SIZE;
@@ -149,18 +149,22 @@ size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap) {
 static enum clk_reject fixed(size_t got, size_t want) { return got == want ? CLK_OK : CLK_BAD_LENGTH; }
 
 enum clk_reject clk_parse(const uint8_t *f, size_t len, clk_msg *m) {
-    const uint8_t *p;
-    size_t n;
-    enum clk_reject r = CLK_OK;
+    enum clk_reject r;
     if (len < CLK_HEADER_SIZE + CLK_CRC_SIZE || len > CLK_MAX_DECODED) return CLK_BAD_LENGTH;
     if (clk_crc16(f, len - 2) != get16(f + len - 2)) return CLK_BAD_CRC;
     if (f[0] != CLK_VERSION) return CLK_BAD_VERSION;
     if (f[2] & (uint8_t)~CLK_FLAG_RETRANSMIT) return CLK_BAD_FLAGS;
+    r = clk_parse_payload(f[1], f + CLK_HEADER_SIZE, len - CLK_HEADER_SIZE - CLK_CRC_SIZE, m);
+    m->flags = f[2];
+    m->seq = get16(f + 3);
+    return r;
+}
+
+enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_msg *m) {
+    enum clk_reject r = CLK_OK;
     memset(m, 0, sizeof *m);
-    m->type = f[1]; m->flags = f[2]; m->seq = get16(f + 3);
-    p = f + CLK_HEADER_SIZE;
-    n = len - CLK_HEADER_SIZE - CLK_CRC_SIZE;
-    switch (m->type) {
+    m->type = type;
+    switch (type) {
     case CLK_HELLO:
         if ((r = fixed(n, 5)) == CLK_OK) { m->u.hello.proto = p[0]; m->u.hello.hub_nonce = get32(p + 1); }
         break;

@@ -109,6 +109,10 @@ size_t clk_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap, 
 size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap);
 /* Parse one decoded frame (after COBS) into m. */
 enum clk_reject clk_parse(const uint8_t *frame, size_t len, clk_msg *m);
+/* A message's bare payload, as the radio link between receiver and keypads carries it:
+ * returns its length, or (size_t)-1 for an unknown type or an oversized field. */
+size_t clk_payload(const clk_msg *m, uint8_t *out);
+enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *payload, size_t len, clk_msg *m);
 
 /* The bytes the MIC covers: "CLK1" keypad_id counter poll_id item key battery (18 bytes). */
 #define CLK_MIC_INPUT_SIZE 18u
