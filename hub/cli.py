@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -59,3 +60,263 @@ def tally(
 
 def main() -> None:
     app()
+
+
+# --- verify -------------------------------------------------------------------------------------
+
+
+@app.command()
+def verify(db: Path = typer.Argument(..., help="The session's journal (SQLite).")) -> None:
+    """Check the journal's hash chain and recount every poll from the raw presses."""
+    from hub.verify import verify as run_verify
+
+    verdict = run_verify(db)
+    if not verdict.ok:
+        fail(f"{db}: {verdict.problem}")
+    typer.echo(
+        f"OK: {verdict.records} records, {verdict.presses} presses, {verdict.polls} polls recounted; "
+        f"chain intact, last hash {verdict.head}"
+    )
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    headless: bool = typer.Option(
+        False, "--headless", help="No browser: run a scripted session, print JSON."
+    ),
+    seed: int = typer.Option(2022, help="Seed of the simulated room (same seed, same session)."),
+    db: Path | None = typer.Option(None, help="Keep the journal here (default: a temporary file)."),
+    keypads: int = typer.Option(70, min=1, max=5000, help="Simulated keypads."),
+    proposals: int = typer.Option(40, min=1, max=40, help="How many of the 40 fiches to vote on."),
+    loss: float = typer.Option(0.05, min=0.0, max=0.5, help="Radio loss per transmission."),
+    receivers: int = typer.Option(2, min=1, max=4, help="Simulated receivers (each hears every keypad)."),
+    speed: float = typer.Option(25.0, min=1.0, help="How much faster than people the room presses."),
+    record: Path | None = typer.Option(None, help="Record all serial traffic to this JSONL file."),
+    pty: bool = typer.Option(False, "--pty", help="Connect the receivers through ptys instead of TCP."),
+) -> None:
+    """The hub and a simulated room of keypads through the real serial transport."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from hub.sim.demo import DemoOptions, run_demo
+
+    if db is not None and db.exists():
+        fail(f"{db}: already exists (the demo starts a new journal)")
+    opts = DemoOptions(
+        seed, keypads, proposals, loss, receivers, speed, db, "pty" if pty else "tcp", record=record
+    )
+    err = Console(stderr=True)
+    if headless:
+        result = asyncio.run(run_demo(opts))
+    else:
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Vote", total=proposals + 1)
+            result = asyncio.run(run_demo(opts, lambda what: bar.update(task, advance=1, description=what)))
+        _print_demo_table(err, result.summary)
+    typer.echo(json.dumps(result.summary, ensure_ascii=False))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_demo_table(console, summary: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="clicker demo")
+    table.add_column("")
+    table.add_column("", justify="right")
+    for key in (
+        "keypads",
+        "polls",
+        "presses_sent",
+        "presses_counted",
+        "duplicates",
+        "frames_rejected_by_hub",
+        "receiver_reconnects",
+        "journal_commits",
+        "seconds",
+    ):
+        table.add_row(key, str(summary.get(key)))
+    table.add_row("tallies = ground truth", "yes" if summary.get("tallies_match_ground_truth") else "NO")
+    console.print(table)
+
+
+# --- replay and sim ---------------------------------------------------------------------------------
+
+
+@app.command()
+def replay(
+    file: Path = typer.Argument(..., help="A JSONL traffic file (clicker demo --record)."),
+    speed: float = typer.Option(1.0, help="Replay this many times faster than recorded."),
+    db: Path | None = typer.Option(None, help="Keep the replayed journal here."),
+) -> None:
+    """Replay recorded receiver traffic into a fresh hub and compare the tallies."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from hub.sim.traffic import TrafficError
+    from hub.sim.traffic import replay as run_replay
+
+    if speed <= 0:
+        fail("--speed must be positive")
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("Replay", total=None)
+            summary = asyncio.run(
+                run_replay(file, speed, db, lambda done, total: bar.update(task, completed=done, total=total))
+            )
+    except TrafficError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(summary))
+    if not summary["tallies_match"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sim(
+    receivers: int = typer.Option(1, min=1, max=4, help="Virtual receivers to start."),
+    keypads: int = typer.Option(70, min=1, max=5000),
+    port: int = typer.Option(0, help="First TCP port (0: any free port)."),
+    loss: float = typer.Option(0.05, min=0.0, max=0.5),
+    seed: int = typer.Option(2022),
+    speed: float = typer.Option(1.0, min=0.1, help="1 = people's pace."),
+    roster: Path | None = typer.Option(None, help="Write the simulated keypads' roster here."),
+) -> None:
+    """A simulated room against a running hub: start it, then `clicker serve --receiver URL`."""
+    import asyncio
+
+    from hub.proposals import clermont_fiches
+    from hub.roster import save_roster
+    from hub.sim.ether import Impairments
+    from hub.sim.room import SimRoom
+
+    async def main() -> None:
+        room = SimRoom(clermont_fiches(), keypads, seed, Impairments(loss=loss), receivers, speed)
+        if roster is not None:
+            save_roster(roster, room.roster())
+        try:
+            for i, r in enumerate(room.receivers):
+                url = await r.serve_tcp(port=port + i if port else 0)
+                typer.echo(f"{r.name}: {url}")
+            room._tasks.append(asyncio.create_task(room._retransmit(), name="keypad retransmissions"))
+            typer.echo("The room votes whenever the hub opens a poll. Ctrl-C to stop.")
+            await asyncio.Event().wait()
+        finally:
+            await room.close()
+
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+# --- keypads ------------------------------------------------------------------------------------------
+
+keypads_app = typer.Typer(
+    help="Keypads: list, enrol, provision keys, print the key card.", no_args_is_help=True
+)
+app.add_typer(keypads_app, name="keypads")
+
+
+def _load_roster_or_fail(path: Path, missing_ok: bool = False):
+    from hub.roster import RosterError, load_roster
+
+    if missing_ok and not path.exists():
+        return []
+    try:
+        return load_roster(path)
+    except RosterError as exc:
+        fail(str(exc))
+
+
+@keypads_app.command("list")
+def keypads_list(roster: Path = typer.Argument(..., help="Roster JSON file.")) -> None:
+    """The roster as a table (keys are never printed, only whether a keypad has one)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=str(roster))
+    for col in ("n°", "keypad id", "holder", "assembly", "key"):
+        table.add_column(col)
+    for k in sorted(_load_roster_or_fail(roster), key=lambda k: k.number):
+        table.add_row(str(k.number), f"{k.keypad_id:#010x}", k.holder, k.assembly, "yes" if k.key else "no")
+    Console().print(table)
+
+
+@keypads_app.command("enrol")
+def keypads_enrol(
+    roster: Path = typer.Argument(..., help="Roster JSON file (created if missing)."),
+    keypad_id: str = typer.Option(..., "--id", help="The keypad's radio id (decimal or 0x...)."),
+    number: int = typer.Option(..., min=1, help="The short number on its label."),
+    holder: str = typer.Option("", help="Who holds it (optional)."),
+    assembly: str = typer.Option("", help="Assembly (optional)."),
+) -> None:
+    """Add a keypad to a roster."""
+    from hub.model import Keypad
+    from hub.roster import save_roster
+
+    keypads = _load_roster_or_fail(roster, missing_ok=True)
+    try:
+        kid = int(keypad_id, 0)
+    except ValueError:
+        fail(f"--id {keypad_id!r}: not a number")
+    if not 0 <= kid <= 0xFFFFFFFF:
+        fail("--id must fit in 32 bits")
+    if any(k.keypad_id == kid for k in keypads):
+        fail(f"keypad {kid:#x} is already enrolled")
+    if any(k.number == number for k in keypads):
+        fail(f"number {number} is already taken")
+    save_roster(roster, [*keypads, Keypad(kid, number, holder, assembly)])
+    typer.echo(f"enrolled keypad {kid:#010x} as n° {number}")
+
+
+@keypads_app.command("provision")
+def keypads_provision(
+    roster: Path = typer.Argument(..., help="Roster JSON file; keys are added to it (mode 0600)."),
+    out: Path = typer.Option(..., help="Folder for one NVS CSV per keypad (nvs_partition_gen.py)."),
+) -> None:
+    """Give every keypad without a key a random AES-128 key; write its NVS CSV for flashing."""
+    from hub.roster import nvs_csv, provision, save_roster
+
+    before = _load_roster_or_fail(roster)
+    after = provision(before)
+    out.mkdir(parents=True, exist_ok=True)
+    fresh = 0
+    for old, new in zip(before, after):
+        if old.key is None:
+            fresh += 1
+        target = out / f"keypad-{new.number:03d}.csv"
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(nvs_csv(new))
+    save_roster(roster, after)
+    typer.echo(f"{fresh} new keys, {len(after)} NVS files in {out}")
+
+
+@keypads_app.command("card")
+def keypads_card(
+    lang: str = typer.Option("fr", help="fr or en."),
+    out: Path | None = typer.Option(None, help="Write the card here instead of standard output."),
+) -> None:
+    """The printed key card: which key means which grade, and the consent colours."""
+    from hub.model import CONSENT_NAMES, DEFAULT_CONSENT_KEYS, DEFAULT_GRADE_KEYS, GradeScale
+
+    if lang not in ("fr", "en"):
+        fail("--lang must be fr or en")
+    scale = GradeScale()
+    head = "Touches de vote" if lang == "fr" else "Voting keys"
+    lines = [head, "=" * len(head)]
+    lines += [f"  {k}  {scale.name(i, lang)}" for i, k in enumerate(DEFAULT_GRADE_KEYS)]
+    lines += ["", "Consentement" if lang == "fr" else "Consent"]
+    lines += [f"  {k}  {CONSENT_NAMES[lang][c]}" for k, c in DEFAULT_CONSENT_KEYS.items()]
+    text = "\n".join(lines) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")

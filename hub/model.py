@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 FRENCH_7 = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
 ENGLISH_7 = ("To reject", "Insufficient", "Passable", "Fairly good", "Good", "Very good", "Excellent")
@@ -68,3 +69,61 @@ class GradeScale:
 
     def index(self, name: str) -> int:
         return self.names.index(name)
+
+
+class PressStatus(IntEnum):
+    """The hub's answer to a press (PROTOCOL.md, PRESS_RESULT status)."""
+
+    COUNTED = 0
+    DUPLICATE = 1
+    POLL_CLOSED = 2
+    UNKNOWN_KEYPAD = 3
+    INVALID_KEY = 4
+    STALE_POLL = 5
+    BAD_MIC = 6
+    SUPERSEDED = 7
+
+
+class PollMode(IntEnum):
+    GRADES = 1
+    CONSENT = 2
+    SELF_PACED = 3
+
+
+CONSENT_COLOURS = ("green", "yellow", "orange", "red")
+CONSENT_NAMES = {
+    "fr": {"green": "vert", "yellow": "jaune", "orange": "orange", "red": "rouge"},
+    "en": {"green": "green", "yellow": "yellow", "orange": "orange", "red": "red"},
+}
+DEFAULT_GRADE_KEYS = "1234567"
+DEFAULT_CONSENT_KEYS = {"A": "green", "B": "yellow", "C": "orange", "D": "red"}
+UNKNOWN_POLL = 0xFFFF
+
+
+@dataclass(frozen=True)
+class Keypad:
+    """A keypad of the roster: its radio id, the short number on its label, who holds it."""
+
+    keypad_id: int
+    number: int
+    holder: str = ""
+    assembly: str = ""
+    key: bytes | None = None  # AES-128 key when the keypad signs its presses
+    enrolled: bool = False  # True when it joined an open session unannounced (flagged)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press as the hub received it: the wire fields plus where and when it arrived."""
+
+    keypad_id: int
+    counter: int
+    poll_id: int
+    item: int
+    key: str
+    battery: int = 0xFF
+    rssi: int = 0
+    age_ms: int = 0
+    mic: int = 0
+    receiver: str = ""
+    at: float = 0.0  # hub time of arrival, seconds

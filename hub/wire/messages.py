@@ -7,18 +7,8 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import ClassVar
 
+from hub.model import PressStatus  # noqa: F401  (re-exported: part of the wire vocabulary)
 from hub.wire.framing import FrameError, RawFrame, Reject, encode_frame
-
-
-class PressStatus(IntEnum):
-    COUNTED = 0
-    DUPLICATE = 1
-    POLL_CLOSED = 2
-    UNKNOWN_KEYPAD = 3
-    INVALID_KEY = 4
-    STALE_POLL = 5
-    BAD_MIC = 6
-    SUPERSEDED = 7
 
 
 class PollStateCode(IntEnum):

@@ -1,0 +1,247 @@
+"""The one loop: receivers -> session decision -> journal commit -> PRESS_RESULT -> publish.
+
+Only this loop mutates the session. Every press and every facilitator action waits in one
+queue; the loop takes everything that is waiting (one loop turn), decides it, writes it to the
+journal in one transaction, and only then answers the keypads and the facilitator: a keypad
+lights green only for a press that is on disk. Publishing is coalesced: a burst of presses
+produces one new state, built when the loop is free, never a backlog of stale ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.journal import Journal
+from hub.live import build_snapshot
+from hub.model import Press
+from hub.receivers.link import ReceiverLink
+from hub.records import ACTION, PRESS, RESULT, SESSION, apply, apply_action, press_record, result_record
+from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.wire.messages import PollState as PollStateMsg
+from hub.wire.messages import PressResult
+
+log = logging.getLogger(__name__)
+ACTION_TIMEOUT = 10.0
+
+
+@dataclass
+class _Work:
+    press: Press | None = None
+    reply: Callable[[PressResult], None] | None = None
+    action: dict[str, Any] | None = None
+    done: asyncio.Future[Any] | None = None
+
+
+class HubFailure(RuntimeError):
+    """The journal could not be written: the hub stops answering rather than lie."""
+
+
+class Hub:
+    def __init__(self, journal: Journal, clock: Callable[[], float] = time.time) -> None:
+        self.journal = journal
+        self.clock = clock
+        self.session: Session | None = None
+        self.receivers: list[ReceiverLink] = []
+        self.version = 0
+        self.batches = 0
+        self.keypads_seen: dict[int, dict[str, int]] = {}
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._grace_task: asyncio.Task[None] | None = None
+        self._dirty = asyncio.Event()
+        self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
+        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
+        self.failure: BaseException | None = None
+        self.stopped = asyncio.Event()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, config: SessionConfig | None = None) -> None:
+        """Open the journal, replay it (back exactly where the hub was), then run."""
+        records = await self.journal.open()
+        session = None
+        for rec in records:
+            session = apply(session, rec.kind, rec.body, check=False)
+        if session is None:
+            if config is None:
+                raise SessionError("the journal is empty and no session was given")
+            await self.journal.append([(SESSION, config.to_json())])
+            session = Session(config)
+        self.session = session
+        self._tasks = [
+            asyncio.create_task(self._run(), name="hub loop"),
+            asyncio.create_task(self._publisher(), name="hub publisher"),
+        ]
+        self._schedule_grace()
+        self._changed()
+
+    async def stop(self) -> None:
+        for r in self.receivers:
+            await r.stop()
+        tasks = [*self._tasks, *([self._grace_task] if self._grace_task else [])]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self._tasks, self._grace_task = [], None
+        await self.journal.close()
+        self.stopped.set()
+
+    def add_receiver(self, receiver: ReceiverLink) -> None:
+        self.receivers.append(receiver)
+        receiver.start()
+
+    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Receive every published state (the newest one when several changes come at once)."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    # --- inputs (called on the loop's thread) ---------------------------------------------------
+
+    def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None:
+        self._queue.put_nowait(_Work(press=press, reply=reply))
+
+    async def act(self, action: dict[str, Any]) -> Any:
+        """Run a facilitator action through the loop; returns once it is journaled."""
+        if self.failure is not None:
+            raise HubFailure(str(self.failure))
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Work(action={**action, "at": self.clock()}, done=done))
+        return await asyncio.wait_for(done, ACTION_TIMEOUT)
+
+    def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
+        self.keypads_seen[keypad_id] = {"battery": battery, "rssi": rssi}
+        self._changed()
+
+    def receiver_changed(self) -> None:
+        self._changed()
+
+    def poll_state_message(self) -> PollStateMsg:
+        assert self.session is not None
+        s = self.session
+        poll = s.active
+        if poll is None:
+            return PollStateMsg(s.last_poll_id if s.polls else 0, 0, 1, 0, b"")
+        keys = ("".join(s.config.consent_keys) if poll.mode == 2 else s.config.grade_keys).encode(
+            "ascii", "replace"
+        )
+        state = 1 if poll.state is PollState.OPEN else 2
+        items = len(poll.items) if poll.mode == 3 else 0
+        return PollStateMsg(poll.poll_id, state, int(poll.mode), items, keys)
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        assert self.session is not None
+        try:
+            while True:
+                batch = [await self._queue.get()]
+                while not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                await self._process(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the journal failed: stop answering, say why
+            self.failure = exc
+            log.critical("hub stopped: %s", exc)
+            self.stopped.set()
+
+    async def _process(self, batch: list[_Work]) -> None:
+        session = self.session
+        assert session is not None
+        entries: list[tuple[str, dict[str, Any]]] = []
+        replies: list[tuple[Callable[[PressResult], None], PressResult]] = []
+        answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        poll_changed = False
+        for work in batch:
+            if work.press is not None:
+                decision = session.handle_press(work.press)
+                entries.append((PRESS, press_record(work.press, decision)))
+                if work.reply is not None:
+                    p = work.press
+                    result = PressResult(p.keypad_id, p.counter, int(decision.status), decision.poll_id)
+                    replies.append((work.reply, result))
+            elif work.action is not None and work.done is not None:
+                try:
+                    outcome = apply_action(session, work.action)
+                except SessionError as exc:
+                    answers.append((work.done, None, exc))  # nothing changed, nothing journaled
+                    continue
+                entries.append((ACTION, work.action))
+                if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
+                    entries.append((RESULT, result_record(outcome)))
+                poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
+                answers.append((work.done, outcome, None))
+        await self.journal.append(entries)  # durable before anyone hears about it
+        self.batches += 1
+        for reply, result in replies:
+            reply(result)
+        for fut, outcome, exc in answers:
+            if fut.done():
+                continue
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(outcome)
+        if poll_changed:
+            for r in self.receivers:
+                r.send_poll_state()
+            self._schedule_grace()
+        self._changed()
+
+    def _schedule_grace(self) -> None:
+        assert self.session is not None
+        ends = self.session.grace_ends_at()
+        if ends is None or (self._grace_task is not None and not self._grace_task.done()):
+            return
+        self._grace_task = asyncio.create_task(self._end_grace(ends), name="grace period")
+
+    async def _end_grace(self, ends: float) -> None:
+        await asyncio.sleep(max(0.0, ends - self.clock()))
+        with contextlib.suppress(SessionError, TimeoutError, HubFailure):
+            await self.act({"action": "grace_end"})
+
+    # --- publishing --------------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._dirty.set()
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float) -> None:
+        """Wait (at most ``within`` seconds) until the hub's state satisfies ``predicate``."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                await self._tick.wait()
+
+    def snapshot(self) -> dict[str, Any]:
+        assert self.session is not None
+        return build_snapshot(
+            self.session,
+            self.version,
+            [r.health.to_json() for r in self.receivers],
+            self.keypads_seen,
+            self.clock(),
+        )
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            if not self._subscribers:
+                continue
+            state = self.snapshot()
+            for callback in list(self._subscribers):
+                try:
+                    callback(state)
+                except Exception:  # a broken subscriber must not stop the others
+                    log.exception("subscriber failed")
+            await asyncio.sleep(0)  # let presses in before the next state

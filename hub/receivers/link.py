@@ -1,0 +1,264 @@
+"""The receiver link, apart from its byte transport: handshake, heartbeat, reconnect.
+
+The state machine (aioesphomeapi's way): connect -> HELLO -> HELLO_ACK (3 s) -> POLL_STATE ->
+PING every second, link lost when no STATUS for 3 s or the transport ends -> back off (capped)
+-> connect again. A transport subclass provides ``_connect``, ``_send_frame`` and ``_disconnect``
+and pushes every checked frame it receives into ``self._frames``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from hub.model import Press
+from hub.wire.messages import (
+    Error,
+    Frame,
+    Hello,
+    HelloAck,
+    KeypadSeen,
+    Log,
+    Message,
+    Ping,
+    PollState,
+    PressResult,
+    Status,
+)
+from hub.wire.messages import Press as WirePress
+
+log = logging.getLogger(__name__)
+
+HANDSHAKE_TIMEOUT = 3.0
+PING_INTERVAL = 1.0
+SILENCE_LIMIT = 3.0
+BACKOFF_START = 0.25
+BACKOFF_CAP = 5.0
+
+
+class LinkLost(Exception):
+    """The link must be reopened (silence, end of stream, handshake failure)."""
+
+
+class HubPort(Protocol):
+    """What a receiver needs from the hub: somewhere to send presses, the poll to announce."""
+
+    def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None: ...
+
+    def poll_state_message(self) -> PollState: ...
+
+    def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None: ...
+
+    def receiver_changed(self) -> None: ...
+
+
+@dataclass
+class ReceiverHealth:
+    """The receiver's part of the live state (console: connected, firmware, errors)."""
+
+    name: str
+    kind: str
+    connected: bool = False
+    firmware: str = ""
+    rx_serial: int = 0
+    boot_id: int = 0
+    radio: int = 0
+    channel: int = 0
+    reboots: int = 0
+    connects: int = 0
+    last_status: dict[str, int] = field(default_factory=dict)
+    last_status_at: float = 0.0
+    rx_bad: int = 0  # frames our decoder dropped, all reasons
+    rejected: dict[str, int] = field(default_factory=dict)
+    dropped: int = 0  # presses the receiver dropped from a full queue (its STATUS)
+    presses: int = 0
+    seq_gaps: int = 0
+    last_error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ReceiverLink:
+    """One receiver, reconnecting by itself until ``stop``."""
+
+    kind = "link"
+
+    def __init__(self, name: str, hub: HubPort, clock: Callable[[], float] = time.time) -> None:
+        self.name = name
+        self.hub = hub
+        self.clock = clock
+        self.health = ReceiverHealth(name, self.kind)
+        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
+        self._seq = 0
+        self._rx_seq: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._up = False
+        self.connected_event = asyncio.Event()
+
+    # --- transport hooks -------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        raise NotImplementedError  # abstract: every transport subclass implements it
+
+    def _send_frame(self, message: Message, flags: int) -> None:
+        raise NotImplementedError  # abstract: every transport subclass implements it
+
+    async def _disconnect(self) -> None:
+        raise NotImplementedError  # abstract: every transport subclass implements it
+
+    # --- public ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"receiver {self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def send(self, message: Message, flags: int = 0) -> bool:
+        """Send if the link is up; a result lost here comes back as a retransmission."""
+        if not self._up:
+            return False
+        try:
+            self._send_frame(message, flags)
+        except (OSError, RuntimeError) as exc:
+            self.health.last_error = f"write failed: {exc}"
+            return False
+        self._seq = (self._seq + 1) & 0xFFFF
+        return True
+
+    def send_poll_state(self) -> None:
+        self.send(self.hub.poll_state_message())
+
+    # --- the state machine -------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_START
+        while True:
+            try:
+                await self._connect()
+                await self._handshake()
+                backoff = BACKOFF_START
+                await self._serve()
+            except asyncio.CancelledError:
+                raise
+            except (LinkLost, OSError, EOFError, ValueError) as exc:
+                self.health.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                log.info("receiver %s: %s", self.name, self.health.last_error)
+            finally:
+                self._up = False
+                if self.health.connected:
+                    self.health.connected = False
+                    self.connected_event.clear()
+                    self.hub.receiver_changed()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._disconnect(), 2.0)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_CAP)
+
+    async def _next_frame(self, within: float) -> Frame | None:
+        try:
+            return await asyncio.wait_for(self._frames.get(), within)
+        except TimeoutError:
+            return None
+
+    async def _handshake(self) -> None:
+        self._frames = asyncio.Queue()
+        self._rx_seq = None
+        self._up = True
+        self.send(Hello(1, secrets.randbits(32)))
+        deadline = time.monotonic() + HANDSHAKE_TIMEOUT
+        while (left := deadline - time.monotonic()) > 0:
+            frame = await self._next_frame(left)
+            if frame is not None and isinstance(frame.message, HelloAck):
+                self._on_hello_ack(frame.message)
+                self.health.connected = True
+                self.health.connects += 1
+                self.health.last_status_at = time.monotonic()
+                self.connected_event.set()
+                self.send_poll_state()
+                self.hub.receiver_changed()
+                return
+            if frame is not None:
+                self._handle(frame)  # presses may already be queued in the receiver
+        raise LinkLost("no HELLO_ACK within 3 s")
+
+    def _on_hello_ack(self, ack: HelloAck) -> None:
+        if self.health.boot_id and ack.boot_id != self.health.boot_id:
+            self.health.reboots += 1  # its queue is gone; the keypads will retransmit
+        self.health.firmware = ack.firmware
+        self.health.rx_serial = ack.rx_serial
+        self.health.boot_id = ack.boot_id
+        self.health.radio = ack.radio
+        self.health.channel = ack.channel
+
+    async def _serve(self) -> None:
+        next_ping = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now - self.health.last_status_at > SILENCE_LIMIT:
+                raise LinkLost("no STATUS for 3 s")
+            if now >= next_ping:
+                self.send(Ping())
+                next_ping = now + PING_INTERVAL
+            frame = await self._next_frame(
+                max(0.0, min(next_ping, self.health.last_status_at + SILENCE_LIMIT) - now)
+            )
+            if frame is not None:
+                self._handle(frame)
+
+    def _handle(self, frame: Frame) -> None:
+        if self._rx_seq is not None and frame.seq != (self._rx_seq + 1) & 0xFFFF:
+            self.health.seq_gaps += 1
+        self._rx_seq = frame.seq
+        msg = frame.message
+        if isinstance(msg, WirePress):
+            self.health.presses += 1
+            self.hub.submit_press(self._press(msg), self._reply)
+        elif isinstance(msg, Status):
+            self.health.last_status = {
+                "uptime_ms": msg.uptime_ms,
+                "rx_ok": msg.rx_ok,
+                "rx_bad": msg.rx_bad,
+                "queue": msg.queue,
+                "dropped": msg.dropped,
+            }
+            self.health.dropped = msg.dropped
+            self.health.last_status_at = time.monotonic()
+        elif isinstance(msg, KeypadSeen):
+            self.hub.keypad_seen(msg.keypad_id, msg.battery, msg.rssi)
+        elif isinstance(msg, HelloAck):
+            self._on_hello_ack(msg)  # a receiver that rebooted without the link noticing
+            self.send_poll_state()
+        elif isinstance(msg, Log):
+            log.info("receiver %s says: %s", self.name, msg.text)
+        elif isinstance(msg, Error):
+            self.health.last_error = f"receiver error {msg.code}: {msg.text}"[:200]
+
+    def _press(self, msg: WirePress) -> Press:
+        return Press(
+            msg.keypad_id,
+            msg.counter,
+            msg.poll_id,
+            msg.item,
+            chr(msg.key),
+            msg.battery,
+            msg.rssi,
+            msg.age_ms,
+            msg.mic,
+            self.name,
+            self.clock(),
+        )
+
+    def _reply(self, result: PressResult) -> None:
+        self.send(result)

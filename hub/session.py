@@ -1,0 +1,463 @@
+"""The session engine: polls, presses and their statuses (pure: no I/O, no asyncio, no clock).
+
+Time comes in with every call (``press.at``, ``now``), so replaying the journal gives exactly the
+same decisions. The semantics users rely on (DESIGN.md):
+
+- last press wins while a poll is open, ordered by the keypad's counter, never by arrival;
+- the same press arriving twice (retransmission, two receivers) counts once: ``duplicate``;
+- closing starts a grace period (default 1.5 s) for presses made before the close, judged by
+  the age the receiver reports;
+- every press gets exactly one status, and a press seen again gets the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from hub.model import (
+    CONSENT_COLOURS,
+    DEFAULT_CONSENT_KEYS,
+    DEFAULT_GRADE_KEYS,
+    UNKNOWN_POLL,
+    GradeScale,
+    Keypad,
+    PollMode,
+    Press,
+    PressStatus,
+)
+from hub.proposals import Proposal
+from hub.tally import MeritProfile, Missing, Ranking, Rule, rank
+from hub.wire.messages import Press as WirePress
+from hub.wire.mic import verify_mic
+
+
+class SessionError(ValueError):
+    """A facilitator action that cannot be done now; the message is one line for the console."""
+
+
+class PollState(StrEnum):
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    REVEALED = "revealed"
+    RESET = "reset"
+
+
+ACTIVE = (PollState.OPEN, PollState.CLOSING)
+CONSENT_PRIORITY = ("red", "orange", "yellow")  # who gets the floor first
+
+
+@dataclass
+class SessionConfig:
+    """Everything fixed when a session is created; journaled as the first record."""
+
+    title: str
+    proposals: list[Proposal]
+    scale: GradeScale = field(default_factory=GradeScale)
+    grade_keys: str = DEFAULT_GRADE_KEYS  # grade_keys[i] is the key of grade i (worst first)
+    consent_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONSENT_KEYS))
+    roster: list[Keypad] = field(default_factory=list)
+    open_roster: bool = False  # unknown keypads are enrolled (and flagged) instead of refused
+    electorate: int | None = None  # voters for the missing-judgment policy; default: the roster
+    grace_s: float = 1.5
+    rule: Rule = Rule.MAJORITY_JUDGMENT
+    missing: Missing = Missing.REJECT
+    require_mic: bool = False
+    anonymous: bool = True
+
+    def __post_init__(self) -> None:
+        if len(self.grade_keys) != len(self.scale):
+            raise SessionError(f"{len(self.grade_keys)} grade keys for a scale of {len(self.scale)} grades")
+        if len(set(self.grade_keys)) != len(self.grade_keys):
+            raise SessionError("grade keys must be distinct")
+        bad = set(self.consent_keys.values()) - set(CONSENT_COLOURS)
+        if bad:
+            raise SessionError(f"unknown consent colour {sorted(bad)[0]!r}")
+        numbers = [p.number for p in self.proposals]
+        if len(set(numbers)) != len(numbers):
+            raise SessionError("proposal numbers must be distinct")
+        ids = [k.keypad_id for k in self.roster]
+        if len(set(ids)) != len(ids):
+            raise SessionError("a keypad appears twice in the roster")
+        labels = [k.number for k in self.roster]
+        if len(set(labels)) != len(labels):
+            raise SessionError("two keypads carry the same short number")
+        if self.grace_s < 0:
+            raise SessionError("the grace period cannot be negative")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "proposals": [
+                {
+                    "number": p.number,
+                    "title": p.title,
+                    "transition": p.transition,
+                    "subject": p.subject,
+                    "text": p.text,
+                }
+                | ({"extra": p.extra} if p.extra else {})
+                for p in self.proposals
+            ],
+            "grades": list(self.scale.names),
+            "grade_keys": self.grade_keys,
+            "consent_keys": self.consent_keys,
+            "roster": [
+                {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
+                | ({"key": k.key.hex()} if k.key else {})
+                for k in self.roster
+            ],
+            "open_roster": self.open_roster,
+            "electorate": self.electorate,
+            "grace_s": self.grace_s,
+            "rule": str(self.rule),
+            "missing": str(self.missing),
+            "require_mic": self.require_mic,
+            "anonymous": self.anonymous,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> SessionConfig:
+        try:
+            return cls(
+                title=doc["title"],
+                proposals=[
+                    Proposal(
+                        p["number"],
+                        p["title"],
+                        p.get("transition", ""),
+                        p.get("subject", ""),
+                        p.get("text", ""),
+                        p.get("extra", {}),
+                    )
+                    for p in doc["proposals"]
+                ],
+                scale=GradeScale(tuple(doc.get("grades") or GradeScale().names)),
+                grade_keys=doc.get("grade_keys", DEFAULT_GRADE_KEYS),
+                consent_keys=doc.get("consent_keys", dict(DEFAULT_CONSENT_KEYS)),
+                roster=[
+                    Keypad(
+                        int(k["keypad_id"]),
+                        int(k["number"]),
+                        k.get("holder", ""),
+                        k.get("assembly", ""),
+                        bytes.fromhex(k["key"]) if k.get("key") else None,
+                    )
+                    for k in doc.get("roster", [])
+                ],
+                open_roster=bool(doc.get("open_roster", False)),
+                electorate=doc.get("electorate"),
+                grace_s=float(doc.get("grace_s", 1.5)),
+                rule=Rule(doc.get("rule", "majority-judgment")),
+                missing=Missing(doc.get("missing", "reject")),
+                require_mic=bool(doc.get("require_mic", False)),
+                anonymous=bool(doc.get("anonymous", True)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, SessionError):
+                raise
+            raise SessionError(f"bad session description: {exc}") from None
+
+
+@dataclass
+class Poll:
+    """One vote: a proposal graded, a consent round, or a self-paced poll over several items."""
+
+    poll_id: int
+    mode: PollMode
+    items: tuple[int, ...]  # proposal numbers; a consent round on no proposal has (0,)
+    opened_at: float
+    state: PollState = PollState.OPEN
+    closed_at: float | None = None
+    reset_reason: str = ""
+    # (keypad_id, item) -> (counter, value): value is a grade index or a consent colour
+    last: dict[tuple[int, int], tuple[int, int | str]] = field(default_factory=dict)
+    profiles: dict[int, MeritProfile] = field(default_factory=dict)
+    colours: dict[str, int] = field(default_factory=dict)
+    order: dict[int, float] = field(default_factory=dict)  # keypad -> when its counted press arrived
+
+    @property
+    def voters(self) -> set[int]:
+        return {kid for kid, _ in self.last}
+
+    def tally(self, item: int) -> list[int]:
+        return list(self.profiles[item].counts)
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: PressStatus
+    poll_id: int  # the poll the keypad should consider current (0xFFFF: none yet)
+    keypad_number: int | None = None
+    enrolled: Keypad | None = None
+
+
+class Session:
+    """The state of one session; only the hub's loop calls its methods."""
+
+    def __init__(self, config: SessionConfig) -> None:
+        self.config = config
+        self.keypads: dict[int, Keypad] = {k.keypad_id: k for k in config.roster}
+        self.proposals: dict[int, Proposal] = {p.number: p for p in config.proposals}
+        self.polls: list[Poll] = []
+        self.current: int | None = config.proposals[0].number if config.proposals else None
+        self.seen: dict[tuple[int, int], PressStatus] = {}
+        self.statuses: dict[PressStatus, int] = dict.fromkeys(PressStatus, 0)
+        self.battery: dict[int, int] = {}
+        self._grade_of = {k: i for i, k in enumerate(config.grade_keys)}
+
+    # --- facilitator actions -------------------------------------------------------------
+
+    @property
+    def active(self) -> Poll | None:
+        return self.polls[-1] if self.polls and self.polls[-1].state in ACTIVE else None
+
+    @property
+    def last_poll_id(self) -> int:
+        return self.polls[-1].poll_id if self.polls else UNKNOWN_POLL
+
+    def poll(self, poll_id: int) -> Poll:
+        for p in self.polls:
+            if p.poll_id == poll_id:
+                return p
+        raise SessionError(f"no poll {poll_id}")
+
+    def select(self, number: int) -> None:
+        """Put a proposal up (the projector shows it; the next grades poll is on it)."""
+        if number not in self.proposals:
+            raise SessionError(f"no proposal {number}")
+        self.current = number
+
+    def step(self, delta: int) -> int:
+        """Next (+1) or previous (-1) proposal in the session's order."""
+        order = [p.number for p in self.config.proposals]
+        if self.current is None:
+            raise SessionError("the session has no proposal")
+        i = order.index(self.current) + delta
+        if not 0 <= i < len(order):
+            raise SessionError("no next proposal" if delta > 0 else "no previous proposal")
+        self.current = order[i]
+        return self.current
+
+    def open_poll(self, mode: PollMode, now: float, items: Iterable[int] | None = None) -> Poll:
+        if self.active is not None:
+            raise SessionError(f"poll {self.active.poll_id} is still {self.active.state}: close it first")
+        mode = PollMode(mode)
+        chosen = tuple(items) if items is not None else None
+        if mode is PollMode.SELF_PACED:
+            if not chosen:
+                raise SessionError("a self-paced poll needs its proposals")
+        elif chosen is None:
+            chosen = (self.current,) if self.current is not None else (0,)
+            if mode is PollMode.GRADES and self.current is None:
+                raise SessionError("no proposal selected")
+        elif len(chosen) != 1:
+            raise SessionError("this kind of poll is on one proposal")
+        for n in chosen:
+            if n not in self.proposals and not (mode is PollMode.CONSENT and n == 0):
+                raise SessionError(f"no proposal {n}")
+        if len(set(chosen)) != len(chosen):
+            raise SessionError("a proposal appears twice in the poll")
+        poll_id = self.polls[-1].poll_id + 1 if self.polls else 1
+        if poll_id >= UNKNOWN_POLL:
+            raise SessionError("this session has used every poll number")
+        poll = Poll(poll_id, mode, chosen, now)
+        if mode is PollMode.CONSENT:
+            poll.colours = dict.fromkeys(CONSENT_COLOURS, 0)
+        else:
+            poll.profiles = {n: MeritProfile(len(self.config.scale)) for n in chosen}
+        self.polls.append(poll)
+        if mode is PollMode.GRADES:
+            self.current = chosen[0]
+        return poll
+
+    def close_poll(self, now: float) -> Poll:
+        poll = self.active
+        if poll is None or poll.state is not PollState.OPEN:
+            raise SessionError("no open poll to close")
+        poll.state = PollState.CLOSING
+        poll.closed_at = now
+        return poll
+
+    def grace_ends_at(self) -> float | None:
+        poll = self.active
+        if poll is None or poll.state is not PollState.CLOSING:
+            return None
+        assert poll.closed_at is not None
+        return poll.closed_at + self.config.grace_s
+
+    def finish_grace(self) -> Poll:
+        """End the grace period (the loop does this when its time has come)."""
+        poll = self.active
+        if poll is None or poll.state is not PollState.CLOSING:
+            raise SessionError("no poll in its grace period")
+        poll.state = PollState.CLOSED
+        return poll
+
+    def reveal(self, poll_id: int | None = None) -> Poll:
+        poll = self.poll(poll_id) if poll_id is not None else (self.polls[-1] if self.polls else None)
+        if poll is None:
+            raise SessionError("no poll to reveal")
+        if poll.state is not PollState.CLOSED:
+            raise SessionError(f"poll {poll.poll_id} is {poll.state}: only a closed poll can be revealed")
+        poll.state = PollState.REVEALED
+        return poll
+
+    def reset_poll(self, poll_id: int, reason: str) -> Poll:
+        if not reason.strip():
+            raise SessionError("a reset needs a reason (it is journaled)")
+        poll = self.poll(poll_id)
+        if poll.state is PollState.RESET:
+            raise SessionError(f"poll {poll_id} is already reset")
+        poll.state = PollState.RESET
+        poll.reset_reason = reason.strip()
+        return poll
+
+    # --- presses ---------------------------------------------------------------------------
+
+    def handle_press(self, press: Press) -> Decision:
+        """Decide a press and apply it; every press gets exactly one status."""
+        decision = self._decide(press)
+        self.statuses[decision.status] += 1
+        return decision
+
+    def _decide(self, press: Press) -> Decision:
+        keypad = self.keypads.get(press.keypad_id)
+        enrolled = None
+        if keypad is None:
+            if not self.config.open_roster:
+                return Decision(PressStatus.UNKNOWN_KEYPAD, self.last_poll_id)
+            number = max((k.number for k in self.keypads.values()), default=0) + 1
+            keypad = enrolled = Keypad(press.keypad_id, number, enrolled=True)
+            self.keypads[press.keypad_id] = keypad
+        if press.battery != 0xFF:
+            self.battery[press.keypad_id] = press.battery
+        if not self._mic_ok(keypad, press):
+            return Decision(PressStatus.BAD_MIC, self.last_poll_id, keypad.number, enrolled)
+        ident = (press.keypad_id, press.counter)
+        earlier = self.seen.get(ident)
+        if earlier is not None:
+            status = (
+                PressStatus.DUPLICATE if earlier in (PressStatus.COUNTED, PressStatus.DUPLICATE) else earlier
+            )
+            return Decision(status, self.last_poll_id, keypad.number, enrolled)
+        status = self._apply(press)
+        self.seen[ident] = status
+        return Decision(status, self.last_poll_id, keypad.number, enrolled)
+
+    def _mic_ok(self, keypad: Keypad, press: Press) -> bool:
+        if keypad.key is None:
+            return not self.config.require_mic
+        wire = WirePress(
+            press.keypad_id,
+            press.counter,
+            press.poll_id,
+            press.item,
+            ord(press.key[:1] or "\0"),
+            press.battery,
+            0,
+            0,
+            press.mic,
+        )
+        return verify_mic(keypad.key, wire)
+
+    def _apply(self, press: Press) -> PressStatus:
+        poll = self.active
+        if poll is None:
+            known = press.poll_id == UNKNOWN_POLL or any(p.poll_id == press.poll_id for p in self.polls)
+            return PressStatus.POLL_CLOSED if known else PressStatus.STALE_POLL
+        if press.poll_id not in (UNKNOWN_POLL, poll.poll_id):
+            return PressStatus.STALE_POLL
+        made_at = press.at - press.age_ms / 1000
+        if press.poll_id == UNKNOWN_POLL and made_at < poll.opened_at:
+            return PressStatus.STALE_POLL  # made before this poll opened, for an older one
+        if poll.state is PollState.CLOSING:
+            assert poll.closed_at is not None
+            if made_at > poll.closed_at or press.at > poll.closed_at + self.config.grace_s:
+                return PressStatus.POLL_CLOSED
+        value = self._value(poll, press)
+        if value is None:
+            return PressStatus.INVALID_KEY
+        item = poll.items[0] if press.item == 0 and poll.mode is not PollMode.SELF_PACED else press.item
+        if item not in poll.items:
+            return PressStatus.INVALID_KEY
+        slot = (press.keypad_id, item)
+        previous = poll.last.get(slot)
+        if previous is not None and previous[0] > press.counter:
+            return PressStatus.SUPERSEDED
+        if previous is not None:
+            self._count(poll, item, previous[1], -1)
+        poll.last[slot] = (press.counter, value)
+        self._count(poll, item, value, +1)
+        poll.order.setdefault(press.keypad_id, press.at)
+        if poll.mode is PollMode.CONSENT and previous is not None and previous[1] != value:
+            poll.order[press.keypad_id] = press.at  # a changed card goes to the back of its queue
+        return PressStatus.COUNTED
+
+    def _value(self, poll: Poll, press: Press) -> int | str | None:
+        if poll.mode is PollMode.CONSENT:
+            return self.config.consent_keys.get(press.key)
+        return self._grade_of.get(press.key)
+
+    @staticmethod
+    def _count(poll: Poll, item: int, value: int | str, delta: int) -> None:
+        if isinstance(value, str):
+            poll.colours[value] += delta
+        elif delta > 0:
+            poll.profiles[item].add(value)
+        else:
+            poll.profiles[item].remove(value)
+
+    # --- results -------------------------------------------------------------------------------
+
+    @property
+    def electorate(self) -> int:
+        if self.config.electorate is not None:
+            return self.config.electorate
+        return len(self.keypads)
+
+    def turnout(self, poll: Poll) -> int:
+        return len(poll.voters)
+
+    def keypad_numbers(self, keypad_ids: Iterable[int]) -> list[int]:
+        return sorted(self.keypads[k].number for k in keypad_ids if k in self.keypads)
+
+    def speaking_queue(self, poll: Poll) -> list[dict[str, Any]]:
+        """Consent round: keypad numbers with red first, then orange, then yellow, in order of pressing."""
+        colour_of = {kid: value for (kid, _), (_, value) in poll.last.items()}
+        queue = []
+        for colour in CONSENT_PRIORITY:
+            ids = sorted((kid for kid, c in colour_of.items() if c == colour), key=lambda k: poll.order[k])
+            queue += [{"number": self.keypads[k].number, "colour": colour} for k in ids]
+        return queue
+
+    def final_tallies(self) -> dict[int, list[int]]:
+        """Each proposal's tally from its latest closed or revealed grades poll."""
+        out: dict[int, list[int]] = {}
+        for poll in self.polls:
+            if poll.mode is PollMode.CONSENT or poll.state not in (PollState.CLOSED, PollState.REVEALED):
+                continue
+            for item in poll.items:
+                out[item] = poll.tally(item)
+        return out
+
+    def ranking(self, revealed_only: bool = False) -> Ranking:
+        tallies: dict[str, list[int]] = {}
+        for poll in self.polls:
+            if poll.mode is PollMode.CONSENT:
+                continue
+            if poll.state is PollState.REVEALED or (not revealed_only and poll.state is PollState.CLOSED):
+                for item in poll.items:
+                    tallies[str(item)] = poll.tally(item)
+        electorate = max([self.electorate, *(sum(t) for t in tallies.values())])
+        ordered = {
+            str(p.number): tallies[str(p.number)] for p in self.config.proposals if str(p.number) in tallies
+        }
+        return rank(ordered, self.config.scale, self.config.rule, self.config.missing, electorate)
+
+
+def keypad_with_key(keypad: Keypad, key: bytes | None) -> Keypad:
+    return replace(keypad, key=key)

@@ -1,0 +1,175 @@
+"""``clicker demo``: the hub, a simulated room through the real serial transport, a scripted
+session over the fiches, and a check of every poll against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import PollMode
+from hub.proposals import Proposal, clermont_fiches
+from hub.receivers.serial import SerialReceiver
+from hub.session import PollState, SessionConfig
+from hub.sim.ether import Impairments
+from hub.sim.room import SimRoom
+from hub.sim.traffic import TrafficRecorder
+
+
+@dataclass
+class DemoOptions:
+    seed: int = 2022
+    keypads: int = 70
+    proposals: int = 40
+    loss: float = 0.05
+    receivers: int = 2
+    speed: float = 25.0
+    db: Path | None = None
+    transport: str = "tcp"  # or "pty"
+    consent: bool = True
+    reboot: bool = True  # one receiver reboots mid-session
+    record: Path | None = None
+
+
+@dataclass
+class DemoResult:
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.summary.get("tallies_match_ground_truth"))
+
+
+def demo_config(fiches: list[Proposal], room: SimRoom, speed: float) -> SessionConfig:
+    return SessionConfig(
+        title="Convention citoyenne de Clermont-Ferrand — démonstration",
+        proposals=fiches,
+        roster=room.roster(),
+        grace_s=max(0.2, 1.5 / max(speed / 5, 1.0)),  # human time runs faster in the demo
+    )
+
+
+async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = None) -> DemoResult:
+    fiches = clermont_fiches()[: opts.proposals]
+    recorder = TrafficRecorder(opts.record) if opts.record else None
+    room = SimRoom(
+        fiches,
+        opts.keypads,
+        opts.seed,
+        Impairments(loss=opts.loss),
+        opts.receivers,
+        opts.speed,
+        recorder=recorder.bytes if recorder else None,
+    )
+    tmp = None
+    if opts.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-")
+        db = Path(tmp.name) / "demo.db"
+    else:
+        db = opts.db
+    hub = Hub(Journal(db))
+    started = time.monotonic()
+    mismatches: list[str] = []
+    polls = 0
+    try:
+        urls = await room.start(opts.transport)
+        config = demo_config(fiches, room, opts.speed)
+        if recorder:
+            recorder.meta(config.to_json(), opts.seed)
+        await hub.start(config)
+        for i, url in enumerate(urls):
+            hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
+        await asyncio.wait_for(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
+
+        async def act(action: dict[str, Any]) -> Any:
+            if recorder:
+                recorder.action(action)
+            return await hub.act(action)
+
+        async def run_poll(action: dict[str, Any], check: Callable[[int], list[str]]) -> None:
+            nonlocal polls
+            poll = await act(action)
+            room.up[poll.poll_id] = poll.items[0]
+            await asyncio.sleep(0)
+            # the room votes when its receivers hear POLL_STATE; wait for it to start and finish
+            for _ in range(200):
+                if poll.poll_id in room.truth:
+                    break
+                await asyncio.sleep(0.01)
+            await room.wait_voted(poll.poll_id)
+            await act({"action": "close"})
+            await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state is PollState.CLOSED, 30)
+            await act({"action": "reveal", "poll_id": poll.poll_id})
+            polls += 1
+            mismatches.extend(check(poll.poll_id))
+
+        def check_grades(number: int) -> Callable[[int], list[str]]:
+            def check(poll_id: int) -> list[str]:
+                got = hub.session.poll(poll_id).tally(number)
+                want = room.truth[poll_id].tally(hub.session.config.grade_keys)
+                return [] if got == want else [f"poll {poll_id} (fiche {number}): hub {got}, truth {want}"]
+
+            return check
+
+        for n, fiche in enumerate(fiches):
+            if opts.reboot and n == len(fiches) // 2 and room.receivers:
+                room.receivers[0].reboot()
+                room.receivers[0].drop_connection()
+            await act({"action": "select", "proposal": fiche.number})
+            await run_poll({"action": "open", "mode": int(PollMode.GRADES)}, check_grades(fiche.number))
+            if progress:
+                progress(f"fiche {fiche.number}")
+
+        if opts.consent:
+
+            def check_consent(poll_id: int) -> list[str]:
+                got = hub.session.poll(poll_id).colours
+                want = room.truth[poll_id].colours(hub.session.config.consent_keys)
+                return [] if got == want else [f"consent poll {poll_id}: hub {got}, truth {want}"]
+
+            await run_poll({"action": "open", "mode": int(PollMode.CONSENT)}, check_consent)
+            if progress:
+                progress("consent")
+        session = hub.session
+        ranking = session.ranking(revealed_only=True)
+        rx = [r.health for r in hub.receivers]
+        statuses = {s.name.lower(): n for s, n in session.statuses.items()}
+        summary = {
+            **room.stats(),
+            "presses_received": sum(statuses.values()),
+            "presses_counted": statuses["counted"],
+            "duplicates": statuses["duplicate"],
+            "refused": {k: v for k, v in statuses.items() if k not in ("counted", "duplicate")},
+            "polls": polls,
+            "keypads": opts.keypads,
+            "receivers": len(rx),
+            "receiver_reconnects": sum(max(0, h.connects - 1) for h in rx),
+            "frames_rejected_by_hub": sum(h.rx_bad for h in rx),
+            "journal_records": hub.journal.records,
+            "journal_commits": hub.journal.commits,
+            "journal_head": hub.journal.head,
+            "winner": ranking.entries[0].proposal if ranking.entries else None,
+            "seconds": round(time.monotonic() - started, 2),
+            "mismatches": mismatches[:5],
+            "tallies_match_ground_truth": not mismatches
+            and polls == len(fiches) + (1 if opts.consent else 0),
+        }
+        if recorder:
+            recorder.truth(
+                {str(k): {"mode": t.mode, "presses": len(t.presses)} for k, t in room.truth.items()},
+                {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls},
+            )
+        return DemoResult(summary)
+    finally:
+        await hub.stop()
+        await room.close()
+        if recorder:
+            recorder.close()
+        if tmp is not None:
+            tmp.cleanup()

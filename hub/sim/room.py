@@ -1,0 +1,221 @@
+"""A simulated room: keypads held by members with opinions, pressing with human delays,
+changing their minds, sometimes pressing a wrong key, a few never voting, through a lossy
+ether into one or more virtual receivers. It keeps the ground truth of every keypad's last
+valid press, to check the hub's tallies against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from hub.model import DEFAULT_CONSENT_KEYS, DEFAULT_GRADE_KEYS, Keypad
+from hub.proposals import Proposal
+from hub.sim.ether import Ether, Impairments
+from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
+from hub.sim.receiver import Recorder, VirtualReceiver
+from hub.sim.voters import Room as Opinions
+from hub.wire.messages import PollState, Press, PressResult
+
+CONSENT_BY_GRADE = "DDDCBAA"  # from a member's grade to a card: red, red, red, orange, yellow, green, green
+
+
+@dataclass
+class Truth:
+    """The last valid press of each keypad in a poll: (counter, key)."""
+
+    mode: int
+    presses: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)  # (keypad, item) -> ...
+
+    def tally(self, keys: str, item: int = 0) -> list[int]:
+        counts = [0] * len(keys)
+        for (_, it), (_, key) in self.presses.items():
+            if it == item:
+                counts[keys.index(key)] += 1
+        return counts
+
+    def colours(self, consent_keys: dict[str, str]) -> dict[str, int]:
+        out = dict.fromkeys(("green", "yellow", "orange", "red"), 0)
+        for _, key in self.presses.values():
+            out[consent_keys[key]] += 1
+        return out
+
+
+class SimRoom:
+    def __init__(
+        self,
+        proposals: list[Proposal],
+        keypads: int = 70,
+        seed: int = 2022,
+        impair: Impairments | None = None,
+        receivers: int = 2,
+        speed: float = 20.0,
+        keys: dict[int, bytes] | None = None,
+        grade_keys: str = DEFAULT_GRADE_KEYS,
+        recorder: Recorder | None = None,
+        wrong_key_rate: float = 0.02,
+        change_rate: float = 0.08,
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.proposals = proposals
+        self.ether = Ether(impair or Impairments(), self.rng)
+        self.speed = speed
+        self.grade_keys = grade_keys
+        self.wrong_key_rate = wrong_key_rate
+        self.change_rate = change_rate
+        self.opinions = Opinions(proposals, keypads, len(grade_keys), seed)
+        keys = keys or {}
+        ids = self.rng.sample(range(0x100000, 0xFFFFFF), keypads)
+        self.keypads = [
+            VirtualKeypad(kid, i + 1, keys.get(i + 1), sleep_after=SLEEP_AFTER_S / speed)
+            for i, kid in enumerate(ids)
+        ]
+        self.by_id = {k.keypad_id: k for k in self.keypads}
+        self.receivers = [
+            VirtualReceiver(f"rx{j + 1}", self.ether, self.rng, self._result, self._poll_state, recorder)
+            for j in range(receivers)
+        ]
+        self.truth: dict[int, Truth] = {}
+        self.up: dict[int, int] = {}  # poll id -> the proposal put to the vote (told by the script)
+        self.presses_sent = 0
+        self.transmissions = 0
+        self._voting: dict[int, list[asyncio.Task[None]]] = {}
+        self._open_poll: int | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+
+    def roster(self) -> list[Keypad]:
+        return [Keypad(k.keypad_id, k.number, key=k.key) for k in self.keypads]
+
+    async def start(self, transport: str = "tcp") -> list[str]:
+        """Start the receivers; returns what the hub must open, one per receiver."""
+        urls = [await (r.serve_tcp() if transport == "tcp" else r.serve_pty()) for r in self.receivers]
+        self._tasks.append(asyncio.create_task(self._retransmit(), name="keypad retransmissions"))
+        return urls
+
+    async def close(self) -> None:
+        for tasks in self._voting.values():
+            for t in tasks:
+                t.cancel()
+        for t in self._tasks:
+            t.cancel()
+        everything = [t for ts in self._voting.values() for t in ts] + self._tasks
+        await asyncio.gather(*everything, return_exceptions=True)
+        for r in self.receivers:
+            await r.close()
+        await self.ether.close()
+
+    # --- radio -----------------------------------------------------------------------------------
+
+    def _transmit(self, press: Press) -> None:
+        self.transmissions += 1
+        for r in self.receivers:
+            self.ether.transmit(r.hear, press)
+
+    def _result(self, result: PressResult) -> None:
+        kp = self.by_id.get(result.keypad_id)
+        if kp is not None and kp.on_result(result, time.monotonic()):
+            self._wake.set()
+
+    def _poll_state(self, msg: PollState) -> None:
+        now = time.monotonic()
+        for kp in self.keypads:
+            self.ether.transmit(lambda m, kp=kp: kp.on_poll_state(m, time.monotonic()), msg)
+        if msg.state == 1 and msg.poll_id not in self._voting:
+            self._open_poll = msg.poll_id
+            self.truth[msg.poll_id] = Truth(msg.mode)
+            items = list(range(1, msg.items + 1)) if msg.mode == 3 else [0]
+            self._voting[msg.poll_id] = [
+                asyncio.get_running_loop().create_task(self._voter(m, msg.poll_id, msg.mode, items, now))
+                for m in range(len(self.keypads))
+            ]
+        elif msg.state != 1 and msg.poll_id == self._open_poll:
+            self._open_poll = None
+
+    async def _retransmit(self) -> None:
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            for kp in self.keypads:
+                p = kp.due(now)
+                if p is not None:
+                    self._transmit(p)
+                if kp.led is Led.NO_ANSWER:
+                    self._wake.set()
+
+    # --- voters ------------------------------------------------------------------------------------
+
+    def _proposal_for(self, poll_id: int, item: int) -> Proposal:
+        # The room hears poll numbers, not proposals: members judge the proposal "up", which the
+        # demo tells them through ``up``; otherwise they take the proposal of that rank.
+        number = self.up.get(poll_id) if item == 0 else item
+        for p in self.proposals:
+            if p.number == number:
+                return p
+        return self.proposals[(poll_id - 1) % len(self.proposals)]
+
+    async def _sleep_human(self, mean_s: float) -> None:
+        await asyncio.sleep(self.rng.lognormvariate(0, 0.5) * mean_s / self.speed)
+
+    async def _voter(self, member: int, poll_id: int, mode: int, items: list[int], opened: float) -> None:
+        kp = self.keypads[member]
+        for item in items:
+            grade = self.opinions.opinion(member, self._proposal_for(poll_id, item)).grade
+            if grade is None:
+                continue
+            key = CONSENT_BY_GRADE[grade * 7 // len(self.grade_keys)] if mode == 2 else self.grade_keys[grade]
+            await self._sleep_human(4.0)
+            if self.rng.random() < self.wrong_key_rate:
+                await self._press_until_answered(kp, poll_id, item, "9" if mode != 2 else "5", valid=False)
+            if self.rng.random() < self.change_rate:
+                other = self.grade_keys[self.rng.randrange(len(self.grade_keys))] if mode != 2 else "B"
+                await self._press_until_answered(kp, poll_id, item, other)
+                await self._sleep_human(3.0)
+            await self._press_until_answered(kp, poll_id, item, key)
+
+    async def _press_until_answered(
+        self, kp: VirtualKeypad, poll_id: int, item: int, key: str, valid: bool = True
+    ) -> None:
+        """Press, and press again (as a person would) while the LED says refused or no answer."""
+        for _attempt in range(20):
+            if self._open_poll != poll_id:
+                return
+            p = kp.press(key, time.monotonic(), item)
+            self.presses_sent += 1
+            if valid:
+                self.truth[poll_id].presses[(kp.keypad_id, item)] = (p.counter, key)
+            self._transmit(p)
+            while kp.led is Led.PENDING and kp.pending is not None and kp.pending.counter == p.counter:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 0.5)
+            if kp.led is Led.COUNTED or not valid:
+                return
+            await self._sleep_human(1.0)
+
+    async def wait_voted(self, poll_id: int, within: float = 120.0) -> None:
+        """Until every member who meant to vote in the poll has a counted last press."""
+        tasks = self._voting.get(poll_id, [])
+        if tasks:
+            await asyncio.wait_for(asyncio.gather(*tasks), within)
+
+    def stats(self) -> dict[str, int]:
+        by_kind: dict[str, int] = defaultdict(int)
+        for r in self.receivers:
+            by_kind["receiver_reboots"] += r.reboots
+            by_kind["receiver_dropped"] += r.dropped
+        return {
+            "presses_sent": self.presses_sent,
+            "keypad_transmissions": self.transmissions,
+            "radio_frames": self.ether.sent,
+            "radio_lost": self.ether.lost,
+            "radio_duplicated": self.ether.duplicated,
+            **by_kind,
+        }
+
+
+DEFAULT_CONSENT = DEFAULT_CONSENT_KEYS

@@ -1,0 +1,46 @@
+"""Shared fixtures: small sessions, and a guard that fails any test leaking tasks or threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from hub.model import Keypad
+from hub.proposals import Proposal
+from hub.session import SessionConfig
+
+
+def make_config(n_keypads: int = 5, n_props: int = 3, **kw) -> SessionConfig:
+    proposals = [
+        Proposal(i, f"Fiche {i}", "écologique" if i % 2 else "sociale") for i in range(1, n_props + 1)
+    ]
+    roster = [Keypad(1000 + i, i) for i in range(1, n_keypads + 1)]
+    return SessionConfig(title="Test", proposals=proposals, roster=roster, **kw)
+
+
+@pytest.fixture
+def config() -> SessionConfig:
+    return make_config()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    # Give finishing threads a moment to be joined by whoever owns them.
+    for t in threading.enumerate():
+        if t.ident not in before and t is not threading.current_thread():
+            t.join(timeout=5)
+    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not leaked, f"threads leaked by the test: {leaked}"
+
+
+@pytest.fixture(autouse=True)
+async def no_leaked_tasks():
+    """Async tests must leave no task running behind them."""
+    yield
+    current = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    assert not left, f"tasks leaked by the test: {[t.get_name() for t in left]}"
