@@ -320,3 +320,42 @@ def keypads_card(
         typer.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
+
+
+# --- serve ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    receiver: list[str] = typer.Option([], "--receiver", help="Serial device or pyserial URL (repeatable)."),
+    usb: bool = typer.Option(False, "--usb", help="Also open every USB receiver found by VID:PID."),
+    ble: bool = typer.Option(False, "--ble", help="Also connect to BLE receivers (GATT service)."),
+    adverts: bool = typer.Option(False, "--adverts", help="Also hear keypads' BLE adverts directly."),
+    session: Path | None = typer.Option(None, help="Session description (JSON); not needed to resume."),
+    db: Path = typer.Option(..., help="The session's journal; an existing one is resumed."),
+    host: str = typer.Option("127.0.0.1", help="Web server address."),
+    port: int = typer.Option(8000, help="Web server port."),
+    web: bool = typer.Option(True, "--web/--no-web", help="Serve the projector, console and API."),
+) -> None:
+    """Run the hub with real receivers (resuming the journal if it exists)."""
+    import asyncio
+
+    from hub.roster import RosterError, load_session_file
+    from hub.runner import ServeOptions, run_serve
+    from hub.session import SessionError
+
+    config = None
+    if session is not None:
+        try:
+            config = load_session_file(session)
+        except RosterError as exc:
+            fail(str(exc))
+    elif not db.exists():
+        fail(f"{db}: no journal to resume; give --session to start a new one")
+    opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web)
+    try:
+        asyncio.run(run_serve(opts, lambda line: typer.echo(line, err=True)))
+    except KeyboardInterrupt:
+        pass
+    except SessionError as exc:
+        fail(str(exc))

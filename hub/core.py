@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.aio import cancel_and_wait, within
 from hub.journal import Journal
 from hub.live import build_snapshot
 from hub.model import Press
@@ -84,12 +85,7 @@ class Hub:
     async def stop(self) -> None:
         for r in self.receivers:
             await r.stop()
-        tasks = [*self._tasks, *([self._grace_task] if self._grace_task else [])]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(*self._tasks, self._grace_task)
         self._tasks, self._grace_task = [], None
         await self.journal.close()
         self.stopped.set()
@@ -114,7 +110,7 @@ class Hub:
             raise HubFailure(str(self.failure))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Work(action={**action, "at": self.clock()}, done=done))
-        return await asyncio.wait_for(done, ACTION_TIMEOUT)
+        return await within(done, ACTION_TIMEOUT)
 
     def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
         self.keypads_seen[keypad_id] = {"battery": battery, "rssi": rssi}

@@ -26,21 +26,17 @@ def config() -> SessionConfig:
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_threads():
+async def no_leaks():
+    """Every test leaves no task running and no thread behind (the loop's default executor,
+    which pyserial uses to open ports, is shut down first, as asyncio.run would)."""
     before = {t.ident for t in threading.enumerate()}
-    yield
-    # Give finishing threads a moment to be joined by whoever owns them.
-    for t in threading.enumerate():
-        if t.ident not in before and t is not threading.current_thread():
-            t.join(timeout=5)
-    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert not leaked, f"threads leaked by the test: {leaked}"
-
-
-@pytest.fixture(autouse=True)
-async def no_leaked_tasks():
-    """Async tests must leave no task running behind them."""
     yield
     current = asyncio.current_task()
     left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert not left, f"tasks leaked by the test: {[t.get_name() for t in left]}"
+    await asyncio.wait_for(asyncio.get_running_loop().shutdown_default_executor(), 10)
+    for t in threading.enumerate():
+        if t.ident not in before and t is not threading.current_thread():
+            t.join(timeout=2)
+    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not leaked, f"threads leaked by the test: {leaked}"

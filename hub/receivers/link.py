@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from hub.aio import cancel_and_wait, within
 from hub.model import Press
 from hub.wire.messages import (
     Error,
@@ -119,11 +120,8 @@ class ReceiverLink:
         self._task = asyncio.create_task(self._run(), name=f"receiver {self.name}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def send(self, message: Message, flags: int = 0) -> bool:
         """Send if the link is up; a result lost here comes back as a retransmission."""
@@ -152,7 +150,7 @@ class ReceiverLink:
                 await self._serve()
             except asyncio.CancelledError:
                 raise
-            except (LinkLost, OSError, EOFError, ValueError) as exc:
+            except Exception as exc:  # any transport failure (serial, socket, BLE): reopen
                 self.health.last_error = f"{type(exc).__name__}: {exc}"[:200]
                 log.info("receiver %s: %s", self.name, self.health.last_error)
             finally:
@@ -162,13 +160,13 @@ class ReceiverLink:
                     self.connected_event.clear()
                     self.hub.receiver_changed()
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self._disconnect(), 2.0)
+                    await within(self._disconnect(), 2.0)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_CAP)
 
-    async def _next_frame(self, within: float) -> Frame | None:
+    async def _next_frame(self, limit: float) -> Frame | None:
         try:
-            return await asyncio.wait_for(self._frames.get(), within)
+            return await within(self._frames.get(), limit)
         except TimeoutError:
             return None
 
@@ -235,11 +233,13 @@ class ReceiverLink:
             }
             self.health.dropped = msg.dropped
             self.health.last_status_at = time.monotonic()
+            self.hub.receiver_changed()
         elif isinstance(msg, KeypadSeen):
             self.hub.keypad_seen(msg.keypad_id, msg.battery, msg.rssi)
         elif isinstance(msg, HelloAck):
             self._on_hello_ack(msg)  # a receiver that rebooted without the link noticing
             self.send_poll_state()
+            self.hub.receiver_changed()
         elif isinstance(msg, Log):
             log.info("receiver %s says: %s", self.name, msg.text)
         elif isinstance(msg, Error):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import serial_asyncio_fast
 from serial.tools import list_ports
 
+from hub.aio import cancel_and_wait, within
 from hub.receivers.link import HubPort, LinkLost, ReceiverLink
 from hub.wire import StreamDecoder
 from hub.wire.messages import Message
@@ -39,7 +40,7 @@ class SerialReceiver(ReceiverLink):
 
     async def _connect(self) -> None:
         self.decoder = StreamDecoder()
-        self._reader, self._writer = await asyncio.wait_for(
+        self._reader, self._writer = await within(
             serial_asyncio_fast.open_serial_connection(url=self.url, baudrate=BAUD), 5.0
         )
         self._read_task = asyncio.create_task(self._read(), name=f"read {self.name}")
@@ -63,22 +64,19 @@ class SerialReceiver(ReceiverLink):
             raise OSError("port closed")
         self._writer.write(message.encode(self._seq, flags))
 
-    async def _next_frame(self, within: float):
-        frame = await super()._next_frame(within)
+    async def _next_frame(self, limit: float):
+        frame = await super()._next_frame(limit)
         if frame is _EOF:
             raise LinkLost("the port closed")
         return frame
 
     async def _disconnect(self) -> None:
-        if self._read_task is not None:
-            self._read_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._read_task
-            self._read_task = None
+        await cancel_and_wait(self._read_task)
+        self._read_task = None
         if self._writer is not None:
             self._writer.close()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._writer.wait_closed(), 1.0)
+                await within(self._writer.wait_closed(), 1.0)
             self._writer = None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.aio import within
 from hub.core import Hub
 from hub.journal import Journal
 from hub.model import PollMode
@@ -85,7 +86,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         await hub.start(config)
         for i, url in enumerate(urls):
             hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
-        await asyncio.wait_for(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
+        await within(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
 
         async def act(action: dict[str, Any]) -> Any:
             if recorder:

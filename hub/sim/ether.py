@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hub.aio import cancel_and_wait
+
 
 @dataclass
 class Impairments:
@@ -51,6 +53,4 @@ class Ether:
         deliver(payload)
 
     async def close(self) -> None:
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(*self._tasks)

@@ -17,6 +17,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from hub.aio import cancel_and_wait
 from hub.sim.ether import Ether
 from hub.wire import StreamDecoder
 from hub.wire.framing import FLAG_RETRANSMIT
@@ -197,11 +198,7 @@ class VirtualReceiver:
         return os.ttyname(slave)
 
     async def close(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
         self._write = None
         if getattr(self, "_server", None) is not None:

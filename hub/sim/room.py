@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from hub.aio import cancel_and_wait, within
 from hub.model import DEFAULT_CONSENT_KEYS, DEFAULT_GRADE_KEYS, Keypad
 from hub.proposals import Proposal
 from hub.sim.ether import Ether, Impairments
@@ -98,13 +99,7 @@ class SimRoom:
         return urls
 
     async def close(self) -> None:
-        for tasks in self._voting.values():
-            for t in tasks:
-                t.cancel()
-        for t in self._tasks:
-            t.cancel()
-        everything = [t for ts in self._voting.values() for t in ts] + self._tasks
-        await asyncio.gather(*everything, return_exceptions=True)
+        await cancel_and_wait(*[t for ts in self._voting.values() for t in ts], *self._tasks)
         for r in self.receivers:
             await r.close()
         await self.ether.close()
@@ -192,16 +187,16 @@ class SimRoom:
             while kp.led is Led.PENDING and kp.pending is not None and kp.pending.counter == p.counter:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 0.5)
+                    await within(self._wake.wait(), 0.5)
             if kp.led is Led.COUNTED or not valid:
                 return
             await self._sleep_human(1.0)
 
-    async def wait_voted(self, poll_id: int, within: float = 120.0) -> None:
+    async def wait_voted(self, poll_id: int, limit: float = 120.0) -> None:
         """Until every member who meant to vote in the poll has a counted last press."""
         tasks = self._voting.get(poll_id, [])
         if tasks:
-            await asyncio.wait_for(asyncio.gather(*tasks), within)
+            await within(asyncio.gather(*tasks), limit)
 
     def stats(self) -> dict[str, int]:
         by_kind: dict[str, int] = defaultdict(int)

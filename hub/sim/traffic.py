@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from hub.aio import within
 from hub.core import Hub
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver
@@ -114,7 +115,7 @@ class _ReplayPort:
         return f"socket://{host}:{port}"
 
     async def write(self, data: bytes) -> None:
-        await asyncio.wait_for(self.connected.wait(), 10)
+        await within(self.connected.wait(), 10)
         assert self.writer is not None
         self.presses += sum(isinstance(f.message, Press) for f in self.decoder.feed(data))
         self.writer.write(data)

@@ -1,0 +1,74 @@
+"""Running the hub as a service (``clicker serve``): receivers, journal, web, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.receivers.serial import SerialReceiver, find_usb_receivers
+from hub.session import SessionConfig
+
+
+@dataclass
+class ServeOptions:
+    receivers: list[str] = field(default_factory=list)
+    usb: bool = False
+    ble: bool = False
+    adverts: bool = False
+    config: SessionConfig | None = None
+    db: Path = Path("session.db")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web: bool = True
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+
+async def start_receivers(hub: Hub, opts: ServeOptions) -> list[str]:
+    urls = list(opts.receivers)
+    if opts.usb:
+        urls += [u for u in find_usb_receivers() if u not in urls]
+    for url in urls:
+        hub.add_receiver(SerialReceiver(url, hub))
+    if opts.ble or opts.adverts:
+        from hub.receivers.ble import start_ble
+
+        await start_ble(hub, gatt=opts.ble, adverts=opts.adverts)
+    return urls
+
+
+async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
+    hub = Hub(Journal(opts.db))
+    await hub.start(opts.config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    server = None
+    try:
+        urls = await start_receivers(hub, opts)
+        say(f"journal {opts.db}; receivers: {', '.join(urls) or 'none'}")
+        if opts.web:
+            from hub.web.server import start_web
+
+            server = await start_web(hub, opts.host, opts.port, opts.token)
+            say(f"projector: http://{opts.host}:{opts.port}/")
+            say(f"console:   http://{opts.host}:{opts.port}/console#token={opts.token}")
+        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(hub.stopped.wait())]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for w in waiters:
+            w.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        if hub.failure is not None:
+            say(f"hub stopped: {hub.failure}")
+    finally:
+        if server is not None:
+            await server.stop()
+        await hub.stop()
