@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/clicker tally hub/data/clermont-2022-tally.json
+	$(BIN)/clicker demo --headless
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -19,6 +19,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/tally.py
+	$(BIN)/python bench/wire.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

@@ -160,12 +160,13 @@ def replay(
     from rich.console import Console
     from rich.progress import Progress
 
-    from hub.sim.traffic import TrafficError
+    from hub.sim.traffic import TrafficError, read_traffic
     from hub.sim.traffic import replay as run_replay
 
     if speed <= 0:
         fail("--speed must be positive")
     try:
+        read_traffic(file)  # a bad file is reported before anything starts
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("Replay", total=None)
             summary = asyncio.run(

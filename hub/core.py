@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from hub.wire.messages import PressResult
 
 log = logging.getLogger(__name__)
 ACTION_TIMEOUT = 10.0
+MAX_INFLIGHT = 2
 
 
 @dataclass
@@ -52,9 +54,11 @@ class Hub:
         self.version = 0
         self.batches = 0
         self.keypads_seen: dict[int, dict[str, int]] = {}
-        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._queue: deque[_Work] = deque()  # filled by receivers and actions, drained per turn
+        self._work = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._grace_task: asyncio.Task[None] | None = None
+        self._inflight: deque[asyncio.Task[None]] = deque()
         self._dirty = asyncio.Event()
         self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
@@ -86,6 +90,10 @@ class Hub:
         for r in self.receivers:
             await r.stop()
         await cancel_and_wait(*self._tasks, self._grace_task)
+        if self._inflight:  # let commits already handed to the journal finish and be answered
+            await asyncio.wait(self._inflight, timeout=10)
+            await cancel_and_wait(*self._inflight)
+            self._inflight.clear()
         self._tasks, self._grace_task = [], None
         await self.journal.close()
         self.stopped.set()
@@ -102,14 +110,16 @@ class Hub:
     # --- inputs (called on the loop's thread) ---------------------------------------------------
 
     def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None:
-        self._queue.put_nowait(_Work(press=press, reply=reply))
+        self._queue.append(_Work(press=press, reply=reply))
+        self._work.set()
 
     async def act(self, action: dict[str, Any]) -> Any:
         """Run a facilitator action through the loop; returns once it is journaled."""
         if self.failure is not None:
             raise HubFailure(str(self.failure))
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Work(action={**action, "at": self.clock()}, done=done))
+        self._queue.append(_Work(action={**action, "at": self.clock()}, done=done))
+        self._work.set()
         return await within(done, ACTION_TIMEOUT)
 
     def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
@@ -135,21 +145,40 @@ class Hub:
     # --- the loop --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        assert self.session is not None
-        try:
-            while True:
-                batch = [await self._queue.get()]
-                while not self._queue.empty():
-                    batch.append(self._queue.get_nowait())
-                await self._process(batch)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the journal failed: stop answering, say why
-            self.failure = exc
-            log.critical("hub stopped: %s", exc)
-            self.stopped.set()
+        """Take everything waiting, decide it, hand it to the journal, repeat.
 
-    async def _process(self, batch: list[_Work]) -> None:
+        Commits are pipelined: the next batch is decided while the previous one is being
+        written (at most ``MAX_INFLIGHT`` batches in flight), and each batch is answered only
+        when its own commit is durable. The single journal thread keeps commits in order.
+        """
+        assert self.session is not None
+        while True:
+            await self._work.wait()
+            self._work.clear()
+            batch = list(self._queue)
+            self._queue.clear()
+            if self.failure is not None:
+                continue  # the journal failed: decide nothing more, answer nothing
+            entries, finish = self._decide(batch)
+            commit = asyncio.ensure_future(self.journal.append(entries))
+            self._inflight.append(asyncio.create_task(self._complete(commit, finish), name="hub commit"))
+            while self._inflight and (self._inflight[0].done() or len(self._inflight) > MAX_INFLIGHT):
+                await self._inflight.popleft()
+
+    async def _complete(self, commit: asyncio.Future[list[int]], finish: Callable[[], None]) -> None:
+        try:
+            await commit  # durable before anyone hears about it
+        except Exception as exc:  # the journal failed: stop answering rather than lie
+            if self.failure is None:
+                self.failure = exc
+                log.critical("hub stopped: %s", exc)
+                self.stopped.set()
+            return
+        if self.failure is None:
+            self.batches += 1
+            finish()
+
+    def _decide(self, batch: list[_Work]) -> tuple[list[tuple[str, dict[str, Any]]], Callable[[], None]]:
         session = self.session
         assert session is not None
         entries: list[tuple[str, dict[str, Any]]] = []
@@ -175,22 +204,24 @@ class Hub:
                     entries.append((RESULT, result_record(outcome)))
                 poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
                 answers.append((work.done, outcome, None))
-        await self.journal.append(entries)  # durable before anyone hears about it
-        self.batches += 1
-        for reply, result in replies:
-            reply(result)
-        for fut, outcome, exc in answers:
-            if fut.done():
-                continue
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(outcome)
-        if poll_changed:
-            for r in self.receivers:
-                r.send_poll_state()
-            self._schedule_grace()
-        self._changed()
+
+        def finish() -> None:
+            for reply, result in replies:
+                reply(result)
+            for fut, outcome, exc in answers:
+                if fut.done():
+                    continue
+                if exc is not None:
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(outcome)
+            if poll_changed:
+                for r in self.receivers:
+                    r.send_poll_state()
+                self._schedule_grace()
+            self._changed()
+
+        return entries, finish
 
     def _schedule_grace(self) -> None:
         assert self.session is not None

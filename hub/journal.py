@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -43,7 +45,8 @@ class Record:
 
 
 def encode_body(body: dict[str, Any]) -> str:
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Canonical JSON (sorted keys, UTF-8, no spaces); the hash covers exactly this text."""
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def chain_hash(prev: str, seq: int, kind: str, text: str) -> str:

@@ -75,13 +75,14 @@ class BleReceiver(ReceiverLink):
             raise LinkLost(f"MTU {self._client.mtu_size} is below {MIN_MTU}")
 
     def _on_notify(self, _characteristic: Any, data: bytearray) -> None:
+        self._alive()
         try:
             frame = parse(unpack_frame(bytes(data)))
         except FrameError as exc:
             self.health.rx_bad += 1
             self.health.rejected[str(exc.reason)] = self.health.rejected.get(str(exc.reason), 0) + 1
             return
-        self._frames.put_nowait(frame)
+        self._deliver(frame)
 
     def _on_disconnect(self, _client: Any) -> None:
         self._up = False

@@ -101,6 +101,8 @@ class ReceiverLink:
         self._rx_seq: int | None = None
         self._task: asyncio.Task[None] | None = None
         self._up = False
+        self._established = False  # after HELLO_ACK: frames are handled as they arrive
+        self._last_rx = 0.0
         self.connected_event = asyncio.Event()
 
     # --- transport hooks -------------------------------------------------------------------
@@ -155,6 +157,7 @@ class ReceiverLink:
                 log.info("receiver %s: %s", self.name, self.health.last_error)
             finally:
                 self._up = False
+                self._established = False
                 if self.health.connected:
                     self.health.connected = False
                     self.connected_event.clear()
@@ -181,6 +184,7 @@ class ReceiverLink:
             if frame is not None and isinstance(frame.message, HelloAck):
                 self._on_hello_ack(frame.message)
                 self.health.connected = True
+                self._established = True
                 self.health.connects += 1
                 self.health.last_status_at = time.monotonic()
                 self.connected_event.set()
@@ -200,18 +204,31 @@ class ReceiverLink:
         self.health.radio = ack.radio
         self.health.channel = ack.channel
 
+    def _deliver(self, frame: Frame) -> None:
+        """A checked frame from the transport: handled at once on an established link (no
+        queue hop per press), queued for the handshake otherwise."""
+        if self._established:
+            self._handle(frame)
+        else:
+            self._frames.put_nowait(frame)
+
+    def _alive(self) -> None:
+        """Bytes arrived (called by the transport): a receiver streaming presses is not silent,
+        even while a burst keeps its STATUS waiting behind them in our queue."""
+        self._last_rx = time.monotonic()
+
     async def _serve(self) -> None:
         next_ping = time.monotonic()
         while True:
             now = time.monotonic()
-            if now - self.health.last_status_at > SILENCE_LIMIT:
+            silent = now - max(self.health.last_status_at, self._last_rx)
+            if silent > SILENCE_LIMIT:
                 raise LinkLost("no STATUS for 3 s")
             if now >= next_ping:
                 self.send(Ping())
                 next_ping = now + PING_INTERVAL
-            frame = await self._next_frame(
-                max(0.0, min(next_ping, self.health.last_status_at + SILENCE_LIMIT) - now)
-            )
+            deadline = max(self.health.last_status_at, self._last_rx) + SILENCE_LIMIT
+            frame = await self._next_frame(max(0.0, min(next_ping, deadline) - now))
             if frame is not None:
                 self._handle(frame)
 

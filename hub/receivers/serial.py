@@ -36,10 +36,12 @@ class SerialReceiver(ReceiverLink):
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._read_task: asyncio.Task[None] | None = None
+        self._out = bytearray()
         self.decoder = StreamDecoder()
 
     async def _connect(self) -> None:
         self.decoder = StreamDecoder()
+        self._out = bytearray()
         self._reader, self._writer = await within(
             serial_asyncio_fast.open_serial_connection(url=self.url, baudrate=BAUD), 5.0
         )
@@ -48,9 +50,10 @@ class SerialReceiver(ReceiverLink):
     async def _read(self) -> None:
         assert self._reader is not None
         try:
-            while data := await self._reader.read(4096):
+            while data := await self._reader.read(65536):
+                self._alive()
                 for frame in self.decoder.feed(data):
-                    self._frames.put_nowait(frame)
+                    self._deliver(frame)
                 self.health.rejected = {str(k): v for k, v in self.decoder.rejected.items()}
                 self.health.rx_bad = self.decoder.rejected_total
         except (OSError, ConnectionError) as exc:
@@ -60,9 +63,17 @@ class SerialReceiver(ReceiverLink):
         self._frames.put_nowait(_EOF)
 
     def _send_frame(self, message: Message, flags: int) -> None:
+        """Frames sent in one loop turn (a batch of results) leave in one write."""
         if self._writer is None or self._writer.is_closing():
             raise OSError("port closed")
-        self._writer.write(message.encode(self._seq, flags))
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._out += message.encode(self._seq, flags)
+
+    def _flush(self) -> None:
+        data, self._out = bytes(self._out), bytearray()
+        if data and self._writer is not None and not self._writer.is_closing():
+            self._writer.write(data)
 
     async def _next_frame(self, limit: float):
         frame = await super()._next_frame(limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, fields
 from enum import IntEnum
+from functools import cache
 from typing import ClassVar
 
 from hub.model import PressStatus  # noqa: F401  (re-exported: part of the wire vocabulary)
@@ -30,6 +31,12 @@ class Radio(IntEnum):
     SIMULATED = 0xFF
 
 
+@cache
+def _names(cls: type) -> tuple[str, ...]:
+    """Field names of a message class, in layout order (looked up once per class)."""
+    return tuple(f.name for f in fields(cls))
+
+
 @dataclass(frozen=True)
 class Message:
     """Base: fixed-layout messages declare ``TYPE`` and a struct ``LAYOUT`` of their fields."""
@@ -38,7 +45,7 @@ class Message:
     LAYOUT: ClassVar[struct.Struct]
 
     def payload(self) -> bytes:
-        return self.LAYOUT.pack(*(getattr(self, f.name) for f in fields(self)))
+        return self.LAYOUT.pack(*[getattr(self, n) for n in _names(type(self))])
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Message:

@@ -1,0 +1,91 @@
+"""The receiver side of the hub benchmarks, in its own process (as a real receiver is a
+separate device): a TCP endpoint speaking PROTOCOL.md that answers the handshake, writes
+presses on a schedule, and timestamps every PRESS_RESULT. Prints one JSON line when done.
+
+Usage: python bench/_blaster.py MODE ARGS...   (driven by bench/ingest.py and bench/latency.py)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+
+from hub.wire import StreamDecoder
+from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
+
+
+async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
+    ready = asyncio.Event()
+    done = asyncio.Event()
+    results: dict[tuple[int, int], float] = {}
+    writer_box: list[asyncio.StreamWriter] = []
+    seq = [0]
+
+    def send(w: asyncio.StreamWriter, msg) -> None:
+        w.write(msg.encode(seq[0]))
+        seq[0] = (seq[0] + 1) & 0xFFFF
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer_box.append(writer)
+        dec = StreamDecoder()
+        while data := await reader.read(1 << 16):
+            now = time.time()
+            for f in dec.feed(data):
+                m = f.message
+                if isinstance(m, Hello):
+                    send(writer, HelloAck(1, 1, 0, 0, 1, 1, 0xFF, 6, 0xFFFF))
+                    ready.set()
+                elif isinstance(m, Ping):
+                    send(writer, Status(0, 0, 0, 0, 0))
+                elif isinstance(m, PressResult):
+                    results.setdefault((m.keypad_id, m.counter), now)
+                    if len(results) >= presses:
+                        done.set()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print(json.dumps({"url": f"socket://127.0.0.1:{server.sockets[0].getsockname()[1]}"}), flush=True)
+    await asyncio.wait_for(ready.wait(), 30)
+    await asyncio.sleep(0.3)  # the hub sends POLL_STATE after the handshake
+    w = writer_box[-1]
+    rnd = random.Random(1)
+    sent: dict[tuple[int, int], float] = {}
+    if mode == "burst":
+        frames = bytearray()
+        for i in range(presses):
+            p = Press(100000 + i % keypads, 1 + i // keypads, 1, 0, ord("1234567"[i % 7]), 80, -50, 0, 0)
+            frames += p.encode(i & 0xFFFF)
+        t0 = time.time()
+        w.write(bytes(frames))
+        await w.drain()
+    else:  # "spread": each keypad presses once at a random moment within spread_s
+        t0 = time.time()
+        schedule = sorted((rnd.uniform(0, spread_s), k) for k in range(keypads))
+        for at, k in schedule:
+            delay = t0 + at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            p = Press(100000 + k, 1, 1, 0, ord("1234567"[k % 7]), 80, -50, 0, 0)
+            sent[(p.keypad_id, p.counter)] = time.time()
+            w.write(p.encode(k & 0xFFFF))
+    await asyncio.wait_for(done.wait(), 600)
+    elapsed = max(results.values()) - t0
+    print(
+        json.dumps(
+            {
+                "t0": t0,
+                "elapsed": elapsed,
+                "answered": len(results),
+                "sent": {f"{k[0]}": v for k, v in sent.items()},
+            }
+        ),
+        flush=True,
+    )
+    w.close()
+    server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))

@@ -1,0 +1,71 @@
+"""Shared rig for the hub benchmarks: a hub on a temporary journal, reached by a receiver
+(bench/_blaster.py, another process) over TCP through the real serial transport."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import Keypad
+from hub.proposals import Proposal
+from hub.receivers.serial import SerialReceiver
+from hub.session import SessionConfig
+
+HERE = Path(__file__).parent
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} " + (
+        platform.python_version()
+    )
+
+
+async def run_with_blaster(mode: str, presses: int, keypads: int, spread_s: float, on_state=None) -> tuple:
+    """Start the blaster, a hub connected to it, wait for the run; returns (hub stats, blaster doc)."""
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "_blaster.py"),
+        mode,
+        str(presses),
+        str(keypads),
+        str(spread_s),
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+        limit=1 << 24,
+    )
+    tmp = tempfile.TemporaryDirectory(prefix="clicker-bench-")
+    config = SessionConfig(
+        title="bench",
+        proposals=[Proposal(1, "Fiche 1")],
+        roster=[Keypad(100000 + i, i + 1) for i in range(keypads)],
+    )
+    hub = Hub(Journal(Path(tmp.name) / "bench.db"))
+    try:
+        await hub.start(config)
+        await hub.act({"action": "open", "mode": 1})
+        if on_state is not None:
+            hub.subscribe(on_state)
+        url = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))["url"]
+        hub.add_receiver(SerialReceiver(url, hub, name="bench"))
+        doc = json.loads(await asyncio.wait_for(proc.stdout.readline(), 900))
+        stats = {
+            "commits": hub.journal.commits,
+            "records": hub.journal.records,
+            "batches": hub.batches,
+            "counted": hub.session.statuses[0],
+        }
+        return stats, doc
+    finally:
+        await hub.stop()
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+        tmp.cleanup()

@@ -1,0 +1,127 @@
+"""BLE receivers against fakes of bleak's client and scanner: the same link state machine as
+serial (handshake, heartbeat, results, reconnect), the MTU request, and the advert mode."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import PressStatus
+from hub.receivers import link as link_module
+from hub.receivers.ble import AdvertListener, BleReceiver
+from hub.wire.advert import encode_advert
+from hub.wire.messages import Press
+from hub.wire.mic import compute_mic
+from tests.conftest import make_config
+from tests.fake_bleak import FakeBleakClient, FakeBleakScanner, FakeBleDevice
+
+
+@pytest.fixture(autouse=True)
+def fast_link(monkeypatch):
+    monkeypatch.setattr(link_module, "PING_INTERVAL", 0.1)
+    monkeypatch.setattr(link_module, "SILENCE_LIMIT", 0.6)
+    monkeypatch.setattr(link_module, "BACKOFF_START", 0.05)
+    monkeypatch.setattr(link_module, "BACKOFF_CAP", 0.3)
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    h = Hub(Journal(tmp_path / "s.db"))
+    await h.start(make_config(n_keypads=10))
+    await h.act({"action": "open", "mode": 1})
+    yield h
+    await h.stop()
+
+
+def press(kid=1001, counter=1, key="5", poll_id=1):
+    return Press(kid, counter, poll_id, 0, ord(key), 70, -40, 10, 0)
+
+
+async def test_gatt_receiver_handshake_results_and_reconnect(hub):
+    dev = FakeBleDevice()
+    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    hub.add_receiver(rx)
+    await asyncio.wait_for(rx.connected_event.wait(), 5)
+    assert rx.health.firmware == "2.0.0" and rx.health.kind == "ble"
+    await hub.wait_until(lambda: bool(dev.poll_states), 5)
+    assert dev.poll_states[-1].poll_id == 1
+    dev.notify(press())
+    await hub.wait_until(lambda: len(dev.results) == 1, 5)
+    assert dev.results[0].status == PressStatus.COUNTED
+    dev.drop()  # out of range
+    await hub.wait_until(lambda: rx.health.connects == 2 and rx.health.connected, 10)
+    dev.notify(press(counter=1), flags=1)  # the receiver repeats what it never heard answered
+    await hub.wait_until(lambda: len(dev.results) == 2, 5)
+    assert dev.results[1].status == PressStatus.DUPLICATE
+
+
+async def test_gatt_mtu_is_requested_and_enforced(hub):
+    dev = FakeBleDevice(mtu=185, mtu_needs_request=True)
+    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    hub.add_receiver(rx)
+    await asyncio.wait_for(rx.connected_event.wait(), 5)  # 23 until asked, then 185
+    small = FakeBleDevice(address="AA:BB:CC:DD:EE:02", mtu=23, mtu_needs_request=True)
+    rx2 = BleReceiver(small, hub, client_factory=FakeBleakClient)
+    hub.add_receiver(rx2)
+    await hub.wait_until(lambda: "MTU 23" in rx2.health.last_error, 5)
+    assert not rx2.health.connected
+
+
+async def test_gatt_bad_frames_are_counted(hub):
+    dev = FakeBleDevice()
+    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    hub.add_receiver(rx)
+    await asyncio.wait_for(rx.connected_event.wait(), 5)
+    good = bytearray(press().encode(3)[:-1])
+    dev.notify_raw(b"\x01\x10\x00")  # too short
+    from cobs import cobs
+
+    frame = bytearray(cobs.decode(bytes(good)))
+    frame[8] ^= 0xFF
+    dev.notify_raw(bytes(frame))  # bad CRC
+    assert rx.health.rx_bad == 2 and rx.health.rejected == {"bad_length": 1, "bad_crc": 1}
+    assert rx.health.connected
+
+
+async def test_gatt_device_that_cannot_be_reached_is_retried(hub):
+    dev = FakeBleDevice()
+    dev.refuse_connect = True
+    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    hub.add_receiver(rx)
+    await asyncio.sleep(0.3)
+    assert not rx.health.connected and "device not found" in rx.health.last_error
+    dev.refuse_connect = False
+    await asyncio.wait_for(rx.connected_event.wait(), 5)
+
+
+async def test_advert_mode_counts_presses_without_acknowledgement(tmp_path):
+    key = bytes(range(16))
+    cfg = make_config(n_keypads=3)
+    cfg.roster[0] = dataclasses.replace(cfg.roster[0], key=key)
+    h = Hub(Journal(tmp_path / "a.db"))
+    await h.start(cfg)
+    try:
+        await h.act({"action": "open", "mode": 1})
+        FakeBleakScanner.instances.clear()
+        listener = AdvertListener(h, scanner_factory=FakeBleakScanner)
+        h.add_receiver(listener)
+        await asyncio.wait_for(listener.connected_event.wait(), 5)
+        scanner = FakeBleakScanner.instances[-1]
+        p = press(kid=1001, counter=4, key="6")
+        p = dataclasses.replace(p, mic=compute_mic(key, p))
+        for _ in range(5):  # a keypad repeats its advert
+            scanner.advertise({0xFFFF: encode_advert(p)})
+        scanner.advertise({0x004C: b"someone else"})
+        scanner.advertise({0xFFFF: b"\x01\x02"})  # truncated
+        await h.wait_until(lambda: sum(h.session.statuses.values()) == 5, 5)
+        assert h.session.statuses[PressStatus.COUNTED] == 1
+        assert h.session.statuses[PressStatus.DUPLICATE] == 4
+        assert h.session.active.tally(1)[5] == 1
+        assert listener.health.rx_bad == 1 and listener.health.presses == 5
+    finally:
+        await h.stop()
+    assert not scanner.running
