@@ -96,8 +96,14 @@ def demo(
     speed: float = typer.Option(25.0, min=1.0, help="How much faster than people the room presses."),
     record: Path | None = typer.Option(None, help="Record all serial traffic to this JSONL file."),
     pty: bool = typer.Option(False, "--pty", help="Connect the receivers through ptys instead of TCP."),
+    scripted: bool = typer.Option(False, "--scripted", help="Run the scripted session with a progress bar."),
+    host: str = typer.Option("127.0.0.1", help="Web server address (interactive demo)."),
+    port: int = typer.Option(8000, help="Web server port (interactive demo; 0 = any free port)."),
 ) -> None:
-    """The hub and a simulated room of keypads through the real serial transport."""
+    """The hub and a simulated room of keypads through the real serial transport.
+
+    Without --headless: the projector and the console are served (their URLs are printed) and
+    the room votes whenever a poll is opened from the console."""
     import asyncio
 
     from rich.console import Console
@@ -113,11 +119,19 @@ def demo(
     err = Console(stderr=True)
     if headless:
         result = asyncio.run(run_demo(opts))
-    else:
+    elif scripted:
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("Vote", total=proposals + 1)
             result = asyncio.run(run_demo(opts, lambda what: bar.update(task, advance=1, description=what)))
         _print_demo_table(err, result.summary)
+    else:
+        import contextlib
+
+        from hub.sim.demo import run_interactive
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_interactive(opts, host, port, lambda line: typer.echo(line)))
+        return
     typer.echo(json.dumps(result.summary, ensure_ascii=False))
     if not result.ok:
         raise typer.Exit(1)

@@ -174,3 +174,46 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             recorder.close()
         if tmp is not None:
             tmp.cleanup()
+
+
+async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable[[str], None]) -> None:
+    """The demo with the projector and the console: the room votes whenever the facilitator
+    opens a poll from the console. Runs until interrupted."""
+    import secrets
+
+    from hub.web.server import start_web
+
+    fiches = clermont_fiches()[: opts.proposals]
+    room = SimRoom(
+        fiches, opts.keypads, opts.seed, Impairments(loss=opts.loss), opts.receivers, opts.speed / 5
+    )
+    tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-") if opts.db is None else None
+    db = opts.db or Path(tmp.name) / "demo.db"  # type: ignore[union-attr]
+    hub = Hub(Journal(db))
+    web = None
+    stop = asyncio.Event()
+    try:
+        urls = await room.start(opts.transport)
+        await hub.start(demo_config(fiches, room, opts.speed / 5))
+
+        def follow(state: dict[str, Any]) -> None:  # members judge the fiche that is up
+            poll = state.get("poll")
+            if poll and poll["state"] == "open" and poll["items"]:
+                room.up[poll["poll_id"]] = poll["items"][0]
+
+        hub.subscribe(follow)
+        for i, url in enumerate(urls):
+            hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
+        token = secrets.token_urlsafe(24)
+        web = await start_web(hub, host, port, token)
+        say(f"projector: http://{host}:{web.port}/   (ranking: http://{host}:{web.port}/#ranking)")
+        say(f"console:   http://{host}:{web.port}/console#token={token}")
+        say(f"journal:   {db}   — Ctrl-C to stop")
+        await stop.wait()
+    finally:
+        if web is not None:
+            await web.stop()
+        await hub.stop()
+        await room.close()
+        if tmp is not None:
+            tmp.cleanup()

@@ -159,11 +159,11 @@ class SimRoom:
     async def _voter(self, member: int, poll_id: int, mode: int, items: list[int], opened: float) -> None:
         kp = self.keypads[member]
         for item in items:
+            await self._sleep_human(4.0)  # reading the fiche, then deciding
             grade = self.opinions.opinion(member, self._proposal_for(poll_id, item)).grade
             if grade is None:
                 continue
             key = CONSENT_BY_GRADE[grade * 7 // len(self.grade_keys)] if mode == 2 else self.grade_keys[grade]
-            await self._sleep_human(4.0)
             if self.rng.random() < self.wrong_key_rate:
                 await self._press_until_answered(kp, poll_id, item, "9" if mode != 2 else "5", valid=False)
             if self.rng.random() < self.change_rate:

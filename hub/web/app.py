@@ -1,0 +1,117 @@
+"""The FastAPI app: /ws/live (read-only, no token), the control API (token), and the pages.
+
+Every mutating endpoint needs the session's control token, as ``Authorization: Bearer TOKEN``
+(compared in constant time), goes through the hub's loop and is journaled before it answers.
+A refused action (wrong moment, bad argument) answers 409 or 422 with one line and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, WebSocket
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from display import STATIC
+from hub.core import Hub
+from hub.model import PollMode
+from hub.session import Poll, SessionError
+from hub.web.broadcast import Broadcaster
+
+MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
+
+
+class OpenPoll(BaseModel):
+    mode: Literal["grades", "consent", "self-paced"] = "grades"
+    items: list[int] | None = Field(None, description="Proposal numbers (self-paced polls; else the one up)")
+
+
+class Reset(BaseModel):
+    reason: str = Field(..., min_length=1, description="Why the poll is reset (journaled)")
+
+
+def _poll_json(poll: Poll) -> dict[str, Any]:
+    return {
+        "poll_id": poll.poll_id,
+        "mode": poll.mode.name.lower().replace("_", "-"),
+        "state": str(poll.state),
+        "items": list(poll.items),
+    }
+
+
+def create_app(hub: Hub, token: str) -> FastAPI:
+    app = FastAPI(title="clicker hub", description="Live state and control of a majority-judgment session.")
+    broadcaster = Broadcaster()
+    hub.subscribe(broadcaster.publish)
+    app.state.broadcaster = broadcaster
+
+    def require_token(authorization: str = Header("", description="Bearer CONTROL_TOKEN")) -> None:
+        scheme, _, given = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong control token")
+
+    async def act(action: dict[str, Any]) -> Any:
+        try:
+            return await hub.act(action)
+        except SessionError as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    @app.get("/api/state", summary="The live state (the same JSON as /ws/live)")
+    async def state() -> JSONResponse:
+        return JSONResponse(hub.snapshot())
+
+    @app.post("/api/polls/open", dependencies=[Depends(require_token)], summary="Open a poll")
+    async def open_poll(body: OpenPoll) -> dict[str, Any]:
+        action: dict[str, Any] = {"action": "open", "mode": int(MODES[body.mode])}
+        if body.items is not None:
+            action["items"] = body.items
+        return _poll_json(await act(action))
+
+    @app.post(
+        "/api/polls/close", dependencies=[Depends(require_token)], summary="Close the open poll (grace)"
+    )
+    async def close_poll() -> dict[str, Any]:
+        return _poll_json(await act({"action": "close"}))
+
+    @app.post("/api/polls/{poll_id}/reveal", dependencies=[Depends(require_token)], summary="Reveal a poll")
+    async def reveal(poll_id: int) -> dict[str, Any]:
+        return _poll_json(await act({"action": "reveal", "poll_id": poll_id}))
+
+    @app.post("/api/polls/{poll_id}/reset", dependencies=[Depends(require_token)], summary="Reset a poll")
+    async def reset(poll_id: int, body: Reset) -> dict[str, Any]:
+        return _poll_json(await act({"action": "reset", "poll_id": poll_id, "reason": body.reason}))
+
+    @app.post(
+        "/api/proposals/{number}/select", dependencies=[Depends(require_token)], summary="Put up a proposal"
+    )
+    async def select(number: int) -> dict[str, Any]:
+        await act({"action": "select", "proposal": number})
+        return {"current": number}
+
+    @app.post("/api/proposals/next", dependencies=[Depends(require_token)], summary="Next proposal")
+    async def next_proposal() -> dict[str, Any]:
+        return {"current": await act({"action": "step", "delta": 1})}
+
+    @app.post("/api/proposals/previous", dependencies=[Depends(require_token)], summary="Previous proposal")
+    async def previous_proposal() -> dict[str, Any]:
+        return {"current": await act({"action": "step", "delta": -1})}
+
+    @app.websocket("/ws/live")
+    async def live(ws: WebSocket) -> None:
+        await ws.accept()
+        await broadcaster.serve(ws, hub.snapshot())
+
+    @app.get("/", include_in_schema=False)
+    async def projector() -> FileResponse:
+        return FileResponse(STATIC / "projector.html")
+
+    @app.get("/console", include_in_schema=False)
+    async def console() -> FileResponse:
+        return FileResponse(STATIC / "console.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

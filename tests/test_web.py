@@ -1,0 +1,147 @@
+"""The control API and the live channel: every mutating endpoint needs the token, refused
+actions change nothing, /ws/live gives a snapshot then increasing versions, and a stalled
+client does not hold the others back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import httpx
+import pytest
+import websockets
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import Press
+from hub.web.app import create_app
+from hub.web.server import start_web
+from tests.conftest import make_config
+
+TOKEN = "s3cret-token"
+MUTATING = [
+    ("/api/polls/open", {"mode": "grades"}),
+    ("/api/polls/close", None),
+    ("/api/polls/1/reveal", None),
+    ("/api/polls/1/reset", {"reason": "test"}),
+    ("/api/proposals/2/select", None),
+    ("/api/proposals/next", None),
+    ("/api/proposals/previous", None),
+]
+
+
+@pytest.fixture
+async def hub(tmp_path):
+    h = Hub(Journal(tmp_path / "s.db"))
+    await h.start(make_config(n_keypads=5))
+    yield h
+    await h.stop()
+
+
+@pytest.fixture
+async def client(hub):
+    app = create_app(hub, TOKEN)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as c:
+        yield c
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize(("path", "body"), MUTATING)
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}])
+async def test_every_mutating_endpoint_needs_the_token(client, hub, path, body, headers):
+    before = hub.journal.records
+    r = await client.post(path, json=body, headers=headers)
+    assert r.status_code == 401 and r.json()["detail"] == "missing or wrong control token"
+    assert hub.journal.records == before  # nothing journaled, nothing changed
+
+
+async def test_a_whole_poll_through_the_api(client, hub):
+    r = await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
+    assert r.status_code == 200 and r.json() == {
+        "poll_id": 1,
+        "mode": "grades",
+        "state": "open",
+        "items": [1],
+    }
+    answers = []
+    hub.submit_press(Press(1001, 1, 1, 0, "6", at=hub.clock()), answers.append)
+    await hub.wait_until(lambda: len(answers) == 1, 5)
+    state = (await client.get("/api/state")).json()
+    assert state["poll"]["turnout"] == 1 and state["poll"]["voted"] == [1]
+    assert "results" not in state["poll"]  # never the distribution while open
+    assert (await client.post("/api/polls/close", headers=AUTH)).json()["state"] == "closing"
+    await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
+    assert (await client.post("/api/polls/1/reveal", headers=AUTH)).json()["state"] == "revealed"
+    state = (await client.get("/api/state")).json()
+    assert state["poll"]["results"]["items"][0]["balanced_tally"] == [4, 0, 0, 0, 0, 1, 0]
+    assert state["ranking"]["ranking"][0]["proposal"] == "1"
+    assert (await client.post("/api/proposals/next", headers=AUTH)).json() == {"current": 2}
+    r = await client.post("/api/polls/1/reset", json={"reason": "essai"}, headers=AUTH)
+    assert r.json()["state"] == "reset"
+    assert hub.session.poll(1).reset_reason == "essai"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/polls/close", None, 409),  # nothing open
+        ("/api/polls/9/reveal", None, 409),
+        ("/api/polls/open", {"mode": "borda"}, 422),
+        ("/api/polls/open", {"mode": "self-paced"}, 409),  # no items
+        ("/api/polls/1/reset", {"reason": ""}, 422),
+        ("/api/proposals/99/select", None, 409),
+        ("/api/proposals/previous", None, 409),
+    ],
+)
+async def test_refused_actions_change_nothing(client, hub, path, body, status):
+    before = hub.journal.records
+    r = await client.post(path, json=body, headers=AUTH)
+    assert r.status_code == status
+    assert hub.journal.records == before
+
+
+async def test_openapi_lists_every_endpoint(client):
+    doc = (await client.get("/openapi.json")).json()
+    for path, _ in MUTATING:
+        template = path.replace("/1/", "/{poll_id}/").replace("/2/", "/{number}/")
+        assert template in doc["paths"], template
+    assert "/api/state" in doc["paths"]
+
+
+async def test_pages_are_served(client):
+    for path in ("/", "/console", "/static/projector.js", "/static/palette.json"):
+        assert (await client.get(path)).status_code == 200
+
+
+async def test_live_snapshot_then_increasing_versions_and_a_stalled_client(hub):
+    web = await start_web(hub, "127.0.0.1", 0, TOKEN)
+    stalled = socket.create_connection(("127.0.0.1", web.port))
+    try:
+        # A client that completes the handshake and then never reads a byte.
+        stalled.sendall(
+            b"GET /ws/live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        async with websockets.connect(f"ws://127.0.0.1:{web.port}/ws/live") as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert first["type"] == "state" and first["poll"] is None
+            await hub.act({"action": "open", "mode": 1})
+            for i in range(300):  # many states: the stalled client's buffers fill up
+                hub.submit_press(
+                    Press(1001 + i % 5, i + 1, 0xFFFF, 0, "1234567"[i % 7], at=hub.clock()), None
+                )
+                await asyncio.sleep(0)
+            await hub.wait_until(lambda: sum(hub.session.statuses.values()) == 300, 10)
+            final = hub.version
+            versions = [first["version"]]
+            while versions[-1] < final:
+                versions.append(json.loads(await asyncio.wait_for(ws.recv(), 10))["version"])
+            assert versions == sorted(set(versions))  # strictly increasing, newest wins
+            assert len(versions) < 300  # coalesced: not one message per press
+    finally:
+        stalled.close()
+        await web.stop()
