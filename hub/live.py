@@ -33,18 +33,28 @@ def _results(session: Session, poll: Poll) -> dict[str, Any]:
     if poll.mode is PollMode.CONSENT:
         return {"colours": dict(poll.colours), "speaking_queue": session.speaking_queue(poll)}
     electorate = max([session.electorate, *(sum(poll.tally(i)) for i in poll.items)])
-    ranking = rank({str(i): poll.tally(i) for i in poll.items}, cfg.scale, cfg.rule, cfg.missing, electorate)
-    return {"items": ranking_to_json(ranking)["ranking"], "electorate": electorate}
+    ranking = rank(
+        {session.proposals[i].label: poll.tally(i) for i in poll.items},
+        cfg.scale,
+        cfg.rule,
+        cfg.missing,
+        electorate,
+    )
+    rows = ranking_to_json(ranking)["ranking"]
+    for row, number in zip(rows, [int(r.proposal.split()[-1]) for r in ranking.entries]):
+        row["number"] = number
+    return {"items": rows, "electorate": electorate}
 
 
 def _ranking(session: Session) -> dict[str, Any]:
     ranking: Ranking = session.ranking(revealed_only=True)
     doc = ranking_to_json(ranking)
-    titles = {str(p.number): p for p in session.config.proposals}
+    by_label = {p.label: p for p in session.config.proposals}
     for row in doc["ranking"]:
-        p = titles.get(row["proposal"])
-        row["title"] = p.title if p else ""
-        row["transition"] = p.transition if p else ""
+        p = by_label[row["proposal"]]
+        row["number"] = p.number
+        row["title"] = p.title
+        row["transition"] = p.transition
     return doc
 
 

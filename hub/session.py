@@ -451,11 +451,10 @@ class Session:
                 continue
             if poll.state is PollState.REVEALED or (not revealed_only and poll.state is PollState.CLOSED):
                 for item in poll.items:
-                    tallies[str(item)] = poll.tally(item)
+                    tallies[self.proposals[item].label] = poll.tally(item)
         electorate = max([self.electorate, *(sum(t) for t in tallies.values())])
-        ordered = {
-            str(p.number): tallies[str(p.number)] for p in self.config.proposals if str(p.number) in tallies
-        }
+        # session order, labelled "Fiche N" so that explanations read as sentences
+        ordered = {p.label: tallies[p.label] for p in self.config.proposals if p.label in tallies}
         return rank(ordered, self.config.scale, self.config.rule, self.config.missing, electorate)
 
 

@@ -181,16 +181,22 @@ async def test_sigkill_mid_burst_loses_no_counted_press(tmp_path):
         await asyncio.wait_for(rx.connected.wait(), 30)
         await asyncio.sleep(0.2)  # let POLL_STATE through
         sent = 0
-        for burst in range(40):
-            for k in range(70):
-                sent += 1
-                rx.press(1001 + k, 10 + burst, "1234567"[(k + burst) % 7])
-            await asyncio.sleep(0.005)
-            if len(rx.results) > 600:
-                break
+
+        async def burst() -> None:  # 70 keypads pressing, again and again, until stopped
+            nonlocal sent
+            for round_ in range(10_000):
+                for k in range(70):
+                    sent += 1
+                    rx.press(1001 + k, 10 + round_, "1234567"[(k + round_) % 7])
+                await asyncio.sleep(0.002)
+
+        presser = asyncio.create_task(burst())
         await rx.wait_results(600, 30)
-        os.kill(child.pid, signal.SIGKILL)
+        os.kill(child.pid, signal.SIGKILL)  # in the middle of the burst
         child.wait(timeout=10)
+        await asyncio.sleep(0.05)
+        presser.cancel()
+        await asyncio.gather(presser, return_exceptions=True)
     finally:
         if child.poll() is None:
             child.kill()

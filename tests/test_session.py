@@ -226,7 +226,7 @@ def test_ranking_uses_the_roster_as_electorate(config):
         s.close_poll(1)
         s.finish_grace()
     r = s.ranking()
-    assert [e.proposal for e in r.entries] == ["1", "2"]
+    assert [e.proposal for e in r.entries] == ["Fiche 1", "Fiche 2"]
     assert r.voters == 5 and r.entries[0].balanced == [2, 0, 0, 0, 0, 0, 3]
 
 

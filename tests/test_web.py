@@ -77,7 +77,8 @@ async def test_a_whole_poll_through_the_api(client, hub):
     assert (await client.post("/api/polls/1/reveal", headers=AUTH)).json()["state"] == "revealed"
     state = (await client.get("/api/state")).json()
     assert state["poll"]["results"]["items"][0]["balanced_tally"] == [4, 0, 0, 0, 0, 1, 0]
-    assert state["ranking"]["ranking"][0]["proposal"] == "1"
+    row = state["ranking"]["ranking"][0]
+    assert (row["proposal"], row["number"], row["title"]) == ("Fiche 1", 1, "Fiche 1")
     assert (await client.post("/api/proposals/next", headers=AUTH)).json() == {"current": 2}
     r = await client.post("/api/polls/1/reset", json={"reason": "essai"}, headers=AUTH)
     assert r.json()["state"] == "reset"

@@ -47,10 +47,14 @@
   function result(poll) {
     const rows = poll.results.items;
     return rows.map((row) => {
-      const p = proposal(Number(row.proposal));
+      const p = proposal(row.number);
       const g = row.gauge;
+      // why it stands where it does in the ranking: against the one above and the one below
+      const rk = state.ranking.ranking, i = rk.findIndex((r) => r.number === row.number);
+      const why = [i > 0 ? rk[i - 1].versus_next : null, i >= 0 ? rk[i].versus_next : null]
+        .filter(Boolean).map((v) => `<p class="explain">${esc(v[lang])}</p>`).join("");
       return `<h2>Fiche ${p.number} — ${esc(p.title)}</h2>${bar(row.balanced_tally, false)}${legend()}
-        <p>${T().majority} : ${badge(row)} ${g ? `(${pct(g.proponents_percent, lang)} ↑ · ${pct(g.opponents_percent, lang)} ↓)` : ""}</p>`;
+        <p>${T().majority} : ${badge(row)} ${g ? `(${pct(g.proponents_percent, lang)} ↑ · ${pct(g.opponents_percent, lang)} ↓)` : ""}</p>${why}`;
     }).join("");
   }
   function consent(poll) {
@@ -65,7 +69,7 @@
     const shown = rows.slice((page % pages) * per, (page % pages) * per + per);
     const tied = (r) => rows.filter((x) => x.rank === r.rank).length > 1;
     return `<h2>${T().ranking}${filter ? " — " + esc(filter) : ""} <small>(${T().page} ${page % pages + 1}/${pages})</small></h2><table class="compact">` +
-      shown.map((r) => `<tr><td>${r.rank}${tied(r) ? ` <small>${T().ex}</small>` : ""}</td><td>Fiche ${esc(r.proposal)}</td>
+      shown.map((r) => `<tr><td>${r.rank}${tied(r) ? ` <small>${T().ex}</small>` : ""}</td><td>${esc(r.proposal)}</td>
         <td style="width:45%">${bar(r.balanced_tally, true)}</td><td>${badge(r)}</td></tr>`).join("") + `</table>`;
   }
 
@@ -77,9 +81,9 @@
     const poll = state.poll;
     let html;
     if (poll && (poll.state === "open" || poll.state === "closing")) html = poll.mode === "consent" ? progress(poll) + (poll.results ? consent(poll) : "") : progress(poll);
+    else if (location.hash === "#ranking" && state.ranking.ranking.length) html = ranking();
     else if (poll && poll.state === "revealed" && poll.results && poll.results.items) html = result(poll);
     else if (poll && poll.mode === "consent" && poll.results && poll.state !== "reset") html = consent(poll);
-    else if (state.ranking.ranking.length && location.hash === "#ranking") html = ranking();
     else html = waiting();
     $("view").innerHTML = html;
     status();

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System packages the tests need, installed only when missing: a C compiler and mbedTLS for the
+# firmware's host tests, make for the README's commands, Chromium for the browser tests.
+set -euo pipefail
+need=()
+for pkg in gcc make libmbedtls-dev chromium; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if ((${#need[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+fi

@@ -1,0 +1,147 @@
+"""The pages in headless Chromium (Playwright with the system Chromium): the projector follows a
+simulated room, every view renders (screenshots are saved in artifacts/), and the console runs a
+poll end to end from the keyboard."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.proposals import clermont_fiches
+from hub.receivers.serial import SerialReceiver
+from hub.session import PollState
+from hub.sim.demo import demo_config
+from hub.sim.ether import Impairments
+from hub.sim.room import SimRoom
+from hub.web.server import start_web
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOKEN = "browser-test-token"
+GUARD_MS = 15_000  # a hang guard, not a timing claim: latency is measured by bench/display.py
+
+
+@pytest.fixture
+async def room_and_hub(tmp_path):
+    fiches = clermont_fiches()[:3]
+    room = SimRoom(fiches, 24, seed=5, impair=Impairments(loss=0.02), receivers=1, speed=25)
+    hub = Hub(Journal(tmp_path / "b.db"))
+    urls = await room.start()
+    await hub.start(demo_config(fiches, room, 25))
+
+    def follow(state):
+        poll = state.get("poll")
+        if poll and poll["state"] == "open" and poll["items"]:
+            room.up[poll["poll_id"]] = poll["items"][0]
+
+    hub.subscribe(follow)
+    hub.add_receiver(SerialReceiver(urls[0], hub, name="rx1"))
+    web = await start_web(hub, "127.0.0.1", 0, TOKEN)
+    try:
+        yield room, hub, f"http://127.0.0.1:{web.port}"
+    finally:
+        await web.stop()
+        await hub.stop()
+        await room.close()
+
+
+async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(room_and_hub):
+    room, hub, base = room_and_hub
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            projector = await browser.new_page(viewport={"width": 1280, "height": 720})
+            await projector.goto(base + "/")
+            await projector.wait_for_selector("text=En attente du prochain vote", timeout=GUARD_MS)
+            await projector.screenshot(path=ARTIFACTS / "projector-waiting.png")
+
+            console = await browser.new_page()
+            await console.goto(f"{base}/console#token={TOKEN}")
+            await console.wait_for_selector("#fiches li.current", timeout=GUARD_MS)
+            await console.keyboard.press("Space")  # open
+            await hub.wait_until(lambda: hub.session.active is not None, 10)
+            poll_id = hub.session.active.poll_id
+
+            # the first press the hub counts lights its keypad number on the projector
+            await hub.wait_until(lambda: len(hub.session.active.voters) > 0, 20)
+            number = hub.session.keypad_numbers(hub.session.active.voters)[0]
+            await projector.wait_for_selector(f'#grid span.on[data-n="{number}"]', timeout=GUARD_MS)
+            assert await projector.locator(".bar").count() == 0  # never the distribution while open
+            await projector.screenshot(path=ARTIFACTS / "projector-vote.png")
+
+            await room.wait_voted(poll_id)
+            turnout = len(hub.session.active.voters)
+            await projector.wait_for_selector(f"text={turnout} / 24 ont voté", timeout=GUARD_MS)
+            await console.keyboard.press("Space")  # close
+            await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)
+            await console.keyboard.press("Enter")  # reveal
+            await projector.wait_for_selector(".bar", timeout=GUARD_MS)
+            await projector.wait_for_selector("text=Mention majoritaire", timeout=GUARD_MS)
+            await projector.screenshot(path=ARTIFACTS / "projector-result.png")
+
+            await projector.click("#lang")  # English
+            await projector.wait_for_selector("text=Majority grade", timeout=GUARD_MS)
+            await projector.click("#lang")
+
+            await console.keyboard.press("ArrowRight")
+            await hub.wait_until(lambda: hub.session.current == 2, 10)
+            await projector.goto(base + "/#ranking")
+            await projector.wait_for_selector("text=Classement", timeout=GUARD_MS)
+            await projector.screenshot(path=ARTIFACTS / "projector-ranking.png")
+
+            await console.click("#consent")
+            await hub.wait_until(lambda: hub.session.active is not None, 10)
+            consent_id = hub.session.active.poll_id
+            await projector.goto(base + "/")
+            await room.wait_voted(consent_id)
+            await projector.wait_for_selector("text=Prise de parole", timeout=GUARD_MS)
+            await projector.screenshot(path=ARTIFACTS / "projector-consent.png")
+            await console.screenshot(path=ARTIFACTS / "console.png")
+        finally:
+            await browser.close()
+
+
+async def test_the_console_reports_a_refused_action(room_and_hub):
+    _room, _hub, base = room_and_hub
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base}/console#token=wrong")
+            await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
+            await page.click("#open")
+            await page.wait_for_selector("text=missing or wrong control token", timeout=GUARD_MS)
+        finally:
+            await browser.close()
+
+
+async def test_projector_reconnects_and_resyncs(room_and_hub):
+    _room, hub, base = room_and_hub
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(base + "/")
+            await page.wait_for_selector("text=En attente", timeout=GUARD_MS)
+            # drop every live connection: the page reconnects and gets a fresh snapshot
+            await page.evaluate("window.__clickerVersion")
+            await hub.act({"action": "open", "mode": 1})
+            await page.wait_for_selector("#turnout", timeout=GUARD_MS)
+            await asyncio.sleep(0)
+        finally:
+            await browser.close()
