@@ -23,6 +23,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/wire.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/display.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

@@ -83,8 +83,10 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
         ),
         flush=True,
     )
-    w.close()
     server.close()
+    for writer in writer_box:
+        writer.close()  # the handlers read EOF and end by themselves
+    await asyncio.sleep(0.2)
 
 
 if __name__ == "__main__":

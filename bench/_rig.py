@@ -21,13 +21,21 @@ from hub.session import SessionConfig
 HERE = Path(__file__).parent
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} " + (
         platform.python_version()
     )
 
 
-async def run_with_blaster(mode: str, presses: int, keypads: int, spread_s: float, on_state=None) -> tuple:
+async def run_with_blaster(
+    mode: str, presses: int, keypads: int, spread_s: float, on_state=None, before=None, after=None
+) -> tuple:
     """Start the blaster, a hub connected to it, wait for the run; returns (hub stats, blaster doc)."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = await asyncio.create_subprocess_exec(
@@ -53,6 +61,7 @@ async def run_with_blaster(mode: str, presses: int, keypads: int, spread_s: floa
         await hub.act({"action": "open", "mode": 1})
         if on_state is not None:
             hub.subscribe(on_state)
+        extra = await before(hub) if before is not None else None
         url = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))["url"]
         hub.add_receiver(SerialReceiver(url, hub, name="bench"))
         doc = json.loads(await asyncio.wait_for(proc.stdout.readline(), 900))
@@ -62,6 +71,8 @@ async def run_with_blaster(mode: str, presses: int, keypads: int, spread_s: floa
             "batches": hub.batches,
             "counted": hub.session.statuses[0],
         }
+        if after is not None:
+            stats["after"] = await after(hub, extra)
         return stats, doc
     finally:
         await hub.stop()

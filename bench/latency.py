@@ -18,14 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _rig import machine, run_with_blaster
+from _rig import machine, percentile, run_with_blaster
 
 FRAME_MS = 1000 / 60
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def room(keypads: int, spread_s: float) -> dict:

@@ -59,6 +59,8 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
             raise JournalError(f"{path}: no such file")
         conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     else:
+        if not Path(path).exists():  # the session record may hold keypad keys: owner only
+            Path(path).touch(mode=0o600)
         conn = sqlite3.connect(str(path), isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")

@@ -49,6 +49,14 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
         return session.reveal(action.get("poll_id"))
     if name == "reset":
         return session.reset_poll(int(action["poll_id"]), str(action.get("reason", "")))
+    if name == "load_proposals":
+        cfg = SessionConfig.from_json({"title": "-", "proposals": action["proposals"]})
+        session.replace_proposals(cfg.proposals)
+        return None
+    if name == "load_roster":
+        cfg = SessionConfig.from_json({"title": "-", "proposals": [], "roster": action["roster"]})
+        session.replace_roster(cfg.roster)
+        return None
     if name == "select":
         session.select(int(action["proposal"]))
         return None

@@ -225,6 +225,28 @@ class Session:
                 return p
         raise SessionError(f"no poll {poll_id}")
 
+    def replace_proposals(self, proposals: list[Proposal]) -> None:
+        """Load the fiches from the console: only before any vote, so no result changes meaning."""
+        if self.polls:
+            raise SessionError("the fiches cannot change once a vote has been held")
+        numbers = [p.number for p in proposals]
+        if not proposals or len(set(numbers)) != len(numbers):
+            raise SessionError("the fiches need distinct numbers")
+        self.config.proposals = list(proposals)
+        self.proposals = {p.number: p for p in proposals}
+        self.current = proposals[0].number
+
+    def replace_roster(self, keypads: list[Keypad]) -> None:
+        """Load the roster from the console: only before any vote."""
+        if self.polls:
+            raise SessionError("the roster cannot change once a vote has been held")
+        if len({k.keypad_id for k in keypads}) != len(keypads) or len({k.number for k in keypads}) != len(
+            keypads
+        ):
+            raise SessionError("keypad ids and short numbers must be distinct")
+        self.config.roster = list(keypads)
+        self.keypads = {k.keypad_id: k for k in keypads}
+
     def select(self, number: int) -> None:
         """Put a proposal up (the projector shows it; the next grades poll is on it)."""
         if number not in self.proposals:

@@ -4,7 +4,6 @@ poll end to end from the keyboard."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -50,17 +49,17 @@ async def room_and_hub(tmp_path):
 
     hub.subscribe(follow)
     hub.add_receiver(SerialReceiver(urls[0], hub, name="rx1"))
-    web = await start_web(hub, "127.0.0.1", 0, TOKEN)
+    web = [await start_web(hub, "127.0.0.1", 0, TOKEN)]
     try:
-        yield room, hub, f"http://127.0.0.1:{web.port}"
+        yield room, hub, f"http://127.0.0.1:{web[0].port}", web
     finally:
-        await web.stop()
+        await web[0].stop()
         await hub.stop()
         await room.close()
 
 
 async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(room_and_hub):
-    room, hub, base = room_and_hub
+    room, hub, base, _web = room_and_hub
     ARTIFACTS.mkdir(exist_ok=True)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -117,7 +116,7 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
 
 
 async def test_the_console_reports_a_refused_action(room_and_hub):
-    _room, _hub, base = room_and_hub
+    _room, _hub, base, _web = room_and_hub
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
@@ -131,17 +130,42 @@ async def test_the_console_reports_a_refused_action(room_and_hub):
 
 
 async def test_projector_reconnects_and_resyncs(room_and_hub):
-    _room, hub, base = room_and_hub
+    _room, hub, base, web = room_and_hub
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = await browser.new_page()
             await page.goto(base + "/")
             await page.wait_for_selector("text=En attente", timeout=GUARD_MS)
-            # drop every live connection: the page reconnects and gets a fresh snapshot
-            await page.evaluate("window.__clickerVersion")
-            await hub.act({"action": "open", "mode": 1})
-            await page.wait_for_selector("#turnout", timeout=GUARD_MS)
-            await asyncio.sleep(0)
+            port = web[0].port
+            await web[0].stop()  # the server goes away: the page keeps its last picture
+            await hub.act({"action": "open", "mode": 1})  # and misses this change
+            opened = hub.version
+            web[0] = await start_web(hub, "127.0.0.1", port, TOKEN)
+            await page.wait_for_selector("#turnout", timeout=GUARD_MS)  # reconnected, resynced
+            assert await page.evaluate("window.__clickerVersion") >= opened
+        finally:
+            await browser.close()
+
+
+async def test_console_imports_fiches_and_shows_what_is_wrong(room_and_hub):
+    _room, hub, base, _web = room_and_hub
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base}/console#token={TOKEN}")
+            await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
+            bad = {"name": "fiches.csv", "mimeType": "text/csv", "buffer": b"titre\nx\n"}
+            await page.set_input_files("#fiches-file", files=[bad])
+            await page.wait_for_selector("text=CSV header has no 'number' column", timeout=GUARD_MS)
+            good = {
+                "name": "fiches.csv",
+                "mimeType": "text/csv",
+                "buffer": "number,title\n5,Vélo\n6,Bus\n".encode(),
+            }
+            await page.set_input_files("#fiches-file", files=[good])
+            await page.wait_for_selector("text=Fiche 6 — Bus", timeout=GUARD_MS)
+            assert sorted(hub.session.proposals) == [5, 6]
         finally:
             await browser.close()

@@ -28,6 +28,8 @@ MUTATING = [
     ("/api/proposals/2/select", None),
     ("/api/proposals/next", None),
     ("/api/proposals/previous", None),
+    ("/api/session/proposals", {"text": "number,title\n1,x\n"}),
+    ("/api/session/roster", {"text": "[]", "format": "json"}),
 ]
 
 
@@ -146,3 +148,44 @@ async def test_live_snapshot_then_increasing_versions_and_a_stalled_client(hub):
     finally:
         stalled.close()
         await web.stop()
+
+
+async def test_import_fiches_and_roster_before_the_first_vote(client, hub):
+    csv = "number,title,transition\n7,Vélo partout,écologique\n8,Frigos solidaires,sociale\n"
+    r = await client.post("/api/session/proposals", json={"text": csv, "format": "csv"}, headers=AUTH)
+    assert r.status_code == 200 and r.json() == {"proposals": 2}
+    assert [p["number"] for p in (await client.get("/api/state")).json()["proposals"]] == [7, 8]
+    roster = '{"keypads": [{"keypad_id": 77, "number": 1}, {"keypad_id": 78, "number": 2}]}'
+    r = await client.post("/api/session/roster", json={"text": roster, "format": "json"}, headers=AUTH)
+    assert r.json() == {"keypads": 2} and hub.session.electorate == 2
+    await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
+    r = await client.post("/api/session/proposals", json={"text": csv, "format": "csv"}, headers=AUTH)
+    assert r.status_code == 409 and "once a vote" in r.json()["detail"]
+    # the imports are journaled: a restarted hub has the same fiches and roster
+    from hub.verify import verify
+
+    assert verify(hub.journal.path).ok
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "fmt", "message"),
+    [
+        ("/api/session/proposals", "title\nx\n", "csv", "no 'number' column"),
+        (
+            "/api/session/proposals",
+            "number,title\nabc,x\n",
+            "csv",
+            "line 2: 'number' must be a positive integer",
+        ),
+        ("/api/session/proposals", "number,title\n1,a\n1,b\n", "csv", "appears twice"),
+        ("/api/session/proposals", "[1, 2", "json", "not JSON"),
+        ("/api/session/roster", "{nope", "json", "not JSON"),
+        ("/api/session/roster", '{"keypads": [{"number": 1}]}', "json", "has no 'keypad_id'"),
+        ("/api/session/roster", "a,b", "csv", "a roster is a JSON file"),
+    ],
+)
+async def test_bad_imports_are_refused_with_one_line(client, hub, path, text, fmt, message):
+    before = hub.journal.records
+    r = await client.post(path, json={"text": text, "format": fmt}, headers=AUTH)
+    assert r.status_code == 422 and message in r.json()["detail"]
+    assert hub.journal.records == before

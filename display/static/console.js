@@ -10,7 +10,8 @@
     const r = await fetch(path, { method: "POST", headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
       body: body ? JSON.stringify(body) : undefined });
     const doc = await r.json().catch(() => ({}));
-    $("msg").textContent = r.ok ? "" : (doc.detail && (doc.detail.msg || doc.detail)) || r.statusText;
+    const detail = Array.isArray(doc.detail) ? doc.detail.map((d) => d.msg).join("; ") : doc.detail;
+    $("msg").textContent = r.ok ? "" : detail || r.statusText;
     return r.ok;
   }
   const active = () => state && state.poll && (state.poll.state === "open" || state.poll.state === "closing");
@@ -29,6 +30,17 @@
     else if (e.key === "ArrowRight") call("/api/proposals/next");
     else if (e.key === "ArrowLeft") call("/api/proposals/previous");
   });
+
+  async function upload(input, path) {
+    const f = input.files[0];
+    if (!f) return;
+    const text = await f.text();
+    const ok = await call(path, { text, format: f.name.toLowerCase().endsWith(".json") ? "json" : "csv" });
+    if (ok) $("msg").textContent = `${f.name} : importé`;
+    input.value = "";
+  }
+  $("fiches-file").onchange = (e) => upload(e.target, "/api/session/proposals");
+  $("roster-file").onchange = (e) => upload(e.target, "/api/session/roster");
 
   function render() {
     $("title").textContent = state.session.title;

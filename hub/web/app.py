@@ -9,6 +9,7 @@ nothing.
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, WebSocket
@@ -19,7 +20,9 @@ from pydantic import BaseModel, Field
 from display import STATIC
 from hub.core import Hub
 from hub.model import PollMode
-from hub.session import Poll, SessionError
+from hub.proposals import ProposalError, parse_proposals
+from hub.roster import RosterError, parse_roster, roster_json
+from hub.session import Poll, SessionConfig, SessionError
 from hub.web.broadcast import Broadcaster
 
 MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
@@ -28,6 +31,11 @@ MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": P
 class OpenPoll(BaseModel):
     mode: Literal["grades", "consent", "self-paced"] = "grades"
     items: list[int] | None = Field(None, description="Proposal numbers (self-paced polls; else the one up)")
+
+
+class Upload(BaseModel):
+    text: str = Field(..., description="The file's contents")
+    format: Literal["csv", "json"] = "csv"
 
 
 class Reset(BaseModel):
@@ -99,6 +107,29 @@ def create_app(hub: Hub, token: str) -> FastAPI:
     @app.post("/api/proposals/previous", dependencies=[Depends(require_token)], summary="Previous proposal")
     async def previous_proposal() -> dict[str, Any]:
         return {"current": await act({"action": "step", "delta": -1})}
+
+    @app.post("/api/session/proposals", dependencies=[Depends(require_token)], summary="Import the fiches")
+    async def load_proposals(body: Upload) -> dict[str, Any]:
+        try:
+            proposals = parse_proposals(body.text, body.format, "fiches")
+        except ProposalError as exc:
+            raise HTTPException(422, str(exc)) from None
+        rows = SessionConfig(title="-", proposals=proposals).to_json()["proposals"]
+        await act({"action": "load_proposals", "proposals": rows})
+        return {"proposals": len(rows)}
+
+    @app.post("/api/session/roster", dependencies=[Depends(require_token)], summary="Import the roster")
+    async def load_roster(body: Upload) -> dict[str, Any]:
+        if body.format != "json":
+            raise HTTPException(422, "a roster is a JSON file")
+        try:
+            keypads = parse_roster(json.loads(body.text), "roster")
+        except json.JSONDecodeError as exc:
+            raise HTTPException(422, f"roster: not JSON: {exc.msg} at line {exc.lineno}") from None
+        except RosterError as exc:
+            raise HTTPException(422, str(exc)) from None
+        await act({"action": "load_roster", "roster": roster_json(keypads)["keypads"]})
+        return {"keypads": len(keypads)}
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:
