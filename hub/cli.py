@@ -374,3 +374,81 @@ def serve(
         pass
     except SessionError as exc:
         fail(str(exc))
+
+
+# --- report and export ------------------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    db: Path = typer.Argument(..., help="The session's journal."),
+    output: Path = typer.Option(Path("results.pdf"), "-o", "--output", help="The PDF to write."),
+    lang: str = typer.Option("fr", help="fr or en."),
+) -> None:
+    """The results report (PDF): method, ranking, one merit profile per fiche, participation."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from hub.report.pdf import ReportError, build_report
+
+    if lang not in ("fr", "en"):
+        fail("--lang must be fr or en")
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("Rapport" if lang == "fr" else "Report", total=None)
+            pages = build_report(
+                db, output, lang, lambda n, total: bar.update(task, completed=n, total=total)
+            )
+    except ReportError as exc:
+        fail(str(exc))
+    typer.echo(f"{output}: {pages} pages")
+
+
+@app.command()
+def export(
+    db: Path = typer.Argument(..., help="The session's journal."),
+    fmt: str = typer.Option("json", "--format", help="csv or json."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of standard output."),
+    with_presses: bool = typer.Option(
+        False, "--with-presses", help="Per-keypad presses (non-anonymous sessions)."
+    ),
+) -> None:
+    """Tallies per proposal and poll metadata, from a verified journal."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from hub.journal import connect, read_records
+    from hub.report.export import ExportError, check_presses_allowed, export_csv, export_json
+    from hub.verify import verify as run_verify
+
+    if fmt not in ("csv", "json"):
+        fail("--format must be csv or json")
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Recount", total=None)
+        verdict = run_verify(db, lambda done, total: bar.update(task, completed=done, total=total))
+    if not verdict.ok or verdict.session is None:
+        fail(f"{db}: the journal does not verify: {verdict.problem}")
+    session = verdict.session
+    try:
+        check_presses_allowed(session, with_presses)
+    except ExportError as exc:
+        fail(str(exc))
+    if fmt == "csv":
+        if with_presses:
+            fail("--with-presses needs --format json")
+        text = export_csv(session)
+    else:
+        presses = None
+        if with_presses:
+            conn = connect(db, readonly=True)
+            presses = [
+                {**r.body["press"], "status": r.body["status"]}
+                for r in read_records(conn)
+                if r.kind == "press"
+            ]
+            conn.close()
+        text = json.dumps(export_json(session, presses), ensure_ascii=False, indent=1) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

@@ -25,6 +25,7 @@ def _poll_summary(session: Session, poll: Poll) -> dict[str, Any]:
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
         "reset_reason": poll.reset_reason,
+        "countdown_ends": None if poll.countdown_s is None else poll.opened_at + poll.countdown_s,
     }
 
 

@@ -40,7 +40,7 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
     at = float(action.get("at", 0.0))
     if name == "open":
         items = action.get("items")
-        return session.open_poll(PollMode(int(action.get("mode", 1))), at, items)
+        return session.open_poll(PollMode(int(action.get("mode", 1))), at, items, action.get("countdown_s"))
     if name == "close":
         return session.close_poll(at)
     if name == "grace_end":

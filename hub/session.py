@@ -173,6 +173,7 @@ class Poll:
     state: PollState = PollState.OPEN
     closed_at: float | None = None
     reset_reason: str = ""
+    countdown_s: float | None = None  # shown on the projector; the facilitator still closes
     # (keypad_id, item) -> (counter, value): value is a grade index or a consent colour
     last: dict[tuple[int, int], tuple[int, int | str]] = field(default_factory=dict)
     profiles: dict[int, MeritProfile] = field(default_factory=dict)
@@ -264,7 +265,9 @@ class Session:
         self.current = order[i]
         return self.current
 
-    def open_poll(self, mode: PollMode, now: float, items: Iterable[int] | None = None) -> Poll:
+    def open_poll(
+        self, mode: PollMode, now: float, items: Iterable[int] | None = None, countdown_s: float | None = None
+    ) -> Poll:
         if self.active is not None:
             raise SessionError(f"poll {self.active.poll_id} is still {self.active.state}: close it first")
         mode = PollMode(mode)
@@ -286,7 +289,9 @@ class Session:
         poll_id = self.polls[-1].poll_id + 1 if self.polls else 1
         if poll_id >= UNKNOWN_POLL:
             raise SessionError("this session has used every poll number")
-        poll = Poll(poll_id, mode, chosen, now)
+        if countdown_s is not None and not 0 < countdown_s <= 3600:
+            raise SessionError("a countdown lasts between 1 s and 1 hour")
+        poll = Poll(poll_id, mode, chosen, now, countdown_s=countdown_s)
         if mode is PollMode.CONSENT:
             poll.colours = dict.fromkeys(CONSENT_COLOURS, 0)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,10 @@ class Verdict:
     session: Session | None = field(default=None, repr=False)
 
 
-def verify(path: str | Path) -> Verdict:
-    """Never raises on a bad journal: the verdict names the first bad record."""
+def verify(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Verdict:
+    """Never raises on a bad journal: the verdict names the first bad record.
+
+    ``progress(done, total)`` is called as the recount goes (every 1,000 records)."""
     try:
         conn = connect(path, readonly=True)
     except JournalError as exc:
@@ -30,6 +33,7 @@ def verify(path: str | Path) -> Verdict:
     verdict = Verdict(True)
     session = None
     prev, expected_seq = GENESIS, 1
+    total = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
     try:
         for rec in read_records(conn):
             where = f"record {rec.seq} ({rec.kind})"
@@ -44,6 +48,8 @@ def verify(path: str | Path) -> Verdict:
             prev, expected_seq = rec.hash, rec.seq + 1
             verdict.records += 1
             verdict.presses += rec.kind == "press"
+            if progress and verdict.records % 1000 == 0:
+                progress(verdict.records, total)
     finally:
         conn.close()
     if verdict.records == 0:

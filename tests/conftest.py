@@ -21,6 +21,17 @@ def make_config(n_keypads: int = 5, n_props: int = 3, **kw) -> SessionConfig:
 
 
 @pytest.fixture
+def fast_link(monkeypatch):
+    """The receiver link's state machine with a shorter heartbeat and backoff."""
+    from hub.receivers import link as link_module
+
+    monkeypatch.setattr(link_module, "PING_INTERVAL", 0.1)
+    monkeypatch.setattr(link_module, "SILENCE_LIMIT", 0.6)
+    monkeypatch.setattr(link_module, "BACKOFF_START", 0.05)
+    monkeypatch.setattr(link_module, "BACKOFF_CAP", 0.3)
+
+
+@pytest.fixture
 def config() -> SessionConfig:
     return make_config()
 

@@ -11,7 +11,6 @@ import pytest
 from hub.core import Hub
 from hub.journal import Journal
 from hub.model import PressStatus
-from hub.receivers import link as link_module
 from hub.receivers.ble import AdvertListener, BleReceiver
 from hub.wire.advert import encode_advert
 from hub.wire.messages import Press
@@ -21,11 +20,8 @@ from tests.fake_bleak import FakeBleakClient, FakeBleakScanner, FakeBleDevice
 
 
 @pytest.fixture(autouse=True)
-def fast_link(monkeypatch):
-    monkeypatch.setattr(link_module, "PING_INTERVAL", 0.1)
-    monkeypatch.setattr(link_module, "SILENCE_LIMIT", 0.6)
-    monkeypatch.setattr(link_module, "BACKOFF_START", 0.05)
-    monkeypatch.setattr(link_module, "BACKOFF_CAP", 0.3)
+def _fast(fast_link):
+    """Every test here runs the link state machine with short timers."""
 
 
 @pytest.fixture

@@ -72,6 +72,8 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
             console = await browser.new_page()
             await console.goto(f"{base}/console#token={TOKEN}")
             await console.wait_for_selector("#fiches li.current", timeout=GUARD_MS)
+            await console.fill("#countdown", "90")
+            await console.click("h1")  # leave the field: shortcuts apply to the page again
             await console.keyboard.press("Space")  # open
             await hub.wait_until(lambda: hub.session.active is not None, 10)
             poll_id = hub.session.active.poll_id
@@ -81,6 +83,7 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
             number = hub.session.keypad_numbers(hub.session.active.voters)[0]
             await projector.wait_for_selector(f'#grid span.on[data-n="{number}"]', timeout=GUARD_MS)
             assert await projector.locator(".bar").count() == 0  # never the distribution while open
+            await projector.wait_for_selector("#countdown:has-text(':')", timeout=GUARD_MS)
             await projector.screenshot(path=ARTIFACTS / "projector-vote.png")
 
             await room.wait_voted(poll_id)

@@ -11,7 +11,6 @@ import pytest
 from hub.core import Hub
 from hub.journal import Journal
 from hub.model import PressStatus
-from hub.receivers import link as link_module
 from hub.receivers.serial import SerialReceiver
 from tests.conftest import make_config
 from tests.fake_receiver import FakeReceiver
@@ -27,12 +26,8 @@ async def hub(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def fast_link(monkeypatch):
-    """Shorter heartbeat and backoff, same state machine."""
-    monkeypatch.setattr(link_module, "PING_INTERVAL", 0.1)
-    monkeypatch.setattr(link_module, "SILENCE_LIMIT", 0.6)
-    monkeypatch.setattr(link_module, "BACKOFF_START", 0.05)
-    monkeypatch.setattr(link_module, "BACKOFF_CAP", 0.3)
+def _fast(fast_link):
+    """Every test here runs the link state machine with short timers."""
 
 
 async def attach(hub, rx: FakeReceiver, transport: str, tmp_path):

@@ -189,3 +189,27 @@ async def test_bad_imports_are_refused_with_one_line(client, hub, path, text, fm
     r = await client.post(path, json={"text": text, "format": fmt}, headers=AUTH)
     assert r.status_code == 422 and message in r.json()["detail"]
     assert hub.journal.records == before
+
+
+async def test_poll_charts_for_slides(client, hub):
+    await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
+    assert (await client.get("/api/polls/1/chart.svg")).status_code == 409  # still open: nothing to draw
+    answers = []
+    hub.submit_press(Press(1001, 1, 1, 0, "6", at=hub.clock()), answers.append)
+    await hub.wait_until(lambda: answers, 5)
+    await client.post("/api/polls/close", headers=AUTH)
+    await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
+    svg = await client.get("/api/polls/1/chart.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert svg.content.startswith(b"<?xml")
+    png = await client.get("/api/polls/1/chart.png")
+    assert png.content[:4] == b"\x89PNG"
+    assert (await client.get("/api/polls/9/chart.png")).status_code == 404
+
+
+async def test_countdown_is_shown_and_checked(client, hub):
+    r = await client.post("/api/polls/open", json={"mode": "grades", "countdown_s": 5000}, headers=AUTH)
+    assert r.status_code == 409 and "countdown" in r.json()["detail"]
+    r = await client.post("/api/polls/open", json={"mode": "grades", "countdown_s": 30}, headers=AUTH)
+    poll = (await client.get("/api/state")).json()["poll"]
+    assert poll["countdown_ends"] == pytest.approx(poll["opened_at"] + 30)

@@ -15,9 +15,13 @@
     return r.ok;
   }
   const active = () => state && state.poll && (state.poll.state === "open" || state.poll.state === "closing");
-  const openOrClose = () => active() ? call("/api/polls/close") : call("/api/polls/open", { mode: "grades" });
+  const openBody = () => {
+    const s = Number($("countdown").value);
+    return s > 0 ? { mode: "grades", countdown_s: s } : { mode: "grades" };
+  };
+  const openOrClose = () => active() ? call("/api/polls/close") : call("/api/polls/open", openBody());
   const reveal = () => state && state.poll && call(`/api/polls/${state.poll.poll_id}/reveal`);
-  $("open").onclick = () => call("/api/polls/open", { mode: "grades" });
+  $("open").onclick = () => call("/api/polls/open", openBody());
   $("consent").onclick = () => call("/api/polls/open", { mode: "consent" });
   $("close").onclick = () => call("/api/polls/close");
   $("reveal").onclick = reveal;

@@ -42,6 +42,7 @@
     const head = poll.mode === "consent" ? T().consent : `Fiche ${p.number} — ${esc(p.title)}`;
     return `<h2>${head}</h2><p class="turnout" id="turnout">${T().voted(poll.turnout, state.session.electorate)}</p>` +
       (poll.state === "closing" ? `<p>${T().closing}</p>` : "") +
+      (poll.countdown_ends && poll.state === "open" ? `<p class="countdown" id="countdown"></p>` : "") +
       `<div class="grid" id="grid">` + state.session.keypads.map((n) => `<span class="${voted.has(n) ? "on" : ""}" data-n="${n}">${n}</span>`).join("") + `</div>`;
   }
   function result(poll) {
@@ -96,7 +97,14 @@
     el.classList.toggle("stale", age > 5);
     el.textContent = age > 5 ? T().frozen : `${up}/${state.receivers.length} ${T().receivers} · ${T().updated} ${new Date(lastMessage).toLocaleTimeString(lang)}`;
   }
-  setInterval(status, 1000);
+  function tick() {  // the countdown, on the hub's clock (offset measured at each message)
+    const el = $("countdown");
+    if (!el || !state || !state.poll || !state.poll.countdown_ends) return;
+    const left = Math.max(0, Math.ceil(state.poll.countdown_ends - (Date.now() / 1000 - clockOffset)));
+    el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  }
+  let clockOffset = 0;
+  setInterval(() => { status(); tick(); }, 250);
   setInterval(() => { page++; if (location.hash === "#ranking") render(); }, 10000);
   window.addEventListener("hashchange", render);
 
@@ -104,7 +112,10 @@
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
     ws.onmessage = (e) => {
       const msg = JSON.parse(e.data);
-      if (!state || msg.version > state.version) { state = msg; lastMessage = Date.now(); render(); window.__clickerVersion = msg.version; }
+      if (!state || msg.version > state.version) {
+        state = msg; lastMessage = Date.now(); clockOffset = Date.now() / 1000 - msg.at;
+        render(); tick(); window.__clickerVersion = msg.version;
+      }
     };
     ws.onclose = () => setTimeout(connect, 1000);  // reconnect and resync from the snapshot
   }

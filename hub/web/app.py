@@ -8,12 +8,13 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -22,7 +23,8 @@ from hub.core import Hub
 from hub.model import PollMode
 from hub.proposals import ProposalError, parse_proposals
 from hub.roster import RosterError, parse_roster, roster_json
-from hub.session import Poll, SessionConfig, SessionError
+from hub.session import Poll, PollState, SessionConfig, SessionError
+from hub.tally import rank
 from hub.web.broadcast import Broadcaster
 
 MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
@@ -31,6 +33,9 @@ MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": P
 class OpenPoll(BaseModel):
     mode: Literal["grades", "consent", "self-paced"] = "grades"
     items: list[int] | None = Field(None, description="Proposal numbers (self-paced polls; else the one up)")
+    countdown_s: float | None = Field(
+        None, description="A countdown shown on the projector (it closes nothing)"
+    )
 
 
 class Upload(BaseModel):
@@ -49,6 +54,13 @@ def _poll_json(poll: Poll) -> dict[str, Any]:
         "state": str(poll.state),
         "items": list(poll.items),
     }
+
+
+def _draw(ranking, fmt: str) -> bytes:
+    from hub.report.charts import merit_profile, ranking_chart, render
+
+    fig = merit_profile(ranking, 0)[0] if len(ranking.entries) == 1 else ranking_chart(ranking)[0]
+    return render(fig, fmt)
 
 
 def create_app(hub: Hub, token: str) -> FastAPI:
@@ -77,6 +89,8 @@ def create_app(hub: Hub, token: str) -> FastAPI:
         action: dict[str, Any] = {"action": "open", "mode": int(MODES[body.mode])}
         if body.items is not None:
             action["items"] = body.items
+        if body.countdown_s is not None:
+            action["countdown_s"] = body.countdown_s
         return _poll_json(await act(action))
 
     @app.post(
@@ -130,6 +144,22 @@ def create_app(hub: Hub, token: str) -> FastAPI:
             raise HTTPException(422, str(exc)) from None
         await act({"action": "load_roster", "roster": roster_json(keypads)["keypads"]})
         return {"keypads": len(keypads)}
+
+    @app.get("/api/polls/{poll_id}/chart.{fmt}", summary="A poll's merit profile as SVG or PNG (for slides)")
+    async def chart(poll_id: int, fmt: Literal["svg", "png"]) -> Response:
+        try:
+            poll = hub.session.poll(poll_id)
+        except SessionError as exc:
+            raise HTTPException(404, str(exc)) from None
+        if poll.mode is PollMode.CONSENT or poll.state not in (PollState.CLOSED, PollState.REVEALED):
+            raise HTTPException(409, f"poll {poll_id} has no result to draw yet")
+        cfg = hub.session.config
+        tallies = {hub.session.proposals[i].label: poll.tally(i) for i in poll.items}
+        electorate = max([hub.session.electorate, *(sum(t) for t in tallies.values())])
+        ranking = rank(tallies, cfg.scale, cfg.rule, cfg.missing, electorate)
+        # matplotlib runs in a worker thread, never in the loop
+        data = await asyncio.get_running_loop().run_in_executor(None, _draw, ranking, fmt)
+        return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png")
 
     @app.websocket("/ws/live")
     async def live(ws: WebSocket) -> None:
