@@ -4,7 +4,8 @@
 set -euo pipefail
 need=()
 for pkg in gcc make libmbedtls-dev chromium; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  # "install ok installed": a removed package whose config files remain still answers dpkg -s
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
   sudo=""
