@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -86,7 +87,7 @@ class ReceiverHealth:
         return asdict(self)
 
 
-class ReceiverLink:
+class ReceiverLink(ABC):
     """One receiver, reconnecting by itself until ``stop``."""
 
     kind = "link"
@@ -107,14 +108,17 @@ class ReceiverLink:
 
     # --- transport hooks -------------------------------------------------------------------
 
+    @abstractmethod
     async def _connect(self) -> None:
-        raise NotImplementedError  # abstract: every transport subclass implements it
+        """Open the transport; frames it receives go to ``_deliver``."""
 
+    @abstractmethod
     def _send_frame(self, message: Message, flags: int) -> None:
-        raise NotImplementedError  # abstract: every transport subclass implements it
+        """Write one frame (raise OSError when the transport is gone)."""
 
+    @abstractmethod
     async def _disconnect(self) -> None:
-        raise NotImplementedError  # abstract: every transport subclass implements it
+        """Close the transport and everything it started."""
 
     # --- public ------------------------------------------------------------------------------
 
