@@ -63,6 +63,7 @@ class Hub:
         self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
         self.failure: BaseException | None = None
+        self._closed = False
         self.stopped = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -87,6 +88,10 @@ class Hub:
         self._changed()
 
     async def stop(self) -> None:
+        """Stop receivers, the loop and the journal; calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         for r in self.receivers:
             await r.stop()
         await cancel_and_wait(*self._tasks, self._grace_task)

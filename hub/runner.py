@@ -44,23 +44,30 @@ async def start_receivers(hub: Hub, opts: ServeOptions) -> list[str]:
 
 
 async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
+    """The hub, its receivers and (with ``web``) uvicorn in one event loop. With the web server,
+    the app's lifespan starts the hub and stops it; without, this function does."""
     hub = Hub(Journal(opts.db))
-    await hub.start(opts.config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
             loop.add_signal_handler(sig, stop.set)
-    server = None
-    try:
+
+    async def start() -> None:
+        await hub.start(opts.config)
         urls = await start_receivers(hub, opts)
         say(f"journal {opts.db}; receivers: {', '.join(urls) or 'none'}")
+
+    server = None
+    try:
         if opts.web:
             from hub.web.server import start_web
 
-            server = await start_web(hub, opts.host, opts.port, opts.token)
-            say(f"projector: http://{opts.host}:{opts.port}/")
-            say(f"console:   http://{opts.host}:{opts.port}/console#token={opts.token}")
+            server = await start_web(hub, opts.host, opts.port, opts.token, start, hub.stop)
+            say(f"projector: http://{opts.host}:{server.port}/")
+            say(f"console:   http://{opts.host}:{server.port}/console#token={opts.token}")
+        else:
+            await start()
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(hub.stopped.wait())]
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
@@ -70,5 +77,5 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
             say(f"hub stopped: {hub.failure}")
     finally:
         if server is not None:
-            await server.stop()
-        await hub.stop()
+            await server.stop()  # its lifespan stops the hub
+        await hub.stop()  # without the web server (or if its lifespan never ran)

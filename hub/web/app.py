@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, WebSocket
@@ -63,10 +65,32 @@ def _draw(ranking, fmt: str) -> bytes:
     return render(fig, fmt)
 
 
-def create_app(hub: Hub, token: str) -> FastAPI:
-    app = FastAPI(title="clicker hub", description="Live state and control of a majority-judgment session.")
+def create_app(
+    hub: Hub,
+    token: str,
+    on_start: Callable[[], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The app around a hub. With ``on_start``/``on_stop`` (``clicker serve``), the app's
+    lifespan starts the hub (journal replay, receivers) before serving and stops it after."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_start is not None:
+            await on_start()
+        try:
+            yield
+        finally:
+            if on_stop is not None:
+                await on_stop()
+
+    app = FastAPI(
+        title="clicker hub",
+        description="Live state and control of a majority-judgment session.",
+        lifespan=lifespan,
+    )
     broadcaster = Broadcaster()
-    hub.subscribe(broadcaster.publish)
+    hub.subscribe(broadcaster.publish)  # a subscription, not a start: the hub publishes once running
     app.state.broadcaster = broadcaster
 
     def require_token(authorization: str = Header("", description="Bearer CONTROL_TOKEN")) -> None:

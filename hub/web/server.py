@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import uvicorn
 
@@ -28,13 +29,21 @@ class WebServer:
             await cancel_and_wait(self.task)
 
 
-async def start_web(hub: Hub, host: str, port: int, token: str) -> WebServer:
+async def start_web(
+    hub: Hub,
+    host: str,
+    port: int,
+    token: str,
+    on_start: Callable[[], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+) -> WebServer:
+    """Serve the app; with ``on_start``/``on_stop`` its lifespan starts and stops the hub."""
     config = uvicorn.Config(
-        create_app(hub, token),
+        create_app(hub, token, on_start, on_stop),
         host=host,
         port=port,
         log_level="warning",
-        lifespan="off",
+        lifespan="on" if on_start or on_stop else "off",
         ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
@@ -43,5 +52,6 @@ async def start_web(hub: Hub, host: str, port: int, token: str) -> WebServer:
     while not server.started:
         if task.done():
             task.result()  # raises the bind error, say
+            raise OSError(f"the hub or its web server could not start on {host}:{port} (see above)")
         await asyncio.sleep(0.01)
     return WebServer(server, task)

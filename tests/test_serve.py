@@ -1,0 +1,104 @@
+"""`clicker serve` as a technician runs it: a session file, a receiver URL, the web server;
+a poll driven through the API; a clean stop on SIGTERM; a journal that verifies and resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+
+import httpx
+
+from hub.model import PressStatus
+from hub.verify import verify
+from tests.fake_receiver import FakeReceiver
+
+
+async def start_serve(*args):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "serve", *args, stderr=asyncio.subprocess.PIPE
+    )
+    lines = []
+    while not any("console:" in ln for ln in lines):
+        line = (await asyncio.wait_for(proc.stderr.readline(), 30)).decode()
+        assert line, "serve exited: " + "".join(lines)
+        lines.append(line)
+    console = next(ln for ln in lines if "console:" in ln)
+    base, token = re.search(r"(http://[^/]+)/console#token=(\S+)", console).groups()
+    return proc, base, token
+
+
+async def test_serve_runs_a_poll_and_stops_cleanly(tmp_path):
+    session = tmp_path / "session.json"
+    session.write_text(
+        json.dumps(
+            {
+                "title": "Essai",
+                "proposals": [{"number": 1, "title": "Vélo"}, {"number": 2, "title": "Bus"}],
+                "roster": [{"keypad_id": 7, "number": 1}, {"keypad_id": 8, "number": 2}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.db"
+    rx = FakeReceiver()
+    url = await rx.start()
+    proc, base, token = await start_serve(
+        "--session", str(session), "--db", str(db), "--receiver", url, "--port", "0"
+    )
+    try:
+        await asyncio.wait_for(rx.connected.wait(), 20)
+        auth = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base) as web:
+            r = await web.post("/api/polls/open", json={"mode": "grades"}, headers=auth)
+            assert r.status_code == 200, r.text
+            rx.press(7, 1, "6")
+            await rx.wait_results(1)
+            assert rx.results[0].status == PressStatus.COUNTED
+            state = (await web.get("/api/state")).json()
+            assert state["poll"]["voted"] == [1] and state["receivers"][0]["connected"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        await rx.close()
+    v = verify(db)
+    assert v.ok and v.presses == 1
+    # resumed without a session file: the journal has it all
+    rx = FakeReceiver()
+    url = await rx.start()
+    proc, base, token = await start_serve("--db", str(db), "--receiver", url, "--port", "0")
+    try:
+        async with httpx.AsyncClient(base_url=base) as web:
+            state = (await web.get("/api/state")).json()
+            assert state["poll"]["state"] == "open" and state["poll"]["turnout"] == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        await rx.close()
+
+
+def test_serve_refuses_bad_session_files(tmp_path):
+    import subprocess
+
+    bad = tmp_path / "s.json"
+    bad.write_text('{"title": "x", "colour": 1}', encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "hub", "serve", "--session", str(bad), "--db", str(tmp_path / "d.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (
+        out.returncode != 0
+        and "unknown key 'colour'" in out.stderr
+        and len(out.stderr.strip().splitlines()) == 1
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "hub", "serve", "--db", str(tmp_path / "none.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0 and "no journal to resume" in out.stderr
