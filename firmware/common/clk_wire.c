@@ -128,17 +128,20 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
     }
 }
 
-size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap) {
-    uint8_t frame[CLK_MAX_DECODED];
-    size_t n, enc;
-    uint16_t crc;
-    n = clk_payload(m, frame + CLK_HEADER_SIZE);
+size_t clk_pack(const clk_msg *m, uint8_t frame[CLK_MAX_DECODED]) {
+    size_t n = clk_payload(m, frame + CLK_HEADER_SIZE);
     if (n == (size_t)-1) return 0;
     frame[0] = CLK_VERSION; frame[1] = m->type; frame[2] = m->flags; put16(frame + 3, m->seq);
     n += CLK_HEADER_SIZE;
-    crc = clk_crc16(frame, n);
-    put16(frame + n, crc);
-    n += CLK_CRC_SIZE;
+    put16(frame + n, clk_crc16(frame, n));
+    return n + CLK_CRC_SIZE;
+}
+
+size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap) {
+    uint8_t frame[CLK_MAX_DECODED];
+    size_t n, enc;
+    n = clk_pack(m, frame);
+    if (n == 0) return 0;
     if (cap < 2) return 0;
     enc = clk_cobs_encode(frame, n, out, cap - 1);
     if (enc == 0) return 0;

@@ -105,6 +105,9 @@ uint16_t clk_crc16(const uint8_t *data, size_t len);
 size_t clk_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 size_t clk_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap, int *ok);
 
+/* The decoded frame (header, payload, CRC; no COBS): what one BLE GATT value carries.
+ * Returns its length, or 0 for an unknown type or an oversized field. */
+size_t clk_pack(const clk_msg *m, uint8_t frame[CLK_MAX_DECODED]);
 /* Encode a message as a frame on the wire, delimiter included; returns its length or 0. */
 size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap);
 /* Parse one decoded frame (after COBS) into m. */

@@ -6,7 +6,8 @@
  * The protocol logic it calls (COBS/CRC framing, message codecs, relay queue) is the host-
  * tested code of firmware/common. See hardware.md, "Firmware status".
  *
- * Hub side: USB CDC, frames COBS(..) 0x00 per hardware.md. Keypad side: ESP-NOW, air
+ * Hub side: USB CDC, frames COBS(..) 0x00 per hardware.md, or BLE GATT (env receiver-ble,
+ * -DCLK_HUB_LINK_BLE, NimBLE). Keypad side: ESP-NOW, air
  * format = the 19-byte advert layout (keypad -> receiver) and raw PRESS_RESULT / POLL_STATE
  * payloads (receiver -> keypad, broadcast for POLL_STATE).
  */
@@ -37,11 +38,48 @@ static Peer peers[256];
 static volatile uint16_t heard_head, heard_tail;
 static clk_press heard[64];
 
+#ifdef CLK_HUB_LINK_BLE
+/* The hub link over BLE GATT: one decoded frame (no COBS) per value. */
+#include <NimBLEDevice.h>
+static const char *SERVICE_UUID = "16e83246-023e-4201-98e3-df49a93c1b1d";
+static const char *NOTIFY_UUID = "16e83247-023e-4201-98e3-df49a93c1b1d";
+static const char *WRITE_UUID = "16e83248-023e-4201-98e3-df49a93c1b1d";
+static NimBLECharacteristic *to_hub;
+static void on_frame(void *, const clk_msg *m);
+
+class FromHub : public NimBLECharacteristicCallbacks {
+    void onWrite(NimBLECharacteristic *c, NimBLEConnInfo &) override {
+        NimBLEAttValue v = c->getValue();
+        clk_msg m;
+        if (clk_parse(v.data(), v.size(), &m) == CLK_OK) on_frame(nullptr, &m);
+        else rx_bad++;
+    }
+};
+
+static void ble_begin() {
+    NimBLEDevice::init("clicker-rx");
+    NimBLEDevice::setMTU(185);
+    NimBLEServer *server = NimBLEDevice::createServer();
+    NimBLEService *svc = server->createService(SERVICE_UUID);
+    to_hub = svc->createCharacteristic(NOTIFY_UUID, NIMBLE_PROPERTY::NOTIFY);
+    svc->createCharacteristic(WRITE_UUID, NIMBLE_PROPERTY::WRITE_NR)->setCallbacks(new FromHub());
+    svc->start();
+    NimBLEDevice::getAdvertising()->addServiceUUID(SERVICE_UUID);
+    NimBLEDevice::getAdvertising()->start();
+}
+#endif
+
 static void send_msg(clk_msg *m) {
-    uint8_t out[CLK_MAX_WIRE];
     m->seq = tx_seq++;
+#ifdef CLK_HUB_LINK_BLE
+    uint8_t frame[CLK_MAX_DECODED];
+    size_t n = clk_pack(m, frame);
+    if (n && to_hub) { to_hub->setValue(frame, n); to_hub->notify(); }
+#else
+    uint8_t out[CLK_MAX_WIRE];
     size_t n = clk_encode(m, out, sizeof out);
     if (n) Serial.write(out, n);
+#endif
 }
 
 static void remember_peer(uint32_t id, const uint8_t *mac) {
@@ -117,6 +155,9 @@ void setup() {
     memcpy(bc.peer_addr, BROADCAST, 6);
     bc.channel = CHANNEL;
     esp_now_add_peer(&bc);
+#ifdef CLK_HUB_LINK_BLE
+    ble_begin();
+#endif
 }
 
 void loop() {
