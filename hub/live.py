@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.model import PollMode
 from hub.session import Poll, PollState, Session
-from hub.tally import Ranking, rank
+from hub.tally import Ranking
 from hub.tally_io import ranking_to_json
 
 
@@ -30,21 +30,14 @@ def _poll_summary(session: Session, poll: Poll) -> dict[str, Any]:
 
 
 def _results(session: Session, poll: Poll) -> dict[str, Any]:
-    cfg = session.config
     if poll.mode is PollMode.CONSENT:
         return {"colours": dict(poll.colours), "speaking_queue": session.speaking_queue(poll)}
-    electorate = max([session.electorate, *(sum(poll.tally(i)) for i in poll.items)])
-    ranking = rank(
-        {session.proposals[i].label: poll.tally(i) for i in poll.items},
-        cfg.scale,
-        cfg.rule,
-        cfg.missing,
-        electorate,
-    )
+    ranking = session.poll_ranking(poll)
+    number_of = {p.label: p.number for p in session.config.proposals}
     rows = ranking_to_json(ranking)["ranking"]
-    for row, number in zip(rows, [int(r.proposal.split()[-1]) for r in ranking.entries]):
-        row["number"] = number
-    return {"items": rows, "electorate": electorate}
+    for row in rows:
+        row["number"] = number_of[row["proposal"]]
+    return {"items": rows, "electorate": ranking.voters}
 
 
 def _ranking(session: Session) -> dict[str, Any]:

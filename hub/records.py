@@ -34,6 +34,11 @@ def result_record(poll: Poll) -> dict[str, Any]:
     }
 
 
+def poll_tallies(session: Session) -> dict[str, list]:
+    """Every poll's counts (grades per item, or consent colours), keyed by poll id."""
+    return {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls}
+
+
 def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
     """Carry out one facilitator action, given as the dict that is journaled."""
     name = action.get("action")

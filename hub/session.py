@@ -13,7 +13,7 @@ same decisions. The semantics users rely on (DESIGN.md):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -472,6 +472,7 @@ class Session:
         return out
 
     def ranking(self, revealed_only: bool = False) -> Ranking:
+        """Every proposal with a closed (or, with ``revealed_only``, revealed) grades poll."""
         tallies: dict[str, list[int]] = {}
         for poll in self.polls:
             if poll.mode is PollMode.CONSENT:
@@ -479,11 +480,13 @@ class Session:
             if poll.state is PollState.REVEALED or (not revealed_only and poll.state is PollState.CLOSED):
                 for item in poll.items:
                     tallies[self.proposals[item].label] = poll.tally(item)
-        electorate = max([self.electorate, *(sum(t) for t in tallies.values())])
         # session order, labelled "Fiche N" so that explanations read as sentences
-        ordered = {p.label: tallies[p.label] for p in self.config.proposals if p.label in tallies}
-        return rank(ordered, self.config.scale, self.config.rule, self.config.missing, electorate)
+        return self._rank({p.label: tallies[p.label] for p in self.config.proposals if p.label in tallies})
 
+    def poll_ranking(self, poll: Poll) -> Ranking:
+        """The proposals of one poll, ranked (one row for a single-proposal poll)."""
+        return self._rank({self.proposals[i].label: poll.tally(i) for i in poll.items})
 
-def keypad_with_key(keypad: Keypad, key: bytes | None) -> Keypad:
-    return replace(keypad, key=key)
+    def _rank(self, tallies: dict[str, list[int]]) -> Ranking:
+        electorate = max([self.electorate, *(sum(t) for t in tallies.values())])
+        return rank(tallies, self.config.scale, self.config.rule, self.config.missing, electorate)

@@ -32,6 +32,19 @@ def fast_link(monkeypatch):
 
 
 @pytest.fixture
+async def open_hub(tmp_path):
+    """A running hub of 10 keypads with a grades poll open on the first fiche."""
+    from hub.core import Hub
+    from hub.journal import Journal
+
+    h = Hub(Journal(tmp_path / "s.db"))
+    await h.start(make_config(n_keypads=10))
+    await h.act({"action": "open", "mode": 1})
+    yield h
+    await h.stop()
+
+
+@pytest.fixture
 def config() -> SessionConfig:
     return make_config()
 

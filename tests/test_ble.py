@@ -25,12 +25,8 @@ def _fast(fast_link):
 
 
 @pytest.fixture
-async def hub(tmp_path):
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=10))
-    await h.act({"action": "open", "mode": 1})
-    yield h
-    await h.stop()
+def hub(open_hub):
+    return open_hub
 
 
 def press(kid=1001, counter=1, key="5", poll_id=1):

@@ -35,6 +35,17 @@ GUARD_MS = 15_000  # a hang guard, not a timing claim: latency is measured by be
 
 
 @pytest.fixture
+async def browser():
+    """Headless system Chromium, closed after the test."""
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
 async def room_and_hub(tmp_path):
     fiches = clermont_fiches()[:3]
     room = SimRoom(fiches, 24, seed=5, impair=Impairments(loss=0.02), receivers=1, speed=25)
@@ -58,117 +69,97 @@ async def room_and_hub(tmp_path):
         await room.close()
 
 
-async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(room_and_hub):
+async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(room_and_hub, browser):
     room, hub, base, _web = room_and_hub
     ARTIFACTS.mkdir(exist_ok=True)
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            projector = await browser.new_page(viewport={"width": 1280, "height": 720})
-            await projector.goto(base + "/")
-            await projector.wait_for_selector("text=En attente du prochain vote", timeout=GUARD_MS)
-            await projector.screenshot(path=ARTIFACTS / "projector-waiting.png")
+    projector = await browser.new_page(viewport={"width": 1280, "height": 720})
+    await projector.goto(base + "/")
+    await projector.wait_for_selector("text=En attente du prochain vote", timeout=GUARD_MS)
+    await projector.screenshot(path=ARTIFACTS / "projector-waiting.png")
 
-            console = await browser.new_page()
-            await console.goto(f"{base}/console#token={TOKEN}")
-            await console.wait_for_selector("#fiches li.current", timeout=GUARD_MS)
-            await console.fill("#countdown", "90")
-            await console.click("h1")  # leave the field: shortcuts apply to the page again
-            await console.keyboard.press("Space")  # open
-            await hub.wait_until(lambda: hub.session.active is not None, 10)
-            poll_id = hub.session.active.poll_id
+    console = await browser.new_page()
+    await console.goto(f"{base}/console#token={TOKEN}")
+    await console.wait_for_selector("#fiches li.current", timeout=GUARD_MS)
+    await console.fill("#countdown", "90")
+    await console.click("h1")  # leave the field: shortcuts apply to the page again
+    await console.keyboard.press("Space")  # open
+    await hub.wait_until(lambda: hub.session.active is not None, 10)
+    poll_id = hub.session.active.poll_id
 
-            # the first press the hub counts lights its keypad number on the projector
-            await hub.wait_until(lambda: len(hub.session.active.voters) > 0, 20)
-            number = hub.session.keypad_numbers(hub.session.active.voters)[0]
-            await projector.wait_for_selector(f'#grid span.on[data-n="{number}"]', timeout=GUARD_MS)
-            assert await projector.locator(".bar").count() == 0  # never the distribution while open
-            await projector.wait_for_selector("#countdown:has-text(':')", timeout=GUARD_MS)
-            await projector.screenshot(path=ARTIFACTS / "projector-vote.png")
+    # the first press the hub counts lights its keypad number on the projector
+    await hub.wait_until(lambda: len(hub.session.active.voters) > 0, 20)
+    number = hub.session.keypad_numbers(hub.session.active.voters)[0]
+    await projector.wait_for_selector(f'#grid span.on[data-n="{number}"]', timeout=GUARD_MS)
+    assert await projector.locator(".bar").count() == 0  # never the distribution while open
+    await projector.wait_for_selector("#countdown:has-text(':')", timeout=GUARD_MS)
+    await projector.screenshot(path=ARTIFACTS / "projector-vote.png")
 
-            await room.wait_voted(poll_id)
-            turnout = len(hub.session.active.voters)
-            await projector.wait_for_selector(f"text={turnout} / 24 ont voté", timeout=GUARD_MS)
-            await console.keyboard.press("Space")  # close
-            await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)
-            await console.keyboard.press("Enter")  # reveal
-            await projector.wait_for_selector(".bar", timeout=GUARD_MS)
-            await projector.wait_for_selector("text=Mention majoritaire", timeout=GUARD_MS)
-            await projector.screenshot(path=ARTIFACTS / "projector-result.png")
+    await room.wait_voted(poll_id)
+    turnout = len(hub.session.active.voters)
+    await projector.wait_for_selector(f"text={turnout} / 24 ont voté", timeout=GUARD_MS)
+    await console.keyboard.press("Space")  # close
+    await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)
+    await console.keyboard.press("Enter")  # reveal
+    await projector.wait_for_selector(".bar", timeout=GUARD_MS)
+    await projector.wait_for_selector("text=Mention majoritaire", timeout=GUARD_MS)
+    await projector.screenshot(path=ARTIFACTS / "projector-result.png")
 
-            await projector.click("#lang")  # English
-            await projector.wait_for_selector("text=Majority grade", timeout=GUARD_MS)
-            await projector.click("#lang")
+    await projector.click("#lang")  # English
+    await projector.wait_for_selector("text=Majority grade", timeout=GUARD_MS)
+    await projector.click("#lang")
 
-            await console.keyboard.press("ArrowRight")
-            await hub.wait_until(lambda: hub.session.current == 2, 10)
-            await projector.goto(base + "/#ranking")
-            await projector.wait_for_selector("text=Classement", timeout=GUARD_MS)
-            await projector.screenshot(path=ARTIFACTS / "projector-ranking.png")
+    await console.keyboard.press("ArrowRight")
+    await hub.wait_until(lambda: hub.session.current == 2, 10)
+    await projector.goto(base + "/#ranking")
+    await projector.wait_for_selector("text=Classement", timeout=GUARD_MS)
+    await projector.screenshot(path=ARTIFACTS / "projector-ranking.png")
 
-            await console.click("#consent")
-            await hub.wait_until(lambda: hub.session.active is not None, 10)
-            consent_id = hub.session.active.poll_id
-            await projector.goto(base + "/")
-            await room.wait_voted(consent_id)
-            await projector.wait_for_selector("text=Prise de parole", timeout=GUARD_MS)
-            await projector.screenshot(path=ARTIFACTS / "projector-consent.png")
-            await console.screenshot(path=ARTIFACTS / "console.png")
-        finally:
-            await browser.close()
+    await console.click("#consent")
+    await hub.wait_until(lambda: hub.session.active is not None, 10)
+    consent_id = hub.session.active.poll_id
+    await projector.goto(base + "/")
+    await room.wait_voted(consent_id)
+    await projector.wait_for_selector("text=Prise de parole", timeout=GUARD_MS)
+    await projector.screenshot(path=ARTIFACTS / "projector-consent.png")
+    await console.screenshot(path=ARTIFACTS / "console.png")
 
 
-async def test_the_console_reports_a_refused_action(room_and_hub):
+async def test_the_console_reports_a_refused_action(room_and_hub, browser):
     _room, _hub, base, _web = room_and_hub
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{base}/console#token=wrong")
-            await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
-            await page.click("#open")
-            await page.wait_for_selector("text=missing or wrong control token", timeout=GUARD_MS)
-        finally:
-            await browser.close()
+    page = await browser.new_page()
+    await page.goto(f"{base}/console#token=wrong")
+    await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
+    await page.click("#open")
+    await page.wait_for_selector("text=missing or wrong control token", timeout=GUARD_MS)
 
 
-async def test_projector_reconnects_and_resyncs(room_and_hub):
+async def test_projector_reconnects_and_resyncs(room_and_hub, browser):
     _room, hub, base, web = room_and_hub
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(base + "/")
-            await page.wait_for_selector("text=En attente", timeout=GUARD_MS)
-            port = web[0].port
-            await web[0].stop()  # the server goes away: the page keeps its last picture
-            await hub.act({"action": "open", "mode": 1})  # and misses this change
-            opened = hub.version
-            web[0] = await start_web(hub, "127.0.0.1", port, TOKEN)
-            await page.wait_for_selector("#turnout", timeout=GUARD_MS)  # reconnected, resynced
-            assert await page.evaluate("window.__clickerVersion") >= opened
-        finally:
-            await browser.close()
+    page = await browser.new_page()
+    await page.goto(base + "/")
+    await page.wait_for_selector("text=En attente", timeout=GUARD_MS)
+    port = web[0].port
+    await web[0].stop()  # the server goes away: the page keeps its last picture
+    await hub.act({"action": "open", "mode": 1})  # and misses this change
+    opened = hub.version
+    web[0] = await start_web(hub, "127.0.0.1", port, TOKEN)
+    await page.wait_for_selector("#turnout", timeout=GUARD_MS)  # reconnected, resynced
+    assert await page.evaluate("window.__clickerVersion") >= opened
 
 
-async def test_console_imports_fiches_and_shows_what_is_wrong(room_and_hub):
+async def test_console_imports_fiches_and_shows_what_is_wrong(room_and_hub, browser):
     _room, hub, base, _web = room_and_hub
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(f"{base}/console#token={TOKEN}")
-            await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
-            bad = {"name": "fiches.csv", "mimeType": "text/csv", "buffer": b"titre\nx\n"}
-            await page.set_input_files("#fiches-file", files=[bad])
-            await page.wait_for_selector("text=CSV header has no 'number' column", timeout=GUARD_MS)
-            good = {
-                "name": "fiches.csv",
-                "mimeType": "text/csv",
-                "buffer": "number,title\n5,Vélo\n6,Bus\n".encode(),
-            }
-            await page.set_input_files("#fiches-file", files=[good])
-            await page.wait_for_selector("text=Fiche 6 — Bus", timeout=GUARD_MS)
-            assert sorted(hub.session.proposals) == [5, 6]
-        finally:
-            await browser.close()
+    page = await browser.new_page()
+    await page.goto(f"{base}/console#token={TOKEN}")
+    await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
+    bad = {"name": "fiches.csv", "mimeType": "text/csv", "buffer": b"titre\nx\n"}
+    await page.set_input_files("#fiches-file", files=[bad])
+    await page.wait_for_selector("text=CSV header has no 'number' column", timeout=GUARD_MS)
+    good = {
+        "name": "fiches.csv",
+        "mimeType": "text/csv",
+        "buffer": "number,title\n5,Vélo\n6,Bus\n".encode(),
+    }
+    await page.set_input_files("#fiches-file", files=[good])
+    await page.wait_for_selector("text=Fiche 6 — Bus", timeout=GUARD_MS)
+    assert sorted(hub.session.proposals) == [5, 6]

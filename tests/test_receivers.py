@@ -8,21 +8,14 @@ import random
 
 import pytest
 
-from hub.core import Hub
-from hub.journal import Journal
 from hub.model import PressStatus
 from hub.receivers.serial import SerialReceiver
-from tests.conftest import make_config
 from tests.fake_receiver import FakeReceiver
 
 
 @pytest.fixture
-async def hub(tmp_path):
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=10))
-    await h.act({"action": "open", "mode": 1})
-    yield h
-    await h.stop()
+def hub(open_hub):
+    return open_hub
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,6 @@ Each function returns the figure and the numbers it drew, so tests can check the
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -100,7 +99,3 @@ def render(fig: Figure, fmt: str) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=150 if fmt == "png" else None)
     return buf.getvalue()
-
-
-def chart_data(ranking: Ranking) -> list[dict[str, Any]]:
-    return [{"proposal": e.proposal, "rank": e.rank, "balanced": e.balanced} for e in ranking.entries]

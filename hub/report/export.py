@@ -40,11 +40,8 @@ def polls_metadata(session: Session) -> list[dict[str, Any]]:
 def export_json(session: Session, presses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     cfg = session.config
     ranking = session.ranking()
-    tallies = {
-        p.label: session.final_tallies()[p.number]
-        for p in cfg.proposals
-        if p.number in session.final_tallies()
-    }
+    final = session.final_tallies()
+    tallies = {p.label: final[p.number] for p in cfg.proposals if p.number in final}
     doc: dict[str, Any] = {
         "title": cfg.title,
         "grades": list(cfg.scale.names),

@@ -17,6 +17,7 @@ from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import Proposal, clermont_fiches
 from hub.receivers.serial import SerialReceiver
+from hub.records import poll_tallies
 from hub.session import PollState, SessionConfig
 from hub.sim.ether import Impairments
 from hub.sim.room import SimRoom
@@ -164,7 +165,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         if recorder:
             recorder.truth(
                 {str(k): {"mode": t.mode, "presses": len(t.presses)} for k, t in room.truth.items()},
-                {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls},
+                poll_tallies(session),
             )
         return DemoResult(summary)
     finally:

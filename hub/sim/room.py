@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait, within
-from hub.model import DEFAULT_CONSENT_KEYS, DEFAULT_GRADE_KEYS, Keypad
+from hub.model import DEFAULT_GRADE_KEYS, Keypad
 from hub.proposals import Proposal
 from hub.sim.ether import Ether, Impairments
 from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
@@ -211,6 +211,3 @@ class SimRoom:
             "radio_duplicated": self.ether.duplicated,
             **by_kind,
         }
-
-
-DEFAULT_CONSENT = DEFAULT_CONSENT_KEYS

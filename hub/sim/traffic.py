@@ -27,6 +27,7 @@ from hub.aio import within
 from hub.core import Hub
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver
+from hub.records import poll_tallies
 from hub.session import PollState, SessionConfig, SessionError
 from hub.wire import StreamDecoder
 from hub.wire.messages import Press
@@ -177,7 +178,7 @@ async def replay(
         await _settle(hub, sum(p.presses for p in ports.values()))
         session = hub.session
         assert session is not None
-        tallies = {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls}
+        tallies = poll_tallies(session)
         statuses = {s.name.lower(): n for s, n in session.statuses.items()}
         return {
             "polls": len(session.polls),

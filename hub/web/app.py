@@ -26,7 +26,6 @@ from hub.model import PollMode
 from hub.proposals import ProposalError, parse_proposals
 from hub.roster import RosterError, parse_roster, roster_json
 from hub.session import Poll, PollState, SessionConfig, SessionError
-from hub.tally import rank
 from hub.web.broadcast import Broadcaster
 
 MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
@@ -177,10 +176,7 @@ def create_app(
             raise HTTPException(404, str(exc)) from None
         if poll.mode is PollMode.CONSENT or poll.state not in (PollState.CLOSED, PollState.REVEALED):
             raise HTTPException(409, f"poll {poll_id} has no result to draw yet")
-        cfg = hub.session.config
-        tallies = {hub.session.proposals[i].label: poll.tally(i) for i in poll.items}
-        electorate = max([hub.session.electorate, *(sum(t) for t in tallies.values())])
-        ranking = rank(tallies, cfg.scale, cfg.rule, cfg.missing, electorate)
+        ranking = hub.session.poll_ranking(poll)
         # matplotlib runs in a worker thread, never in the loop
         data = await asyncio.get_running_loop().run_in_executor(None, _draw, ranking, fmt)
         return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png")
