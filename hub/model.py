@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 FRENCH_7 = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
 ENGLISH_7 = ("To reject", "Insufficient", "Passable", "Fairly good", "Good", "Very good", "Excellent")
@@ -112,9 +113,12 @@ class Keypad:
     enrolled: bool = False  # True when it joined an open session unannounced (flagged)
 
 
-@dataclass(frozen=True)
-class Press:
-    """A press as the hub received it: the wire fields plus where and when it arrived."""
+class Press(NamedTuple):
+    """A press as the hub received it: the wire fields plus where and when it arrived.
+
+    A NamedTuple, not a frozen dataclass: just as immutable, and five times cheaper to build,
+    which counts at tens of thousands of presses a second (bench/ingest.py).
+    """
 
     keypad_id: int
     counter: int

@@ -12,6 +12,7 @@ from hub.model import PollMode, Press, PressStatus
 from hub.session import Decision, Poll, PollState, Session, SessionConfig, SessionError
 
 SESSION, PRESS, ACTION, RESULT, NOTE = "session", "press", "action", "result", "note"
+PRESS_FIELDS = Press._fields
 
 
 class ReplayMismatch(Exception):
@@ -19,8 +20,8 @@ class ReplayMismatch(Exception):
 
 
 def press_record(press: Press, decision: Decision) -> dict[str, Any]:
-    # vars() of a flat dataclass: the same dict as dataclasses.asdict, without its deep copy.
-    return {"press": dict(vars(press)), "status": int(decision.status), "poll_id": decision.poll_id}
+    press_fields = dict(zip(PRESS_FIELDS, press))
+    return {"press": press_fields, "status": int(decision.status), "poll_id": decision.poll_id}
 
 
 def result_record(poll: Poll) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.model import (
     CONSENT_COLOURS,
@@ -188,8 +188,7 @@ class Poll:
         return list(self.profiles[item].counts)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     status: PressStatus
     poll_id: int  # the poll the keypad should consider current (0xFFFF: none yet)
     keypad_number: int | None = None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import binascii
 import struct
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from cobs import cobs
 
@@ -48,8 +48,7 @@ class FrameError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class RawFrame:
+class RawFrame(NamedTuple):
     type: int
     flags: int
     seq: int
