@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
-from hub.journal import Journal
+from hub.journal import Journal, encode_body
 from hub.live import build_snapshot
 from hub.model import Press
 from hub.receivers.link import ReceiverLink
@@ -33,7 +33,7 @@ ACTION_TIMEOUT = 10.0
 MAX_INFLIGHT = 2
 
 
-@dataclass
+@dataclass(slots=True)
 class _Work:
     press: Press | None = None
     reply: Callable[[PressResult], None] | None = None
@@ -77,7 +77,7 @@ class Hub:
         if session is None:
             if config is None:
                 raise SessionError("the journal is empty and no session was given")
-            await self.journal.append([(SESSION, config.to_json())])
+            await self.journal.append([(SESSION, encode_body(config.to_json()))])
             session = Session(config)
         self.session = session
         self._tasks = [
@@ -183,17 +183,17 @@ class Hub:
             self.batches += 1
             finish()
 
-    def _decide(self, batch: list[_Work]) -> tuple[list[tuple[str, dict[str, Any]]], Callable[[], None]]:
+    def _decide(self, batch: list[_Work]) -> tuple[list[tuple[str, str]], Callable[[], None]]:
         session = self.session
         assert session is not None
-        entries: list[tuple[str, dict[str, Any]]] = []
+        entries: list[tuple[str, str]] = []
         replies: list[tuple[Callable[[PressResult], None], PressResult]] = []
         answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         poll_changed = False
         for work in batch:
             if work.press is not None:
                 decision = session.handle_press(work.press)
-                entries.append((PRESS, press_record(work.press, decision)))
+                entries.append((PRESS, encode_body(press_record(work.press, decision))))
                 if work.reply is not None:
                     p = work.press
                     result = PressResult(p.keypad_id, p.counter, int(decision.status), decision.poll_id)
@@ -204,9 +204,9 @@ class Hub:
                 except SessionError as exc:
                     answers.append((work.done, None, exc))  # nothing changed, nothing journaled
                     continue
-                entries.append((ACTION, work.action))
+                entries.append((ACTION, encode_body(work.action)))
                 if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
-                    entries.append((RESULT, result_record(outcome)))
+                    entries.append((RESULT, encode_body(result_record(outcome))))
                 poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
                 answers.append((work.done, outcome, None))
 

@@ -1,9 +1,9 @@
 """The append-only journal: SQLite in WAL mode with ``synchronous=FULL``, hash-chained.
 
 One writer thread owns the connection; the hub's loop hands it all the records of one loop
-turn at a time and they go in one transaction (group commit), so a burst of presses costs one
-fsync, not one each. Each record's hash covers the previous record's hash, so any edit,
-deletion or reordering breaks the chain from that record on.
+turn at a time, each already in its canonical JSON text, and they go in one transaction (group
+commit), so a burst of presses costs one fsync, not one each. Each record's hash covers the
+previous record's hash, so any edit, deletion or reordering breaks the chain from that record on.
 """
 
 from __future__ import annotations
@@ -106,18 +106,19 @@ class Journal:
             self._seq, self._last = records[-1].seq, records[-1].hash
         return records
 
-    async def append(self, entries: list[tuple[str, dict[str, Any]]]) -> list[int]:
-        """Write ``entries`` in one transaction and return their sequence numbers once durable."""
+    async def append(self, entries: list[tuple[str, str]]) -> list[int]:
+        """Write ``entries`` (kind, ``encode_body`` text) in one transaction; return their
+        sequence numbers once durable. The caller encodes: a text holds no reference to live
+        state, and a burst's records cost the garbage collector nothing while they wait."""
         if not entries:
             return []
         return await asyncio.get_running_loop().run_in_executor(self._pool, self._append, entries)
 
-    def _append(self, entries: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    def _append(self, entries: list[tuple[str, str]]) -> list[int]:
         assert self._conn is not None, "journal not open"
         rows, seq, last = [], self._seq, self._last
-        for kind, body in entries:
+        for kind, text in entries:
             seq += 1
-            text = encode_body(body)
             last = chain_hash(last, seq, kind, text)
             rows.append((seq, kind, text, last))
         self._conn.execute("BEGIN IMMEDIATE")

@@ -105,6 +105,7 @@ class ReceiverLink(ABC):
         self._established = False  # after HELLO_ACK: frames are handled as they arrive
         self._last_rx = 0.0
         self.connected_event = asyncio.Event()
+        self._reply_cb = self._reply  # one bound method, not a new one per press
 
     # --- transport hooks -------------------------------------------------------------------
 
@@ -243,7 +244,7 @@ class ReceiverLink(ABC):
         msg = frame.message
         if isinstance(msg, WirePress):
             self.health.presses += 1
-            self.hub.submit_press(self._press(msg), self._reply)
+            self.hub.submit_press(self._press(msg), self._reply_cb)
         elif isinstance(msg, Status):
             self.health.last_status = {
                 "uptime_ms": msg.uptime_ms,
