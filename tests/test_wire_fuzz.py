@@ -84,3 +84,50 @@ def test_endless_garbage_without_delimiter_is_bounded():
     press = Press(1, 2, 3, 0, ord("1"), 50, -40, 0, 0)
     assert [f.message for f in dec.feed(b"\x00" + press.encode(1))] == [press]
     assert dataclasses.asdict(press)["counter"] == 2
+
+
+def _reference(stream: bytes) -> tuple[list, dict]:
+    """The decoder's contract, written the slow way: every run of bytes between delimiters is
+    one frame candidate, dropped as oversize when it is longer than the longest valid frame;
+    a run still waiting for its delimiter is dropped as soon as it is too long."""
+    from hub.wire.framing import FrameError, decode_frame
+    from hub.wire.messages import parse
+
+    frames, rejected = [], {}
+    *parts, waiting = stream.split(b"\x00")
+    if len(waiting) > MAX_ENCODED:
+        rejected["oversize"] = 1
+    for part in parts:
+        if not part:
+            continue
+        if len(part) > MAX_ENCODED:
+            rejected["oversize"] = rejected.get("oversize", 0) + 1
+            continue
+        try:
+            frames.append(parse(decode_frame(part)))
+        except FrameError as exc:
+            rejected[str(exc.reason)] = rejected.get(str(exc.reason), 0) + 1
+    return frames, rejected
+
+
+pieces = st.one_of(
+    messages.map(lambda m: m.encode(3)),
+    st.binary(max_size=40),
+    st.integers(MAX_ENCODED - 2, MAX_ENCODED + 300).map(lambda n: b"\x07" * n),
+    st.just(b"\x00"),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(pieces, max_size=12), st.data())
+def test_any_chunking_gives_the_reference_frames_and_rejections(parts, data):
+    stream = b"".join(parts)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=10)))
+    dec = StreamDecoder()
+    got, prev = [], 0
+    for c in [*cuts, len(stream)]:
+        got += dec.feed(stream[prev:c])
+        prev = c
+    frames, rejected = _reference(stream)
+    assert got == frames
+    assert {str(k): v for k, v in dec.rejected.items() if v} == rejected

@@ -70,17 +70,17 @@ def encode_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
 
 def unpack_frame(decoded: bytes) -> RawFrame:
     """Check a decoded frame's length, CRC, version and flags; raise FrameError otherwise."""
-    if len(decoded) < HEADER_SIZE + CRC_SIZE or len(decoded) > MAX_DECODED:
-        raise FrameError(Reject.BAD_LENGTH, f"{len(decoded)} bytes")
-    body, (crc,) = decoded[:-CRC_SIZE], struct.unpack("<H", decoded[-CRC_SIZE:])
-    if crc16(body) != crc:
+    size = len(decoded)
+    if size < HEADER_SIZE + CRC_SIZE or size > MAX_DECODED:
+        raise FrameError(Reject.BAD_LENGTH, f"{size} bytes")
+    if binascii.crc_hqx(decoded[:-CRC_SIZE], 0xFFFF) != decoded[-2] | decoded[-1] << 8:  # CRC is LE
         raise FrameError(Reject.BAD_CRC)
-    ver, type_, flags, seq = HEADER.unpack_from(body)
+    ver, type_, flags, seq = HEADER.unpack_from(decoded)
     if ver != VERSION:
         raise FrameError(Reject.BAD_VERSION, f"version {ver}")
     if flags & ~FLAG_RETRANSMIT:
         raise FrameError(Reject.BAD_FLAGS, f"flags {flags:#04x}")
-    return RawFrame(type_, flags, seq, bytes(body[HEADER_SIZE:]))
+    return RawFrame(type_, flags, seq, bytes(decoded[HEADER_SIZE:-CRC_SIZE]))
 
 
 def decode_frame(encoded: bytes) -> RawFrame:

@@ -26,22 +26,25 @@ class StreamDecoder:
         return len(self._buf)
 
     def feed(self, chunk: bytes) -> list[Frame]:
-        out: list[Frame] = []
-        start = 0
-        while True:
-            end = chunk.find(b"\x00", start)
-            if end < 0:
-                self._append(chunk[start:])
-                return out
-            self._append(chunk[start:end])
-            if self._skipping:
-                self._skipping = False
-            elif self._buf:
-                frame = self._decode(bytes(self._buf))
-                if frame is not None:
-                    out.append(frame)
+        parts = chunk.split(b"\x00")  # one C call per chunk: a burst brings thousands of frames
+        tail = parts.pop()  # after the last delimiter: the start of a frame still arriving
+        if parts and (self._buf or self._skipping):
+            self._append(parts[0])  # completes the frame the previous chunk began
+            parts[0] = b"" if self._skipping else bytes(self._buf)
             self._buf.clear()
-            start = end + 1
+            self._skipping = False
+        out: list[Frame] = []
+        for part in parts:
+            if not part:
+                continue
+            if len(part) > MAX_ENCODED:
+                self.rejected[Reject.OVERSIZE] += 1
+                continue
+            frame = self._decode(part)
+            if frame is not None:
+                out.append(frame)
+        self._append(tail)
+        return out
 
     def _append(self, data: bytes) -> None:
         if self._skipping or not data:
