@@ -60,7 +60,7 @@ def pack_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     body = HEADER.pack(VERSION, type_, flags, seq & 0xFFFF) + payload
-    return body + struct.pack("<H", crc16(body))
+    return body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "little")
 
 
 def encode_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:

@@ -7,10 +7,12 @@ the hub builds two messages per press. Treat them as values all the same.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import IntEnum
 from functools import cache
-from typing import ClassVar, NamedTuple
+from operator import attrgetter
+from typing import Any, ClassVar, NamedTuple
 
 from hub.model import PressStatus  # noqa: F401  (re-exported: part of the wire vocabulary)
 from hub.wire.framing import FrameError, RawFrame, Reject, encode_frame
@@ -41,6 +43,15 @@ def _names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
+@cache
+def _values(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving a message's field values in layout order (built once per class)."""
+    names = _names(cls)
+    if len(names) < 2:  # attrgetter returns a bare value for one name and wants at least one
+        return lambda m: tuple(getattr(m, n) for n in names)
+    return attrgetter(*names)
+
+
 @dataclass(slots=True)
 class Message:
     """Base: fixed-layout messages declare ``TYPE`` and a struct ``LAYOUT`` of their fields."""
@@ -49,7 +60,7 @@ class Message:
     LAYOUT: ClassVar[struct.Struct]
 
     def payload(self) -> bytes:
-        return self.LAYOUT.pack(*[getattr(self, n) for n in _names(type(self))])
+        return self.LAYOUT.pack(*_values(type(self))(self))
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Message:
