@@ -187,7 +187,9 @@ class Hub:
         session = self.session
         assert session is not None
         entries: list[tuple[str, str]] = []
-        replies: list[tuple[Callable[[PressResult], None], PressResult]] = []
+        # (reply, keypad_id, counter, status, poll_id): the PRESS_RESULT is built when it is sent,
+        # so a batch waiting for its commit holds one small object per press, not two.
+        replies: list[tuple[Callable[[PressResult], None], int, int, int, int]] = []
         answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         poll_changed = False
         for work in batch:
@@ -196,8 +198,8 @@ class Hub:
                 entries.append((PRESS, encode_body(press_record(work.press, decision))))
                 if work.reply is not None:
                     p = work.press
-                    result = PressResult(p.keypad_id, p.counter, int(decision.status), decision.poll_id)
-                    replies.append((work.reply, result))
+                    status = int(decision.status)
+                    replies.append((work.reply, p.keypad_id, p.counter, status, decision.poll_id))
             elif work.action is not None and work.done is not None:
                 try:
                     outcome = apply_action(session, work.action)
@@ -211,8 +213,8 @@ class Hub:
                 answers.append((work.done, outcome, None))
 
         def finish() -> None:
-            for reply, result in replies:
-                reply(result)
+            for reply, keypad_id, counter, status, poll_id in replies:
+                reply(PressResult(keypad_id, counter, status, poll_id))
             for fut, outcome, exc in answers:
                 if fut.done():
                     continue
