@@ -13,8 +13,11 @@ import random
 import sys
 import time
 
+from _rig import bench_key
+
 from hub.wire import StreamDecoder
 from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
+from hub.wire.mic import compute_mic
 
 
 async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
@@ -29,7 +32,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
         w.write(msg.encode(seq[0]))
         seq[0] = (seq[0] + 1) & 0xFFFF
 
-    fast = mode == "burst"  # count results without decoding them: the load generator must stay light
+    fast = mode.startswith("burst")  # count results without decoding them: the generator stays light
     counted = [0]
     tail = [b""]
 
@@ -71,10 +74,12 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
     w = writer_box[-1]
     rnd = random.Random(1)
     sent: dict[tuple[int, int], float] = {}
-    if mode == "burst":
+    if fast:  # "burst" or "burst-mic": every press written at once
         frames = bytearray()
         for i in range(presses):
             p = Press(100000 + i % keypads, 1 + i // keypads, 1, 0, ord("1234567"[i % 7]), 80, -50, 0, 0)
+            if mode == "burst-mic":
+                p.mic = compute_mic(bench_key(p.keypad_id), p)
             frames += p.encode(i & 0xFFFF)
         t0 = time.time()
         sending.set()

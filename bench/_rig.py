@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import platform
@@ -19,6 +20,11 @@ from hub.receivers.serial import SerialReceiver
 from hub.session import SessionConfig
 
 HERE = Path(__file__).parent
+
+
+def bench_key(keypad_id: int) -> bytes:
+    """The AES key of a bench keypad, known to both processes (signed-press runs)."""
+    return hashlib.sha256(b"clicker-bench-%d" % keypad_id).digest()[:16]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -50,10 +56,14 @@ async def run_with_blaster(
         limit=1 << 24,
     )
     tmp = tempfile.TemporaryDirectory(prefix="clicker-bench-")
+    signed = mode.endswith("-mic")  # every press carries a MIC and the session requires it
     config = SessionConfig(
         title="bench",
         proposals=[Proposal(1, "Fiche 1")],
-        roster=[Keypad(100000 + i, i + 1) for i in range(keypads)],
+        roster=[
+            Keypad(100000 + i, i + 1, key=bench_key(100000 + i) if signed else None) for i in range(keypads)
+        ],
+        require_mic=signed,
     )
     hub = Hub(Journal(Path(tmp.name) / "bench.db"))
     try:

@@ -5,7 +5,8 @@ transport (TCP); the clock stops when it has read the last PRESS_RESULT. The run
 (this machine's speed varies from run to run) and the median is reported, with the spread.
 Beside it: the frame rates of a 115200-baud link and of USB full speed, and the ceiling of the
 journal alone (the same records, already encoded, in batches of the same size), which is what
-the disk and SQLite allow whatever the hub does.
+the disk and SQLite allow whatever the hub does. A second series does the same with signed
+presses (a session that requires every keypad's AES-CMAC), as a session with keys runs.
 Prints one JSON object. Run: python bench/ingest.py [--quick]
 """
 
@@ -63,16 +64,23 @@ async def journal_ceiling(presses: int, batch: int) -> float:
             await journal.close()
 
 
+def series(mode: str, presses: int, runs: int) -> tuple[list[float], list[int]]:
+    """Durable presses per second of each run, and each run's number of commits."""
+    rates, commits = [], []
+    for _ in range(runs):
+        stats, doc = asyncio.run(run_with_blaster(mode, presses, KEYPADS, 0))
+        if stats["counted"] != presses:
+            raise SystemExit(f"{mode}: only {stats['counted']} of {presses} presses counted")
+        rates.append(doc["answered"] / doc["elapsed"])
+        commits.append(stats["commits"])
+    return rates, commits
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     presses, runs = (10_000, 1) if quick else (60_000, 3)
-    rates, commits = [], []
-    for _ in range(runs):
-        stats, doc = asyncio.run(run_with_blaster("burst", presses, KEYPADS, 0))
-        if stats["counted"] != presses:
-            raise SystemExit(f"only {stats['counted']} of {presses} presses counted")
-        rates.append(doc["answered"] / doc["elapsed"])
-        commits.append(stats["commits"])
+    rates, commits = series("burst", presses, runs)
+    signed, _ = series("burst-mic", presses, runs)
     rate = statistics.median(rates)
     batch = max(1, presses // statistics.median(commits))
     ceiling = asyncio.run(journal_ceiling(presses, int(batch)))
@@ -88,6 +96,8 @@ def main() -> None:
                 "durable_presses_per_s": round(rate),
                 "min_max": [round(min(rates)), round(max(rates))],
                 "commits_per_run": commits,
+                "signed_presses_per_s": round(statistics.median(signed)),
+                "signed_min_max": [round(min(signed)), round(max(signed))],
                 "journal_alone_records_per_s": round(ceiling),
                 "of_journal_alone": round(rate / ceiling, 2),
                 "link_115200_presses_per_s": round(LINK_115200),
