@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import struct
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import algorithms
@@ -20,15 +19,21 @@ def _keyed(key: bytes) -> CMAC:
     return CMAC(algorithms.AES(key))
 
 
-def compute_mic(key: bytes, press: Press) -> int:
+def _tag(key: bytes, press: Press) -> bytes:
+    """The MIC as it is sent: the first 4 bytes of the CMAC."""
     if len(key) != 16:
         raise ValueError("a keypad key is 16 bytes (AES-128)")
     c = _keyed(bytes(key)).copy()
     c.update(press.mic_input())
-    return struct.unpack("<I", c.finalize()[:4])[0]
+    return c.finalize()[:4]
+
+
+def compute_mic(key: bytes, press: Press) -> int:
+    return int.from_bytes(_tag(key, press), "little")
 
 
 def verify_mic(key: bytes, press: Press) -> bool:
     """Constant-time comparison of the press's MIC with the one its key gives."""
-    expected = compute_mic(key, press)
-    return hmac.compare_digest(struct.pack("<I", expected), struct.pack("<I", press.mic))
+    if not 0 <= press.mic <= 0xFFFFFFFF:
+        return False  # no u32: cannot be a MIC
+    return hmac.compare_digest(_tag(key, press), press.mic.to_bytes(4, "little"))
