@@ -361,7 +361,7 @@ class Session:
             self.keypads[press.keypad_id] = keypad
         if press.battery != 0xFF:
             self.battery[press.keypad_id] = press.battery
-        if (keypad.key is not None or self.config.require_mic) and not self._mic_ok(keypad, press):
+        if not self._mic_ok(keypad, press):
             return Decision(PressStatus.BAD_MIC, self.last_poll_id, keypad.number, enrolled)
         ident = (press.keypad_id, press.counter)
         earlier = self.seen.get(ident)

@@ -60,7 +60,7 @@ def pack_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     body = HEADER.pack(VERSION, type_, flags, seq & 0xFFFF) + payload
-    return body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "little")
+    return body + crc16(body).to_bytes(2, "little")
 
 
 def encode_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
@@ -73,7 +73,7 @@ def unpack_frame(decoded: bytes) -> RawFrame:
     size = len(decoded)
     if size < HEADER_SIZE + CRC_SIZE or size > MAX_DECODED:
         raise FrameError(Reject.BAD_LENGTH, f"{size} bytes")
-    if binascii.crc_hqx(decoded[:-CRC_SIZE], 0xFFFF) != decoded[-2] | decoded[-1] << 8:  # CRC is LE
+    if crc16(decoded[:-CRC_SIZE]) != decoded[-2] | decoded[-1] << 8:  # the CRC is little-endian
         raise FrameError(Reject.BAD_CRC)
     ver, type_, flags, seq = HEADER.unpack_from(decoded)
     if ver != VERSION:
