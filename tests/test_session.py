@@ -136,10 +136,7 @@ def test_bad_mic():
     assert s.handle_press(forged).status is S.BAD_MIC
     assert s.handle_press(press(kid=1002)).status is S.BAD_MIC  # no key but the session requires one
     # rssi and age are not covered
-    assert (
-        s.handle_press(signed(key, counter=3)._replace(rssi=-90, age_ms=50, at=11)).status
-        is S.COUNTED
-    )
+    assert s.handle_press(signed(key, counter=3)._replace(rssi=-90, age_ms=50, at=11)).status is S.COUNTED
 
 
 def test_consent_round_and_speaking_queue(config):
