@@ -16,6 +16,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
