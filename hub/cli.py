@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 
@@ -25,7 +26,7 @@ def _root() -> None:
     """clicker: jugement majoritaire avec boîtiers de vote / majority judgment with keypads."""
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     """One line on stderr, then a non-zero exit: the contract for bad input."""
     typer.echo(f"clicker: error: {message}", err=True)
     raise typer.Exit(code)
@@ -34,10 +35,17 @@ def fail(message: str, code: int = 1) -> None:
 @app.command()
 def tally(
     file: str = typer.Argument(..., help="JSON tally document, or - for standard input."),
-    rule: Rule = typer.Option(Rule.MAJORITY_JUDGMENT, help="Ranking rule."),
-    missing: Missing = typer.Option(Missing.REJECT, help="What a missing judgment counts as."),
+    rule: Rule | None = typer.Option(
+        None, help="Ranking rule [default: the document's 'rule', else majority-judgment]."
+    ),
+    missing: Missing | None = typer.Option(
+        None, help="What a missing judgment counts as [default: the document's 'missing', else reject]."
+    ),
 ) -> None:
-    """Rank proposals from their merit profiles and print the result as JSON."""
+    """Rank proposals from their merit profiles and print the result as JSON.
+
+    Reads grades, tallies, voters, rule and missing; the other keys of `clicker export --format
+    json` are ignored, so an export pipes in unchanged."""
     try:
         if file == "-":
             text = sys.stdin.read()
@@ -51,8 +59,14 @@ def tally(
     except OSError as exc:
         fail(f"{file}: {exc.strerror}")
     try:
-        scale, tallies, voters = parse_document(text)
-        result = rank(tallies, scale, rule, missing, voters)
+        doc = parse_document(text)
+        result = rank(
+            doc.tallies,
+            doc.scale,
+            rule or doc.rule or Rule.MAJORITY_JUDGMENT,
+            missing or doc.missing or Missing.REJECT,
+            doc.voters,
+        )
     except TallyError as exc:
         fail(str(exc))
     typer.echo(json.dumps(ranking_to_json(result), ensure_ascii=False, indent=2))
@@ -412,8 +426,13 @@ def export(
     with_presses: bool = typer.Option(
         False, "--with-presses", help="Per-keypad presses (non-anonymous sessions)."
     ),
+    assembly: str | None = typer.Option(
+        None, "--assembly", help="CSV: this assembly's rows instead of the plenary's."
+    ),
 ) -> None:
-    """Tallies per proposal and poll metadata, from a verified journal."""
+    """Tallies per proposal and poll metadata, from a verified journal.
+
+    The JSON pipes into `clicker tally -` unchanged; it holds every assembly's results too."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -436,8 +455,13 @@ def export(
     if fmt == "csv":
         if with_presses:
             fail("--with-presses needs --format json")
-        text = export_csv(session)
-    else:
+        try:
+            text = export_csv(session, assembly)
+        except ExportError as exc:
+            fail(str(exc))
+    elif assembly is not None:
+        fail("--assembly is for --format csv (the JSON holds every assembly)")
+    if fmt == "json":
         presses = None
         if with_presses:
             conn = connect(db, readonly=True)

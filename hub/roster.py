@@ -118,6 +118,7 @@ SESSION_KEYS = {
     "missing",
     "require_mic",
     "anonymous",
+    "min_group",
     "grades",
     "grade_keys",
     "consent_keys",

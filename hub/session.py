@@ -67,6 +67,7 @@ class SessionConfig:
     missing: Missing = Missing.REJECT
     require_mic: bool = False
     anonymous: bool = True
+    min_group: int = 5  # fewest voters an assembly's breakdown of a poll may show (secret ballot)
 
     def __post_init__(self) -> None:
         if len(self.grade_keys) != len(self.scale):
@@ -87,6 +88,8 @@ class SessionConfig:
             raise SessionError("two keypads carry the same short number")
         if self.grace_s < 0:
             raise SessionError("the grace period cannot be negative")
+        if type(self.min_group) is not int or self.min_group < 1:
+            raise SessionError("min_group must be a positive whole number of voters")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +120,7 @@ class SessionConfig:
             "missing": str(self.missing),
             "require_mic": self.require_mic,
             "anonymous": self.anonymous,
+            "min_group": self.min_group,
         }
 
     @classmethod
@@ -155,6 +159,7 @@ class SessionConfig:
                 missing=Missing(doc.get("missing", "reject")),
                 require_mic=bool(doc.get("require_mic", False)),
                 anonymous=bool(doc.get("anonymous", True)),
+                min_group=doc.get("min_group", 5),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, SessionError):

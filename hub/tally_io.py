@@ -7,12 +7,26 @@ can be wrong is turned into one clear line for the user.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.model import GradeScale
-from hub.tally import Ranking, TallyError
+from hub.tally import Missing, Ranking, Rule, TallyError
 
-ALLOWED_KEYS = {"grades", "tallies", "voters"}
+READ_KEYS = ("grades", "tallies", "voters", "rule", "missing")
+# What `clicker export --format json` adds around the tallies: accepted and ignored, so that the
+# export pipes into `clicker tally -` unchanged; any other key is refused (a typo, say).
+IGNORED_KEYS = ("title", "anonymous", "min_group", "electorate", "ranking", "polls", "assemblies", "presses")
+
+
+class TallyDocument(NamedTuple):
+    """What ``clicker tally`` reads from its input; ``rule`` and ``missing`` are None when the
+    document does not say (the command line's options, or their defaults, apply)."""
+
+    scale: GradeScale
+    tallies: dict[str, list[int]]
+    voters: int | None
+    rule: Rule | None = None
+    missing: Missing | None = None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -24,7 +38,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def parse_document(text: str) -> tuple[GradeScale, dict[str, list[int]], int | None]:
+def parse_document(text: str) -> TallyDocument:
     """Validate a tally document; raise TallyError with a one-line message."""
     try:
         doc = json.loads(text, object_pairs_hook=_no_duplicates)
@@ -32,9 +46,9 @@ def parse_document(text: str) -> tuple[GradeScale, dict[str, list[int]], int | N
         raise TallyError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if not isinstance(doc, dict):
         raise TallyError("the document must be a JSON object with 'grades' and 'tallies'")
-    unknown = sorted(set(doc) - ALLOWED_KEYS)
+    unknown = sorted(set(doc) - set(READ_KEYS) - set(IGNORED_KEYS))
     if unknown:
-        raise TallyError(f"unknown key {unknown[0]!r} (expected: grades, tallies, voters)")
+        raise TallyError(f"unknown key {unknown[0]!r} (expected: {', '.join(READ_KEYS)})")
     if "tallies" not in doc:
         raise TallyError("missing key 'tallies'")
     grades = doc.get("grades")
@@ -56,7 +70,18 @@ def parse_document(text: str) -> tuple[GradeScale, dict[str, list[int]], int | N
     voters = doc.get("voters")
     if voters is not None and (type(voters) is not int or voters < 0):
         raise TallyError("'voters' must be a non-negative integer")
-    return scale, tallies, voters
+    return TallyDocument(scale, tallies, voters, _choice(doc, "rule", Rule), _choice(doc, "missing", Missing))
+
+
+def _choice(doc: dict[str, Any], key: str, kind: type[Rule] | type[Missing]) -> Any:
+    value = doc.get(key)
+    if value is None:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(v) for v in kind)
+        raise TallyError(f"{key!r} must be one of {allowed}, got {value!r}") from None
 
 
 def _frac(x) -> str:

@@ -11,8 +11,10 @@ import csv
 import io
 from typing import Any
 
+from hub.assemblies import assembly_rankings, item_groups
 from hub.model import PollMode
-from hub.session import Session
+from hub.session import Poll, PollState, Session
+from hub.tally import Ranking
 from hub.tally_io import ranking_to_json
 
 
@@ -21,6 +23,8 @@ class ExportError(ValueError):
 
 
 def polls_metadata(session: Session) -> list[dict[str, Any]]:
+    """Every poll, reset ones included; a poll with a result also lists the groups its result
+    may be shown by (assemblies with enough voters, the small ones merged)."""
     return [
         {
             "poll_id": p.poll_id,
@@ -32,12 +36,27 @@ def polls_metadata(session: Session) -> list[dict[str, Any]]:
             "closed_at": p.closed_at,
             "reset_reason": p.reset_reason,
             **({"colours": dict(p.colours)} if p.mode is PollMode.CONSENT else {}),
+            **({"groups": _groups(session, p)} if p.state in (PollState.CLOSED, PollState.REVEALED) else {}),
         }
         for p in session.polls
     ]
 
 
+def _groups(session: Session, poll: Poll) -> dict[str, list[dict[str, Any]]]:
+    """Per item: each published group's assemblies, members, voters and counts."""
+    out = {}
+    for item in poll.items:
+        out[str(item)] = [
+            {"assemblies": list(g.assemblies), "members": g.members, "voters": g.voters}
+            | ({"colours": g.colours} if poll.mode is PollMode.CONSENT else {"tally": g.tally})
+            for g in item_groups(session, poll, item)
+        ]
+    return out
+
+
 def export_json(session: Session, presses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The session's results; ``grades``, ``tallies``, ``voters``, ``rule`` and ``missing`` are
+    exactly what ``clicker tally`` reads, and it ignores the rest (README, "Exports")."""
     cfg = session.config
     ranking = session.ranking()
     final = session.final_tallies()
@@ -49,20 +68,32 @@ def export_json(session: Session, presses: list[dict[str, Any]] | None = None) -
         "rule": str(cfg.rule),
         "missing": str(cfg.missing),
         "anonymous": cfg.anonymous,
+        "min_group": cfg.min_group,
         # the input format of `clicker tally`: worst grade first
         "tallies": tallies,
         "ranking": ranking_to_json(ranking)["ranking"],
         "polls": polls_metadata(session),
+        "assemblies": {
+            a.assembly: {
+                "members": a.members,
+                "tallies": {e.proposal: e.tally for e in a.ranking.entries},
+                "ranking": ranking_to_json(a.ranking)["ranking"],
+                "merged": a.merged,
+            }
+            for a in assembly_rankings(session)
+        },
     }
     if presses is not None:
         doc["presses"] = presses
     return doc
 
 
-def export_csv(session: Session) -> str:
-    """One row per fiche: rank, majority grade, one column per grade (worst first)."""
+def export_csv(session: Session, assembly: str | None = None) -> str:
+    """One row per fiche: rank, majority grade, gauge, one column per grade (worst first) and
+    the missing judgments, so that every row adds up to the electorate. ``assembly`` gives that
+    assembly's rows (the fiches where it was shown on its own) instead of the plenary's."""
     cfg = session.config
-    ranking = session.ranking()
+    ranking = session.ranking() if assembly is None else _assembly_ranking(session, assembly)
     by_label = {p.label: p for p in cfg.proposals}
     out = io.StringIO()
     w = csv.writer(out)
@@ -76,6 +107,7 @@ def export_csv(session: Session) -> str:
             "proponents",
             "opponents",
             *cfg.scale.names,
+            "missing",
         ]
     )
     for e in ranking.entries:
@@ -91,9 +123,18 @@ def export_csv(session: Session) -> str:
                 "" if g is None else g.proponents,
                 "" if g is None else g.opponents,
                 *e.tally,
+                ranking.voters - sum(e.tally),
             ]
         )
     return out.getvalue()
+
+
+def _assembly_ranking(session: Session, assembly: str) -> Ranking:
+    found = {a.assembly: a for a in assembly_rankings(session)}
+    if assembly not in found:
+        names = ", ".join(repr(a) for a in found) or "none"
+        raise ExportError(f"no assembly {assembly!r} in this session's roster (assemblies: {names})")
+    return found[assembly].ranking
 
 
 def check_presses_allowed(session: Session, with_presses: bool) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,16 @@ class DemoResult:
         return bool(self.summary.get("tallies_match_ground_truth"))
 
 
+# The convention's three assemblies; the demo's members sit in them in turn.
+DEMO_ASSEMBLIES = ("écologique", "sociale", "démocratique")
+
+
 def demo_config(fiches: list[Proposal], room: SimRoom, speed: float) -> SessionConfig:
+    roster = [replace(k, assembly=DEMO_ASSEMBLIES[i % 3]) for i, k in enumerate(room.roster())]
     return SessionConfig(
         title="Convention citoyenne de Clermont-Ferrand — démonstration",
         proposals=fiches,
-        roster=room.roster(),
+        roster=roster,
         grace_s=max(0.2, 1.5 / max(speed / 5, 1.0)),  # human time runs faster in the demo
     )
 
