@@ -11,6 +11,7 @@ only the plenary is shown.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,8 +37,8 @@ def partition(voters: Mapping[str, int], min_group: int) -> list[tuple[str, ...]
         bucket = list(small)
         while sum(voters[a] for a in bucket) < min_group and large:
             bucket.append(large.pop(0))
-        groups.append(tuple(sorted(bucket)))
-    groups[:0] = [(a,) for a in sorted(large)]
+        groups.append(tuple(sorted(bucket, key=sort_key)))
+    groups[:0] = [(a,) for a in sorted(large, key=sort_key)]
     return groups if len(groups) > 1 else []
 
 
@@ -66,12 +67,18 @@ def members(session: Session) -> Counter[str]:
     return Counter(k.assembly for k in session.keypads.values())
 
 
+def sort_key(name: str) -> tuple[str, str]:
+    """Alphabetical order that ignores case and accents ("écologique" before "sociale")."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)), name
+
+
 def assemblies(session: Session) -> list[str]:
-    """The session's assemblies, sorted; [] when the roster names none."""
+    """The session's assemblies in alphabetical order; [] when the roster names none."""
     names = members(session)
     if set(names) <= {NO_ASSEMBLY}:
         return []
-    return sorted(names)
+    return sorted(names, key=sort_key)
 
 
 def item_groups(session: Session, poll: Poll, item: int) -> list[Group]:

@@ -456,6 +456,21 @@ class Session:
     def keypad_numbers(self, keypad_ids: Iterable[int]) -> list[int]:
         return sorted(self.keypads[k].number for k in keypad_ids if k in self.keypads)
 
+    def round_of(self, poll: Poll) -> int:
+        """1 for a proposal's first grades poll, 2 for its second round, and so on (reset polls
+        do not count: their votes were discarded)."""
+        if poll.mode is PollMode.CONSENT:
+            return 1
+        earlier = [
+            p
+            for p in self.polls
+            if p.poll_id < poll.poll_id
+            and p.mode is not PollMode.CONSENT
+            and p.state is not PollState.RESET
+            and set(p.items) & set(poll.items)
+        ]
+        return 1 + len(earlier)
+
     def speaking_queue(self, poll: Poll) -> list[dict[str, Any]]:
         """Consent round: keypad numbers with red first, then orange, then yellow, in order of pressing."""
         colour_of = {kid: value for (kid, _), (_, value) in poll.last.items()}

@@ -7,14 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from hub.report.charts import merit_profile, ranking_chart, render
 from hub.verify import verify
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def run(*args, timeout=300):
@@ -48,8 +52,7 @@ def test_report_holds_the_method_every_fiche_and_the_ranking_in_order(journal, t
     positions = []
     for e in ranking.entries:
         title = session.proposals[int(e.proposal.split()[-1])].title
-        assert e.proposal in text
-        positions.append(text.index(f"{e.proposal} — {title[:20]}"))
+        positions.append(text.index(f"{e.rank} {e.proposal} {title[:20]}"))
     assert positions == sorted(positions)  # the ranking table lists them best first
     assert verify(journal).head in text.replace(" ", "")
     assert "clicker verify" in text
@@ -129,3 +132,120 @@ async def test_a_declared_non_anonymous_session_exports_presses(tmp_path):
     assert out.returncode == 0, out.stderr
     presses = json.loads(out.stdout)["presses"]
     assert [(p["keypad_id"], p["key"], p["status"]) for p in presses] == [(1001, "4", 0)]
+
+
+# --- a whole convention day: every page A4, every sentence whole, words in the reader's language
+
+
+async def _day(db) -> None:
+    from hub.core import Hub
+    from hub.journal import Journal
+    from tests.sessions import Room, convention_config, convention_day
+
+    hub = Hub(Journal(db))
+    await hub.start(convention_config(keypads=70, fiches=40, guests=3))
+    try:
+        await convention_day(Room(hub, seed=3, turnout=0.9), 40)
+    finally:
+        await hub.stop()
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    import asyncio
+
+    db = tmp_path_factory.mktemp("day") / "day.db"
+    asyncio.run(_day(db))
+    return db
+
+
+@pytest.fixture(scope="module", params=["fr", "en"])
+def composed(request, day):
+    """The report's pages as laid out, and the PDF written from them."""
+    from hub.report.pdf import JournalFacts, compose, write_pdf
+
+    verdict = verify(day)
+    doc = compose(
+        verdict.session, JournalFacts(verdict.records, verdict.presses, verdict.head, "day.db"), request.param
+    )
+    pages = doc.finish()
+    artifacts = ARTIFACTS / "report"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    pdf = artifacts / f"report-{request.param}.pdf"  # kept, to look at
+    write_pdf(pages, pdf, "day")
+    return request.param, doc, PdfReader(pdf), verdict.session
+
+
+def test_every_page_is_a4(composed):
+    _lang, _doc, reader, _session = composed
+    for n, page in enumerate(reader.pages, 1):
+        size = (float(page.mediabox.width), float(page.mediabox.height))
+        assert size == pytest.approx((595.44, 841.68), abs=0.5), f"page {n} is {size} pt"
+    assert len(reader.pages) > 10
+
+
+def test_every_string_written_is_whole_in_the_pdf_text_of_its_page(composed):
+    _lang, doc, reader, _session = composed
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    assert len(doc.written) > 500
+    for index, text in doc.written:
+        wanted = " ".join(text.split())
+        assert wanted in pages[index], f"page {index + 1}: {wanted!r} is not whole in the PDF"
+
+
+def test_no_text_crosses_the_edge_of_a_page(composed):
+    from hub.report.layout import texts_outside
+
+    _lang, doc, _reader, _session = composed
+    for n, fig in enumerate(doc.pages, 1):
+        assert texts_outside(fig, margin=10) == [], f"page {n}"
+
+
+def test_numbers_and_words_are_in_the_readers_language(composed):
+    lang, _doc, reader, _session = composed
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    if lang == "fr":
+        assert re.search(r"\d,\d %", text) and not re.search(r"\d\.\d", text)
+        for english in ("revealed", "grades", "consent", "reset", "Proposal", "voters", "tied"):
+            assert not re.search(rf"\b{english}\b", text), english
+        for french in (
+            "révélé",
+            "annulé : fiche mal lue",
+            "2e tour",
+            "vert",
+            "rouge",
+            "Assemblée « sociale »",
+        ):
+            assert french in text, french
+    else:
+        assert re.search(r"\d\.\d%", text) and not re.search(r"\d,\d", text)
+        # ("Fiche N" is a proposal's name, as the convention's documents call it, in both languages)
+        for french in ("révélé", "annulé", "mentions", "consentement", "votants", "tour", "regroupées"):
+            assert not re.search(rf"\b{french}\b", text), french
+        for english in ("revealed", "reset: fiche mal lue", "round 2", "green", "red", 'Assembly "sociale"'):
+            assert english in text, english
+
+
+def test_the_report_has_each_assemblys_table_and_says_where_it_was_merged(composed):
+    lang, _doc, reader, session = composed
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    from hub.assemblies import assembly_rankings
+
+    for a in assembly_rankings(session):
+        name = f"Assemblée « {a.assembly} »" if lang == "fr" else f'Assembly "{a.assembly}"'
+        assert name in text
+        if a.merged:
+            assert ", ".join(str(n) for n in a.merged) in text
+    guests = next(a for a in assembly_rankings(session) if a.assembly == "invités")
+    assert guests.ranking.entries == [] and len(guests.merged) == 40
+
+
+def test_slide_charts_keep_their_text_inside(day):
+    from hub.report.layout import texts_outside
+
+    ranking = verify(day).session.ranking()
+    for lang in ("fr", "en"):
+        fig, _ = merit_profile(ranking, 0, lang)
+        assert texts_outside(fig) == []
+        fig, _ = ranking_chart(ranking, lang, "Classement")
+        assert texts_outside(fig) == []
