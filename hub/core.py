@@ -20,11 +20,11 @@ from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.journal import Journal, encode_body
-from hub.live import build_snapshot
+from hub.live import LiveState
 from hub.model import Press
 from hub.receivers.link import ReceiverLink
 from hub.records import ACTION, PRESS, RESULT, SESSION, apply, apply_action, press_record, result_record
-from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
 from hub.wire.messages import PollState as PollStateMsg
 from hub.wire.messages import PressResult
 
@@ -53,7 +53,9 @@ class Hub:
         self.receivers: list[ReceiverLink] = []
         self.version = 0
         self.batches = 0
-        self.keypads_seen: dict[int, dict[str, int]] = {}
+        self.keypads_seen: dict[int, dict[str, int]] = {}  # roster keypads heard idle (KEYPAD_SEEN)
+        self._seen_low: set[int] = set()
+        self._live: LiveState | None = None
         self._queue: deque[_Work] = deque()  # filled by receivers and actions, drained per turn
         self._work = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,6 +82,7 @@ class Hub:
             await self.journal.append([(SESSION, encode_body(config.to_json()))])
             session = Session(config)
         self.session = session
+        self._live = LiveState(session)
         self._tasks = [
             asyncio.create_task(self._run(), name="hub loop"),
             asyncio.create_task(self._publisher(), name="hub publisher"),
@@ -128,7 +131,15 @@ class Hub:
         return await within(done, ACTION_TIMEOUT)
 
     def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
+        """An idle beacon: kept for the roster's keypads only, so memory stays bounded whatever
+        ids a receiver reports."""
+        if self.session is None or keypad_id not in self.session.keypads:
+            return
         self.keypads_seen[keypad_id] = {"battery": battery, "rssi": rssi}
+        if battery < LOW_BATTERY:
+            self._seen_low.add(keypad_id)
+        else:
+            self._seen_low.discard(keypad_id)
         self._changed()
 
     def receiver_changed(self) -> None:
@@ -257,13 +268,11 @@ class Hub:
                 await self._tick.wait()
 
     def snapshot(self) -> dict[str, Any]:
-        assert self.session is not None
-        return build_snapshot(
-            self.session,
-            self.version,
-            [r.health.to_json() for r in self.receivers],
-            self.keypads_seen,
-            self.clock(),
+        """The whole state (docs/live-and-control.md); its parts are shared between snapshots
+        and rebuilt only when their revision moves: read them, never mutate them."""
+        assert self._live is not None
+        return self._live.build(
+            self.version, [r.health.to_json() for r in self.receivers], self._seen_low, self.clock()
         )
 
     async def _publisher(self) -> None:

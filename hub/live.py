@@ -3,25 +3,40 @@
 Secret ballot: the state names which keypads have voted (by their short numbers) but never
 what any keypad pressed; while a poll is open it carries the turnout only, and the
 distribution appears once the facilitator reveals the poll.
+
+Bounded work per update: the state has a **live part** (the open or last poll, receivers,
+batteries, statuses), rebuilt on every change at a cost that depends on the room, never on the
+day's history, and two **parts** rebuilt only when their revision moves: ``session`` (the
+session's description and its proposals: changes on an import or an enrolment) and ``history``
+(every poll's summary and the ranking of the revealed proposals: changes when a poll opens,
+closes, is revealed or reset). A part's revision is the state version at which it was rebuilt;
+a client that already holds a part's revision is not sent it again (docs/live-and-control.md).
 """
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
-from hub.model import PollMode
+from hub.model import PollMode, PressStatus
 from hub.session import Poll, PollState, Session
-from hub.tally import Ranking
 from hub.tally_io import ranking_to_json
 
+# The parts and the top-level keys each one holds; every other key belongs to the live part.
+PARTS: dict[str, tuple[str, ...]] = {"session": ("session", "proposals"), "history": ("polls", "ranking")}
+LIVE_KEYS = ("type", "version", "at", "revisions", "current", "poll", "receivers", "low_battery", "statuses")
 
-def _poll_summary(session: Session, poll: Poll) -> dict[str, Any]:
+
+def poll_summary(poll: Poll, live_turnout: bool = True) -> dict[str, Any]:
+    """One poll as the state describes it; without ``live_turnout``, an active poll's turnout is
+    None (the history is not rebuilt on every press: the live count is in ``poll``)."""
+    active = poll.state in (PollState.OPEN, PollState.CLOSING)
     return {
         "poll_id": poll.poll_id,
         "mode": poll.mode.name.lower().replace("_", "-"),
         "state": str(poll.state),
         "items": list(poll.items),
-        "turnout": len(poll.voters),
+        "turnout": poll.turnout if live_turnout or not active else None,
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
         "reset_reason": poll.reset_reason,
@@ -29,73 +44,153 @@ def _poll_summary(session: Session, poll: Poll) -> dict[str, Any]:
     }
 
 
-def _results(session: Session, poll: Poll) -> dict[str, Any]:
-    if poll.mode is PollMode.CONSENT:
-        return {"colours": dict(poll.colours), "speaking_queue": session.speaking_queue(poll)}
-    ranking = session.poll_ranking(poll)
-    number_of = {p.label: p.number for p in session.config.proposals}
-    rows = ranking_to_json(ranking)["ranking"]
-    for row in rows:
-        row["number"] = number_of[row["proposal"]]
-    return {"items": rows, "electorate": ranking.voters}
+class LiveState:
+    """Builds the state for one session, keeping what has not changed since the last build."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.revisions = {"session": 0, "history": 0}
+        self._keys: dict[str, tuple[int, ...] | None] = {"session": None, "history": None}
+        self._parts: dict[str, dict[str, Any]] = {}
+        # the shown poll's voters as sorted short numbers, extended as keypads vote
+        self._voted: tuple[int, int, list[int]] = (0, 0, [])  # (poll_id, voters included, numbers)
+        self._results: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
-def _ranking(session: Session) -> dict[str, Any]:
-    ranking: Ranking = session.ranking(revealed_only=True)
-    doc = ranking_to_json(ranking)
-    by_label = {p.label: p for p in session.config.proposals}
-    for row in doc["ranking"]:
-        p = by_label[row["proposal"]]
-        row["number"] = p.number
-        row["title"] = p.title
-        row["transition"] = p.transition
-    return doc
+    def build(
+        self, version: int, receivers: list[dict[str, Any]], seen_low: set[int], now: float
+    ) -> dict[str, Any]:
+        """The whole state: the live part, built now, and the parts, shared with earlier builds
+        (never mutate them). ``seen_low``: keypads whose idle beacon reported a low battery."""
+        s = self.session
+        self._refresh("session", (s.config_revision, len(s.keypads)), version, self._session_part)
+        self._refresh(
+            "history", (s.history_revision, s.config_revision, s.electorate), version, self._history_part
+        )
+        state: dict[str, Any] = {
+            "type": "state",
+            "version": version,
+            "at": now,
+            "revisions": dict(self.revisions),
+            "current": s.current,
+            "poll": self._poll(),
+            "receivers": receivers,
+            "low_battery": self._low_battery(seen_low),
+            "statuses": {st.name.lower(): n for st, n in s.statuses.items()},
+        }
+        for part in self._parts.values():
+            state.update(part)
+        return state
 
+    # --- the parts -----------------------------------------------------------------------------
 
-def build_snapshot(
-    session: Session,
-    version: int,
-    receivers: list[dict[str, Any]],
-    keypads_seen: dict[int, dict[str, int]],
-    now: float,
-) -> dict[str, Any]:
-    cfg = session.config
-    active = session.active
-    shown = active or (session.polls[-1] if session.polls else None)
-    poll: dict[str, Any] | None = None
-    if shown is not None:
-        poll = _poll_summary(session, shown)
-        poll["voted"] = session.keypad_numbers(shown.voters)
+    def _refresh(self, name: str, key: tuple[int, ...], version: int, build: Any) -> None:
+        if self._keys[name] != key:
+            self._keys[name] = key
+            self._parts[name] = build()
+            self.revisions[name] = version
+
+    def _session_part(self) -> dict[str, Any]:
+        s = self.session
+        cfg = s.config
+        return {
+            "session": {
+                "title": cfg.title,
+                "grades": list(cfg.scale.names),
+                "grades_en": list(cfg.scale.english or cfg.scale.names),
+                "grade_keys": cfg.grade_keys,
+                "consent_keys": cfg.consent_keys,
+                "electorate": s.electorate,
+                "keypads": sorted(k.number for k in s.keypads.values()),
+                "enrolled": sorted(k.number for k in s.keypads.values() if k.enrolled),
+                "rule": str(cfg.rule),
+                "missing": str(cfg.missing),
+                "grace_s": cfg.grace_s,
+            },
+            "proposals": [
+                {"number": p.number, "title": p.title, "transition": p.transition, "subject": p.subject}
+                for p in cfg.proposals
+            ],
+        }
+
+    def _history_part(self) -> dict[str, Any]:
+        s = self.session
+        doc = ranking_to_json(s.revealed_ranking())
+        by_label = {p.label: p for p in s.config.proposals}
+        for row in doc["ranking"]:
+            p = by_label[row["proposal"]]
+            row["number"] = p.number
+            row["title"] = p.title
+            row["transition"] = p.transition
+        return {"polls": [poll_summary(p, live_turnout=False) for p in s.polls], "ranking": doc}
+
+    # --- the live part -------------------------------------------------------------------------
+
+    def _poll(self) -> dict[str, Any] | None:
+        s = self.session
+        shown = s.active or (s.polls[-1] if s.polls else None)
+        if shown is None:
+            return None
+        poll = poll_summary(shown)
+        poll["voted"] = self._voted_numbers(shown)
         if shown.state is PollState.REVEALED or shown.mode is PollMode.CONSENT:
-            poll["results"] = _results(session, shown)
-    batteries = {**{k: v["battery"] for k, v in keypads_seen.items()}, **session.battery}
-    low = sorted(session.keypads[k].number for k, b in batteries.items() if b < 20 and k in session.keypads)
-    return {
-        "type": "state",
-        "version": version,
-        "at": now,
-        "session": {
-            "title": cfg.title,
-            "grades": list(cfg.scale.names),
-            "grades_en": list(cfg.scale.english or cfg.scale.names),
-            "grade_keys": cfg.grade_keys,
-            "consent_keys": cfg.consent_keys,
-            "electorate": session.electorate,
-            "keypads": sorted(k.number for k in session.keypads.values()),
-            "enrolled": sorted(k.number for k in session.keypads.values() if k.enrolled),
-            "rule": str(cfg.rule),
-            "missing": str(cfg.missing),
-            "grace_s": cfg.grace_s,
-        },
-        "proposals": [
-            {"number": p.number, "title": p.title, "transition": p.transition, "subject": p.subject}
-            for p in cfg.proposals
-        ],
-        "current": session.current,
-        "poll": poll,
-        "polls": [_poll_summary(session, p) for p in session.polls],
-        "ranking": _ranking(session),
-        "receivers": receivers,
-        "low_battery": low,
-        "statuses": {s.name.lower(): n for s, n in session.statuses.items()},
-    }
+            poll["results"] = self._poll_results(shown)
+        return poll
+
+    def _voted_numbers(self, poll: Poll) -> list[int]:
+        """Sorted short numbers of the poll's voters; only the keypads that voted since the last
+        build are looked up (the voters' dict keeps the order in which they first voted)."""
+        poll_id, included, numbers = self._voted
+        if poll_id != poll.poll_id or included > len(poll.order):
+            poll_id, included, numbers = poll.poll_id, 0, []
+        if included < len(poll.order):
+            keypads = self.session.keypads
+            numbers = numbers + [
+                keypads[k].number for k in islice(poll.order, included, None) if k in keypads
+            ]
+            numbers.sort()
+            included = len(poll.order)
+        self._voted = (poll_id, included, numbers)
+        return list(numbers)
+
+    def _poll_results(self, poll: Poll) -> dict[str, Any]:
+        s = self.session
+        # a counted press is the only thing that changes an active poll's counts
+        key = (
+            poll.poll_id,
+            poll.state,
+            s.history_revision,
+            s.config_revision,
+            s.statuses[PressStatus.COUNTED],
+        )
+        if self._results is not None and self._results[0] == key:
+            return self._results[1]
+        if poll.mode is PollMode.CONSENT:
+            results: dict[str, Any] = {
+                "colours": dict(poll.colours),
+                "speaking_queue": s.speaking_queue(poll),
+            }
+        else:
+            ranking = s.poll_ranking(poll)
+            number_of = {p.label: p.number for p in s.config.proposals}
+            rows = ranking_to_json(ranking)["ranking"]
+            for row in rows:
+                row["number"] = number_of[row["proposal"]]
+            results = {"items": rows, "electorate": ranking.voters}
+        self._results = (key, results)
+        return results
+
+    def _low_battery(self, seen_low: set[int]) -> list[int]:
+        """Keypads below the threshold: by their last press, or else by their idle beacon."""
+        s = self.session
+        low = s.battery.low | {k for k in seen_low if k not in s.battery}
+        return sorted(s.keypads[k].number for k in low if k in s.keypads)
+
+
+def live_part(state: dict[str, Any]) -> dict[str, Any]:
+    """The state without its parts: what ``GET /api/state`` answers."""
+    return {k: state[k] for k in LIVE_KEYS if k in state}
+
+
+def part(state: dict[str, Any], name: str) -> dict[str, Any]:
+    """One part of the state with its revision: what ``GET /api/state/<name>`` answers."""
+    return {"revision": state["revisions"][name], **{k: state[k] for k in PARTS[name]}}

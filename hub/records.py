@@ -31,7 +31,7 @@ def result_record(poll: Poll) -> dict[str, Any]:
         "mode": int(poll.mode),
         "tallies": {str(i): poll.tally(i) for i in poll.profiles},
         "colours": dict(poll.colours),
-        "voters": len(poll.voters),
+        "voters": poll.turnout,
     }
 
 

@@ -12,7 +12,7 @@ same decisions. The semantics users rely on (DESIGN.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -29,6 +29,7 @@ from hub.model import (
     PressStatus,
 )
 from hub.proposals import Proposal
+from hub.seen import SeenPresses
 from hub.tally import MeritProfile, Missing, Ranking, Rule, rank
 from hub.wire.messages import Press as WirePress
 from hub.wire.mic import verify_mic
@@ -48,6 +49,23 @@ class PollState(StrEnum):
 
 ACTIVE = (PollState.OPEN, PollState.CLOSING)
 CONSENT_PRIORITY = ("red", "orange", "yellow")  # who gets the floor first
+LOW_BATTERY = 20  # percent: below it, the console lists the keypad
+
+
+class Batteries(dict[int, int]):
+    """Each keypad's last battery level, with the set of low ones kept as levels arrive, so the
+    live state never scans every keypad."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.low: set[int] = set()
+
+    def __setitem__(self, keypad_id: int, level: int) -> None:
+        super().__setitem__(keypad_id, level)
+        if level < LOW_BATTERY:
+            self.low.add(keypad_id)
+        else:
+            self.low.discard(keypad_id)
 
 
 @dataclass
@@ -183,11 +201,26 @@ class Poll:
     last: dict[tuple[int, int], tuple[int, int | str]] = field(default_factory=dict)
     profiles: dict[int, MeritProfile] = field(default_factory=dict)
     colours: dict[str, int] = field(default_factory=dict)
-    order: dict[int, float] = field(default_factory=dict)  # keypad -> when its counted press arrived
+    # keypad -> when its counted press arrived; its keys are the voters, in the order they voted
+    order: dict[int, float] = field(default_factory=dict)
+    settled_turnout: int | None = None  # set when the per-keypad detail is dropped (``settle``)
 
     @property
-    def voters(self) -> set[int]:
-        return {kid for kid, _ in self.last}
+    def voters(self) -> KeysView[int]:
+        """The keypads with a counted press (empty once the poll is settled)."""
+        return self.order.keys()
+
+    @property
+    def turnout(self) -> int:
+        return len(self.order) if self.settled_turnout is None else self.settled_turnout
+
+    def settle(self) -> None:
+        """Drop what only an active or shown poll needs (each keypad's last press and arrival),
+        keeping the counts: a day of 200 polls then holds 200 tallies, not a million presses."""
+        if self.settled_turnout is None:
+            self.settled_turnout = len(self.order)
+            self.last = {}
+            self.order = {}
 
     def tally(self, item: int) -> list[int]:
         return list(self.profiles[item].counts)
@@ -208,11 +241,17 @@ class Session:
         self.keypads: dict[int, Keypad] = {k.keypad_id: k for k in config.roster}
         self.proposals: dict[int, Proposal] = {p.number: p for p in config.proposals}
         self.polls: list[Poll] = []
+        self._by_id: dict[int, Poll] = {}
         self.current: int | None = config.proposals[0].number if config.proposals else None
-        self.seen: dict[tuple[int, int], PressStatus] = {}
+        self.seen = SeenPresses()
         self.statuses: dict[PressStatus, int] = dict.fromkeys(PressStatus, 0)
-        self.battery: dict[int, int] = {}
+        self.battery = Batteries()
         self._grade_of = {k: i for i, k in enumerate(config.grade_keys)}
+        # Bumped by what changes the session's description and the polls' history, so that what
+        # is derived from them (the live state's parts, the ranking) is rebuilt only then.
+        self.config_revision = 0
+        self.history_revision = 0
+        self._ranking: tuple[tuple[int, int, int], Ranking] | None = None
 
     # --- facilitator actions -------------------------------------------------------------
 
@@ -225,10 +264,10 @@ class Session:
         return self.polls[-1].poll_id if self.polls else UNKNOWN_POLL
 
     def poll(self, poll_id: int) -> Poll:
-        for p in self.polls:
-            if p.poll_id == poll_id:
-                return p
-        raise SessionError(f"no poll {poll_id}")
+        poll = self._by_id.get(poll_id)
+        if poll is None:
+            raise SessionError(f"no poll {poll_id}")
+        return poll
 
     def replace_proposals(self, proposals: list[Proposal]) -> None:
         """Load the fiches from the console: only before any vote, so no result changes meaning."""
@@ -240,6 +279,7 @@ class Session:
         self.config.proposals = list(proposals)
         self.proposals = {p.number: p for p in proposals}
         self.current = proposals[0].number
+        self.config_revision += 1
 
     def replace_roster(self, keypads: list[Keypad]) -> None:
         """Load the roster from the console: only before any vote."""
@@ -251,6 +291,7 @@ class Session:
             raise SessionError("keypad ids and short numbers must be distinct")
         self.config.roster = list(keypads)
         self.keypads = {k.keypad_id: k for k in keypads}
+        self.config_revision += 1
 
     def select(self, number: int) -> None:
         """Put a proposal up (the projector shows it; the next grades poll is on it)."""
@@ -300,7 +341,11 @@ class Session:
             poll.colours = dict.fromkeys(CONSENT_COLOURS, 0)
         else:
             poll.profiles = {n: MeritProfile(len(self.config.scale)) for n in chosen}
+        if self.polls:
+            self.polls[-1].settle()  # no longer shown: its counts are all that is needed now
         self.polls.append(poll)
+        self._by_id[poll_id] = poll
+        self.history_revision += 1
         if mode is PollMode.GRADES:
             self.current = chosen[0]
         return poll
@@ -311,6 +356,7 @@ class Session:
             raise SessionError("no open poll to close")
         poll.state = PollState.CLOSING
         poll.closed_at = now
+        self.history_revision += 1
         return poll
 
     def grace_ends_at(self) -> float | None:
@@ -326,6 +372,7 @@ class Session:
         if poll is None or poll.state is not PollState.CLOSING:
             raise SessionError("no poll in its grace period")
         poll.state = PollState.CLOSED
+        self.history_revision += 1
         return poll
 
     def reveal(self, poll_id: int | None = None) -> Poll:
@@ -335,6 +382,7 @@ class Session:
         if poll.state is not PollState.CLOSED:
             raise SessionError(f"poll {poll.poll_id} is {poll.state}: only a closed poll can be revealed")
         poll.state = PollState.REVEALED
+        self.history_revision += 1
         return poll
 
     def reset_poll(self, poll_id: int, reason: str) -> Poll:
@@ -345,6 +393,7 @@ class Session:
             raise SessionError(f"poll {poll_id} is already reset")
         poll.state = PollState.RESET
         poll.reset_reason = reason.strip()
+        self.history_revision += 1
         return poll
 
     # --- presses ---------------------------------------------------------------------------
@@ -398,7 +447,7 @@ class Session:
     def _apply(self, press: Press) -> PressStatus:
         poll = self.active
         if poll is None:
-            known = press.poll_id == UNKNOWN_POLL or any(p.poll_id == press.poll_id for p in self.polls)
+            known = press.poll_id == UNKNOWN_POLL or press.poll_id in self._by_id
             return PressStatus.POLL_CLOSED if known else PressStatus.STALE_POLL
         if press.poll_id not in (UNKNOWN_POLL, poll.poll_id):
             return PressStatus.STALE_POLL
@@ -451,7 +500,7 @@ class Session:
         return len(self.keypads)
 
     def turnout(self, poll: Poll) -> int:
-        return len(poll.voters)
+        return poll.turnout
 
     def keypad_numbers(self, keypad_ids: Iterable[int]) -> list[int]:
         return sorted(self.keypads[k].number for k in keypad_ids if k in self.keypads)
@@ -489,6 +538,14 @@ class Session:
             for item in poll.items:
                 out[item] = poll.tally(item)
         return out
+
+    def revealed_ranking(self) -> Ranking:
+        """The ranking of the revealed proposals, recomputed only when a poll's state, the
+        proposals or the electorate changed since the last call (never on a press)."""
+        key = (self.history_revision, self.config_revision, self.electorate)
+        if self._ranking is None or self._ranking[0] != key:
+            self._ranking = (key, self.ranking(revealed_only=True))
+        return self._ranking[1]
 
     def ranking(self, revealed_only: bool = False) -> Ranking:
         """Every proposal with a closed (or, with ``revealed_only``, revealed) grades poll."""

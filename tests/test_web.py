@@ -79,8 +79,12 @@ async def test_a_whole_poll_through_the_api(client, hub):
     assert (await client.post("/api/polls/1/reveal", headers=AUTH)).json()["state"] == "revealed"
     state = (await client.get("/api/state")).json()
     assert state["poll"]["results"]["items"][0]["balanced_tally"] == [4, 0, 0, 0, 0, 1, 0]
-    row = state["ranking"]["ranking"][0]
+    assert "ranking" not in state and "polls" not in state  # the history is a part of its own
+    history = (await client.get("/api/state/history")).json()
+    assert history["revision"] == state["revisions"]["history"]
+    row = history["ranking"]["ranking"][0]
     assert (row["proposal"], row["number"], row["title"]) == ("Fiche 1", 1, "Fiche 1")
+    assert [(p["poll_id"], p["state"], p["turnout"]) for p in history["polls"]] == [(1, "revealed", 1)]
     assert (await client.post("/api/proposals/next", headers=AUTH)).json() == {"current": 2}
     r = await client.post("/api/polls/1/reset", json={"reason": "essai"}, headers=AUTH)
     assert r.json()["state"] == "reset"
@@ -154,7 +158,7 @@ async def test_import_fiches_and_roster_before_the_first_vote(client, hub):
     csv = "number,title,transition\n7,Vélo partout,écologique\n8,Frigos solidaires,sociale\n"
     r = await client.post("/api/session/proposals", json={"text": csv, "format": "csv"}, headers=AUTH)
     assert r.status_code == 200 and r.json() == {"proposals": 2}
-    assert [p["number"] for p in (await client.get("/api/state")).json()["proposals"]] == [7, 8]
+    assert [p["number"] for p in (await client.get("/api/state/session")).json()["proposals"]] == [7, 8]
     roster = '{"keypads": [{"keypad_id": 77, "number": 1}, {"keypad_id": 78, "number": 2}]}'
     r = await client.post("/api/session/roster", json={"text": roster, "format": "json"}, headers=AUTH)
     assert r.json() == {"keypads": 2} and hub.session.electorate == 2

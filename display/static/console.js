@@ -52,6 +52,7 @@
     $("now").innerHTML = poll ? `<p id="pollstate">Vote ${poll.poll_id} : <b>${poll.state}</b> — ${poll.turnout} / ${state.session.electorate}</p>` : "<p id=\"pollstate\">—</p>";
     const stateOf = {};
     for (const p of state.polls) for (const n of p.items) stateOf[n] = p.state;
+    if (poll) for (const n of poll.items) stateOf[n] = poll.state;  // the live one may be newer
     $("fiches").innerHTML = state.proposals.map((p) => `<li class="${p.number === state.current ? "current" : ""}" data-n="${p.number}">
       Fiche ${p.number} — ${esc(p.title)} <small>${stateOf[p.number] || ""}</small></li>`).join("");
     const voted = new Set(poll && active() ? poll.voted : []);
@@ -62,7 +63,11 @@
   }
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
-    ws.onmessage = (e) => { const m = JSON.parse(e.data); if (!state || m.version > state.version) { state = m; render(); } };
+    let first = true;  // a connection's first message is the whole state; later ones omit unchanged parts
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      if (first || m.version > state.version) { state = first ? m : { ...state, ...m }; first = false; render(); }
+    };
     ws.onclose = () => setTimeout(connect, 1000);
   }
   connect();

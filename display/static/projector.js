@@ -110,10 +110,12 @@
 
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
+    let first = true;  // a connection's first message is the whole state; later ones omit unchanged parts
     ws.onmessage = (e) => {
       const msg = JSON.parse(e.data);
-      if (!state || msg.version > state.version) {
-        state = msg; lastMessage = Date.now(); clockOffset = Date.now() / 1000 - msg.at;
+      if (first || msg.version > state.version) {
+        state = first ? msg : { ...state, ...msg }; first = false;
+        lastMessage = Date.now(); clockOffset = Date.now() / 1000 - msg.at;
         render(); tick(); window.__clickerVersion = msg.version;
       }
     };

@@ -31,7 +31,7 @@ def polls_metadata(session: Session) -> list[dict[str, Any]]:
             "mode": p.mode.name.lower().replace("_", "-"),
             "state": str(p.state),
             "items": list(p.items),
-            "turnout": len(p.voters),
+            "turnout": p.turnout,
             "opened_at": p.opened_at,
             "closed_at": p.closed_at,
             "reset_reason": p.reset_reason,

@@ -383,9 +383,9 @@ def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document
         what = _poll_subject(session, poll, t)
         if poll.mode is not PollMode.CONSENT and session.round_of(poll) > 1:
             what = t["object_round"].format(fiches=what, n=session.round_of(poll))
-        share = pct(100 * len(poll.voters) / session.electorate, lang) if session.electorate else "—"
+        share = pct(100 * poll.turnout / session.electorate, lang) if session.electorate else "—"
         state = t["states"][str(poll.state)].format(reason=poll.reset_reason)
-        turnout = f"{len(poll.voters)} / {session.electorate} ({share})"
+        turnout = f"{poll.turnout} / {session.electorate} ({share})"
         prow.append([str(poll.poll_id), t["kinds"][mode], what, turnout, state])
     doc.table(t["pcols"], prow, [0.08, 0.16, 0.26, 0.22, 0.28])
 
@@ -398,7 +398,7 @@ def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document
                 t["consent_line"].format(
                     poll=poll.poll_id,
                     what=_poll_subject(session, poll, t),
-                    turnout=len(poll.voters),
+                    turnout=poll.turnout,
                     electorate=session.electorate,
                     counts=counts,
                 ),

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from display import STATIC
 from hub.core import Hub
+from hub.live import live_part, part
 from hub.model import PollMode
 from hub.proposals import ProposalError, parse_proposals
 from hub.roster import RosterError, parse_roster, roster_json
@@ -103,9 +104,13 @@ def create_app(
         except SessionError as exc:
             raise HTTPException(409, str(exc)) from None
 
-    @app.get("/api/state", summary="The live state (the same JSON as /ws/live)")
+    @app.get("/api/state", summary="The live part of the state (the open or last poll, receivers)")
     async def state() -> JSONResponse:
-        return JSONResponse(hub.snapshot())
+        return JSONResponse(live_part(hub.snapshot()))
+
+    @app.get("/api/state/{name}", summary="A part of the state (session or history) with its revision")
+    async def state_part(name: Literal["session", "history"]) -> JSONResponse:
+        return JSONResponse(part(hub.snapshot(), name))
 
     @app.post("/api/polls/open", dependencies=[Depends(require_token)], summary="Open a poll")
     async def open_poll(body: OpenPoll) -> dict[str, Any]:
