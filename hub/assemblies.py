@@ -83,14 +83,12 @@ def assemblies(session: Session) -> list[str]:
 
 def item_groups(session: Session, poll: Poll, item: int) -> list[Group]:
     """The groups an item of a poll may be shown by (each with enough voters); [] when only the
-    plenary may be shown. Reads the poll's last presses: call it on a closed poll."""
+    plenary may be shown. Reads the poll's judgments by assembly: call it on a closed poll."""
     if not assemblies(session):
         return []
     where = assembly_of(session)
-    values: dict[str, list[int | str]] = {}
-    for (kid, it), (_, value) in poll.last.items():
-        if it == item:
-            values.setdefault(where.get(kid, NO_ASSEMBLY), []).append(value)
+    counts = poll.judgments_by_assembly(item, lambda kid: where.get(kid, NO_ASSEMBLY))
+    values: dict[str, list[int | str]] = {a: list(c.elements()) for a, c in counts.items()}
     roster = members(session)
     voters = {a: len(values.get(a, ())) for a in roster}
     out = []

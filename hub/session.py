@@ -12,7 +12,8 @@ same decisions. The semantics users rely on (DESIGN.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, KeysView
+from collections import Counter
+from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -204,6 +205,8 @@ class Poll:
     # keypad -> when its counted press arrived; its keys are the voters, in the order they voted
     order: dict[int, float] = field(default_factory=dict)
     settled_turnout: int | None = None  # set when the per-keypad detail is dropped (``settle``)
+    # item -> assembly -> value -> count: what a settled poll keeps of its presses
+    settled_by_assembly: dict[int, dict[str, Counter[int | str]]] = field(default_factory=dict)
 
     @property
     def voters(self) -> KeysView[int]:
@@ -214,10 +217,24 @@ class Poll:
     def turnout(self) -> int:
         return len(self.order) if self.settled_turnout is None else self.settled_turnout
 
-    def settle(self) -> None:
+    def judgments_by_assembly(
+        self, item: int, assembly_of: Callable[[int], str]
+    ) -> dict[str, Counter[int | str]]:
+        """Each assembly's judgments on ``item`` (grade index or colour -> count)."""
+        if self.settled_turnout is not None:
+            return self.settled_by_assembly.get(item, {})
+        out: dict[str, Counter[int | str]] = {}
+        for (kid, it), (_, value) in self.last.items():
+            if it == item:
+                out.setdefault(assembly_of(kid), Counter())[value] += 1
+        return out
+
+    def settle(self, assembly_of: Callable[[int], str]) -> None:
         """Drop what only an active or shown poll needs (each keypad's last press and arrival),
-        keeping the counts: a day of 200 polls then holds 200 tallies, not a million presses."""
+        keeping the counts, also by assembly: a day of 200 polls then holds 200 polls' counts,
+        not a million presses."""
         if self.settled_turnout is None:
+            self.settled_by_assembly = {i: self.judgments_by_assembly(i, assembly_of) for i in self.items}
             self.settled_turnout = len(self.order)
             self.last = {}
             self.order = {}
@@ -341,8 +358,8 @@ class Session:
             poll.colours = dict.fromkeys(CONSENT_COLOURS, 0)
         else:
             poll.profiles = {n: MeritProfile(len(self.config.scale)) for n in chosen}
-        if self.polls:
-            self.polls[-1].settle()  # no longer shown: its counts are all that is needed now
+        if self.polls:  # no longer shown: its counts are all that is needed now
+            self.polls[-1].settle(lambda kid: k.assembly if (k := self.keypads.get(kid)) else "")
         self.polls.append(poll)
         self._by_id[poll_id] = poll
         self.history_revision += 1

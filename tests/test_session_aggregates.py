@@ -4,6 +4,7 @@ press and action so far, after every step of random sessions."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from hypothesis import given, settings
@@ -79,6 +80,17 @@ class Recount:
                 if slot not in last or last[slot].counter < p.counter:
                     last[slot] = p
             assert poll.turnout == len({kid for kid, _ in last})
+            for item in poll.items:
+                by_assembly: dict[str, Counter] = {}
+                for (kid, i), p in last.items():
+                    if i == item:
+                        value = (
+                            cfg.consent_keys[p.key]
+                            if poll.mode is PollMode.CONSENT
+                            else cfg.grade_keys.index(p.key)
+                        )
+                        by_assembly.setdefault(s.keypads[kid].assembly, Counter())[value] += 1
+                assert poll.judgments_by_assembly(item, lambda kid: s.keypads[kid].assembly) == by_assembly
             if poll.mode is PollMode.CONSENT:
                 colours = Counter(cfg.consent_keys[p.key] for p in last.values())
                 assert poll.colours == {c: colours[c] for c in poll.colours}
@@ -105,7 +117,9 @@ class Recount:
 @settings(max_examples=150, deadline=None)
 @given(steps)
 def test_incremental_aggregates_equal_a_full_recount(script):
-    session = Session(make_config(n_keypads=6, n_props=3))
+    config = make_config(n_keypads=6, n_props=3)
+    config.roster = [dataclasses.replace(k, assembly="AB"[k.number % 2]) for k in config.roster]
+    session = Session(config)
     live = LiveState(session)
     recount = Recount(session)
     now = 100.0
