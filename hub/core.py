@@ -51,7 +51,9 @@ class Hub:
         self.clock = clock
         self.session: Session | None = None
         self.receivers: list[ReceiverLink] = []
-        self.version = 0
+        # Versions (and the parts' revisions, which are versions) grow across restarts too: a
+        # client holding a part from before a restart never mistakes a new one for it.
+        self.version = time.time_ns() // 1000
         self.batches = 0
         self.keypads_seen: dict[int, dict[str, int]] = {}  # roster keypads heard idle (KEYPAD_SEEN)
         self._seen_low: set[int] = set()
