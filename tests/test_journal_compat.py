@@ -1,0 +1,70 @@
+"""Journals written by earlier versions of clicker keep verifying, resuming and exporting.
+
+``tests/fixtures/journal-v1.db`` was written by ``tests/fixtures/make_journal.py`` with the
+first journal format (text kinds, JSON bodies, hex hashes) and is never rewritten."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import PressStatus
+from hub.verify import verify
+from tests.fixtures.make_journal import T0
+
+FIXTURES = Path(__file__).parent / "fixtures"
+V1_HEAD = "f4e3de480d1f4168d127297ad99d4bbf497b77aaef3729ff830d0f152acbcde7"
+
+
+def test_a_v1_journal_verifies_and_recounts():
+    v = verify(FIXTURES / "journal-v1.db")
+    assert v.ok, v.problem
+    assert (v.records, v.presses, v.polls) == (74, 50, 5)
+    assert v.head == V1_HEAD
+    s = v.session
+    assert s.poll(1).tally(1) == [1, 3, 1, 0, 1, 0, 2]
+    assert s.poll(2).state == "reset" and s.poll(2).reset_reason == "cartons mal distribués"
+    assert s.poll(3).colours == {"green": 4, "yellow": 4, "orange": 0, "red": 0}
+    assert (s.poll(4).tally(3), s.poll(4).tally(4)) == ([1, 1, 1, 2, 1, 1, 1], [1, 1, 1, 1, 1, 2, 1])
+    assert s.active.poll_id == 5 and len(s.active.voters) == 4
+    assert s.statuses[PressStatus.BAD_MIC] == 1 and s.statuses[PressStatus.UNKNOWN_KEYPAD] == 1
+
+
+async def test_a_v1_journal_resumes_and_stays_verifiable(tmp_path):
+    db = tmp_path / "v1.db"
+    shutil.copy(FIXTURES / "journal-v1.db", db)
+    answers: list = []
+    hub = Hub(Journal(db), clock=lambda: T0 + 50)
+    await hub.start()
+    try:
+        assert hub.session.active.poll_id == 5
+        from hub.model import Press
+
+        hub.submit_press(Press(1005, 40, 5, 0, "6", at=T0 + 50), answers.append)
+        await hub.wait_until(lambda: len(answers) == 1, 5)
+        assert answers[0].status == PressStatus.COUNTED
+        await hub.act({"action": "close"})
+        await hub.act({"action": "grace_end"})
+    finally:
+        await hub.stop()
+    v = verify(db)
+    assert v.ok, v.problem
+    assert v.presses == 51 and v.session.poll(5).tally(2) == [0, 1, 1, 1, 1, 1, 0]
+
+
+def test_a_v1_journal_exports(tmp_path):
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    out = CliRunner().invoke(app, ["export", str(FIXTURES / "journal-v1.db"), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.stdout)
+    assert doc["tallies"] == {
+        "Fiche 1": [1, 3, 1, 0, 1, 0, 2],
+        "Fiche 3": [1, 1, 1, 2, 1, 1, 1],
+        "Fiche 4": [1, 1, 1, 1, 1, 2, 1],
+    }
