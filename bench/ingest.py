@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _rig import machine, run_with_blaster
 
-from hub.journal import Journal, encode_body
+from hub.journal import Journal
+from hub.model import Press
 
 PRESS_WIRE_BYTES = 30
 LINK_115200 = 115200 / 10 / PRESS_WIRE_BYTES  # 8N1
@@ -34,31 +35,15 @@ KEYPADS = 5000
 
 async def journal_ceiling(presses: int, batch: int) -> float:
     """Records per second the journal alone makes durable: hashing, INSERT, COMMIT, fsync."""
-    body = {
-        "press": {
-            "keypad_id": 100000,
-            "counter": 1,
-            "poll_id": 1,
-            "item": 0,
-            "key": "1",
-            "battery": 80,
-            "rssi": -50,
-            "age_ms": 0,
-            "mic": 0,
-            "receiver": "bench",
-            "at": time.time(),
-        },
-        "status": 0,
-        "poll_id": 1,
-    }
-    text = encode_body(body)
     with tempfile.TemporaryDirectory(prefix="clicker-bench-") as tmp:
         journal = Journal(Path(tmp) / "ceiling.db")
         await journal.open()
+        press = Press(100000, 1, 1, 0, "1", 80, -50, 0, 0, "bench", time.time())
+        raw = journal.codec.encode_press(press, 0, 1)
         try:
             t0 = time.perf_counter()
             for start in range(0, presses, batch):
-                await journal.append([("press", text)] * min(batch, presses - start))
+                await journal.append([("press", raw)] * min(batch, presses - start))
             return presses / (time.perf_counter() - t0)
         finally:
             await journal.close()

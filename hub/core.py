@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
-from hub.journal import Journal, encode_body
+from hub.codec import RecordError
+from hub.journal import CHECKPOINT_FULL, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
 from hub.model import Press
 from hub.receivers.link import ReceiverLink
-from hub.records import ACTION, PRESS, RESULT, SESSION, apply, apply_action, press_record, result_record
+from hub.records import ACTION, CLOSE, PRESS, RESULT, SESSION, apply_action, result_record
 from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
+from hub.verify import BadJournal, Recount
 from hub.wire.messages import PollState as PollStateMsg
 from hub.wire.messages import PressResult
 
@@ -43,6 +45,10 @@ class _Work:
 
 class HubFailure(RuntimeError):
     """The journal could not be written: the hub stops answering rather than lie."""
+
+
+class JournalRefused(RuntimeError):
+    """The journal does not verify (or is not a journal): the hub will not serve from it."""
 
 
 class Hub:
@@ -67,24 +73,43 @@ class Hub:
         self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
         self.failure: BaseException | None = None
+        # The head published in the live state: the journal's (seq, hash) as of the last commit
+        # after which no poll was open. Never a head taken while a poll is open: with the head
+        # before it, a head right after a press could be brute-forced back to that press's key.
+        self.public_head: tuple[int, str] = (0, "")
+        self._started = False
         self._closed = False
         self.stopped = asyncio.Event()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, config: SessionConfig | None = None) -> None:
-        """Open the journal, replay it (back exactly where the hub was), then run."""
-        records = await self.journal.open()
-        session = None
-        for rec in records:
-            session = apply(session, rec.kind, rec.body, check=False)
+        """Open the journal and replay it, verifying its chain, sequence and recount as it goes
+        (the same check as ``clicker verify``, one streaming pass), so the hub is back exactly
+        where it was; a journal that does not verify is refused (JournalRefused) before anyone
+        is answered."""
+        recount = Recount()
+        try:
+            await self.journal.open(recount.feed)  # on the journal thread: the loop stays free
+        except (JournalError, BadJournal) as exc:
+            await self.journal.close()
+            raise JournalRefused(str(exc)) from None
+        session = recount.session
+        self.public_head = recount.quiet_head
         if session is None:
             if config is None:
+                await self.journal.close()
                 raise SessionError("the journal is empty and no session was given")
-            await self.journal.append([(SESSION, encode_body(config.to_json()))])
+            try:
+                raw = self.journal.codec.encode(SESSION, config.to_json())
+            except RecordError as exc:
+                await self.journal.close()
+                raise SessionError(f"the session description {exc}") from None
             session = Session(config)
+            self.public_head = await self.journal.append([(SESSION, raw)])
         self.session = session
         self._live = LiveState(session)
+        self._started = True
         self._tasks = [
             asyncio.create_task(self._run(), name="hub loop"),
             asyncio.create_task(self._publisher(), name="hub publisher"),
@@ -105,8 +130,19 @@ class Hub:
             await cancel_and_wait(*self._inflight)
             self._inflight.clear()
         self._tasks, self._grace_task = [], None
+        if self._started and self.failure is None:
+            await self._close_journal()
         await self.journal.close()
         self.stopped.set()
+
+    async def _close_journal(self) -> None:
+        """The closing record, then everything into the main file: after a clean stop the
+        journal file alone is complete, and says so."""
+        closing = [(CLOSE, self.journal.codec.encode(CLOSE, {"at": self.clock()}))]
+        try:
+            await self.journal.append(closing, checkpoint=CHECKPOINT_TRUNCATE)
+        except Exception as exc:
+            self._fail(exc)
 
     def add_receiver(self, receiver: ReceiverLink) -> None:
         self.receivers.append(receiver)
@@ -175,57 +211,90 @@ class Hub:
             self._work.clear()
             batch = list(self._queue)
             self._queue.clear()
-            if self.failure is not None:
-                continue  # the journal failed: decide nothing more, answer nothing
-            entries, finish = self._decide(batch)
-            commit = asyncio.ensure_future(self.journal.append(entries))
-            self._inflight.append(asyncio.create_task(self._complete(commit, finish), name="hub commit"))
+            if self.failure is not None:  # the journal failed: decide nothing more, answer nothing
+                for work in batch:
+                    if work.done is not None and not work.done.done():
+                        work.done.set_exception(HubFailure(str(self.failure)))
+                continue
+            entries, finish, abort, checkpoint = self._decide(batch)
+            commit = asyncio.ensure_future(self.journal.append(entries, checkpoint))
+            self._inflight.append(
+                asyncio.create_task(self._complete(commit, finish, abort), name="hub commit")
+            )
             while self._inflight and (self._inflight[0].done() or len(self._inflight) > MAX_INFLIGHT):
                 await self._inflight.popleft()
 
-    async def _complete(self, commit: asyncio.Future[list[int]], finish: Callable[[], None]) -> None:
+    async def _complete(
+        self,
+        commit: asyncio.Future[tuple[int, str]],
+        finish: Callable[[tuple[int, str]], None],
+        abort: Callable[[], None],
+    ) -> None:
         try:
-            await commit  # durable before anyone hears about it
+            durable = await commit  # durable before anyone hears about it
         except Exception as exc:  # the journal failed: stop answering rather than lie
-            if self.failure is None:
-                self.failure = exc
-                log.critical("hub stopped: %s", exc)
-                self.stopped.set()
+            self._fail(exc)
+            abort()
             return
         if self.failure is None:
             self.batches += 1
-            finish()
+            finish(durable)
+        else:
+            abort()
 
-    def _decide(self, batch: list[_Work]) -> tuple[list[tuple[str, str]], Callable[[], None]]:
+    def _fail(self, exc: BaseException) -> None:
+        """The first failure stops the hub: nothing more is decided, committed or answered."""
+        if self.failure is None:
+            self.failure = exc
+            log.error("hub stopped: %s", exc)
+            self.stopped.set()
+            self._changed()
+
+    def _decide(
+        self, batch: list[_Work]
+    ) -> tuple[list[tuple[str, bytes]], Callable[[tuple[int, str]], None], Callable[[], None], int | None]:
+        """Decide a batch: the records to journal, what to do once they are durable (answer;
+        publish the head if no poll is open), what to do if they never are (tell the waiting
+        actions why), and whether the commit ends with a checkpoint (after a reveal: the main
+        file then holds every head shown)."""
         session = self.session
         assert session is not None
-        entries: list[tuple[str, str]] = []
+        codec = self.journal.codec
+        entries: list[tuple[str, bytes]] = []
         # (reply, keypad_id, counter, status, poll_id): the PRESS_RESULT is built when it is sent,
         # so a batch waiting for its commit holds one small object per press, not two.
         replies: list[tuple[Callable[[PressResult], None], int, int, int, int]] = []
         answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         poll_changed = False
+        checkpoint = None
         for work in batch:
             if work.press is not None:
                 decision = session.handle_press(work.press)
-                entries.append((PRESS, encode_body(press_record(work.press, decision))))
+                status = int(decision.status)
+                entries.append((PRESS, codec.encode_press(work.press, status, decision.poll_id)))
                 if work.reply is not None:
                     p = work.press
-                    status = int(decision.status)
                     replies.append((work.reply, p.keypad_id, p.counter, status, decision.poll_id))
             elif work.action is not None and work.done is not None:
                 try:
+                    raw = codec.encode(ACTION, work.action)  # before applying: all or nothing
                     outcome = apply_action(session, work.action)
-                except SessionError as exc:
-                    answers.append((work.done, None, exc))  # nothing changed, nothing journaled
+                except (SessionError, RecordError) as exc:
+                    answers.append((work.done, None, SessionError(str(exc))))  # nothing changed
                     continue
-                entries.append((ACTION, encode_body(work.action)))
+                entries.append((ACTION, raw))
                 if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
-                    entries.append((RESULT, encode_body(result_record(outcome))))
+                    entries.append((RESULT, codec.encode(RESULT, result_record(outcome))))
+                if work.action["action"] == "reveal":
+                    checkpoint = CHECKPOINT_FULL
                 poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
                 answers.append((work.done, outcome, None))
 
-        def finish() -> None:
+        quiet = session.active is None  # no poll open or closing once this batch is applied
+
+        def finish(durable: tuple[int, str]) -> None:
+            if quiet:
+                self.public_head = durable
             for reply, keypad_id, counter, status, poll_id in replies:
                 reply(PressResult(keypad_id, counter, status, poll_id))
             for fut, outcome, exc in answers:
@@ -241,7 +310,12 @@ class Hub:
                 self._schedule_grace()
             self._changed()
 
-        return entries, finish
+        def abort() -> None:
+            for fut, _, exc in answers:
+                if not fut.done():
+                    fut.set_exception(exc or HubFailure(str(self.failure)))
+
+        return entries, finish, abort, checkpoint
 
     def _schedule_grace(self) -> None:
         assert self.session is not None
@@ -274,7 +348,11 @@ class Hub:
         and rebuilt only when their revision moves: read them, never mutate them."""
         assert self._live is not None
         return self._live.build(
-            self.version, [r.health.to_json() for r in self.receivers], self._seen_low, self.clock()
+            self.version,
+            [r.health.to_json() for r in self.receivers],
+            self._seen_low,
+            self.clock(),
+            self.public_head,
         )
 
     async def _publisher(self) -> None:

@@ -1,141 +1,503 @@
-"""The append-only journal: SQLite in WAL mode with ``synchronous=FULL``, hash-chained.
+"""The append-only journal: SQLite (through APSW) in WAL mode with ``synchronous=FULL``, hash-chained.
 
-One writer thread owns the connection; the hub's loop hands it all the records of one loop
-turn at a time, each already in its canonical JSON text, and they go in one transaction (group
+One writer thread owns the connection; the hub's loop hands it all the records of one loop turn
+at a time, each already encoded by the journal's codec, and they go in one transaction (group
 commit), so a burst of presses costs one fsync, not one each. Each record's hash covers the
 previous record's hash, so any edit, deletion or reordering breaks the chain from that record on.
+
+Fail-stop: after the first failed write, sync or checkpoint, the writer is poisoned on its own
+thread: every later commit, even one already queued, fails with the same one-line cause, and
+nothing more is written (not even SQLite's checkpoint on close).
+
+Reading is streaming: records come in bounded batches (``READ_BATCH``), each checked against
+the chain as it is read, so replaying or verifying a journal holds one batch, not the journal.
+
+Formats (``PRAGMA user_version``): 0 is the first format (text kinds, JSON bodies, hex hashes);
+2 is the compact one (kind as a small integer, MessagePack bodies, 32-byte hashes), written by
+this version. A journal is appended to in its own format, so old journals keep their chain.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
-import json
-import sqlite3
-from collections.abc import Iterator
+import logging
+import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-import orjson
+import apsw
+
+from hub.codec import CODECS, Body, Codec, RecordError
+from hub.records import ACTION, CLOSE, KINDS, NOTE, PRESS, RESULT, SESSION, PressRecord
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+FORMAT = 2  # what new journals are written in
+APPLICATION_ID = 0x434C4B52  # "CLKR" in the SQLite header: the file is a clicker journal
+READ_BATCH = 1000
+KIND_IDS = {PRESS: 1, SESSION: 2, ACTION: 3, RESULT: 4, NOTE: 5, CLOSE: 6}  # 1 is stored in 0 bytes
+KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
+KIND_BYTES = {k: v.to_bytes(1, "big") for k, v in KIND_IDS.items()}
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
-    seq INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    hash TEXT NOT NULL
-);
+CREATE TABLE journal (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, body BLOB NOT NULL, hash BLOB NOT NULL);
+PRAGMA user_version = 2;
+PRAGMA application_id = 1129073490;
 """
+# Where publishers keep how far they got; beside the chain, not in it (verify ignores it).
+OUTBOX = "CREATE TABLE IF NOT EXISTS outbox (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)"
+SET_CURSOR = (
+    "INSERT INTO outbox (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq"
+)
+CHECKPOINT_FULL = apsw.SQLITE_CHECKPOINT_FULL
+CHECKPOINT_TRUNCATE = apsw.SQLITE_CHECKPOINT_TRUNCATE
 
 
 class JournalError(Exception):
-    """A journal that cannot be used (not a clicker journal, unreadable)."""
+    """A journal that cannot be used (not a clicker journal, unreadable, or damaged at a record);
+    the message is one line naming the first bad record or the file's problem."""
 
 
-@dataclass(frozen=True)
+class JournalFailure(Exception):
+    """The journal could not be written; the message names the cause in one line."""
+
+
+@dataclass(slots=True, weakref_slot=True)
 class Record:
+    """One record as read back: ``raw`` is the stored body, the bytes its hash covers."""
+
     seq: int
     kind: str
-    body: dict[str, Any]
-    text: str
-    hash: str
+    body: Body
+    hash: str  # hex
+    raw: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        body = self.body.to_json() if isinstance(self.body, PressRecord) else self.body
+        return {"seq": self.seq, "kind": self.kind, "hash": self.hash, "body": body}
 
 
-def encode_body(body: dict[str, Any]) -> str:
-    """Canonical JSON (sorted keys, UTF-8, no spaces); the hash covers exactly this text."""
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+# --- formats --------------------------------------------------------------------------------------
 
 
-def chain_hash(prev: str, seq: int, kind: str, text: str) -> str:
-    return hashlib.sha256(f"{prev}\n{seq}\n{kind}\n{text}".encode()).hexdigest()
+class _Layout:
+    """How one format stores a record: the row, the chain link, the codec."""
+
+    format: int
+    codec: Codec
+    genesis: Any
+    select = "SELECT seq, kind, body, hash FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
+    insert = "INSERT INTO journal (seq, kind, body, hash) VALUES (?, ?, ?, ?)"
+
+    def link(self, prev: Any, seq: int, kind: str, raw: bytes) -> Any:
+        raise NotImplementedError
+
+    def row(self, seq: int, kind: str, raw: bytes, link: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def parse(self, row: tuple[Any, ...]) -> tuple[int, str, bytes, Any]:
+        raise NotImplementedError
+
+    def hex(self, link: Any) -> str:
+        raise NotImplementedError
+
+    def unhex(self, head: str) -> Any:
+        raise NotImplementedError
 
 
-def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
-    if readonly:
-        if not Path(path).is_file():
-            raise JournalError(f"{path}: no such file")
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
-    else:
-        if not Path(path).exists():  # the session record may hold keypad keys: owner only
-            Path(path).touch(mode=0o600)
-        conn = sqlite3.connect(str(path), isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.executescript(SCHEMA)
+class _TextLayout(_Layout):
+    """Format 1: kind as text, canonical JSON text, the hash as 64 hex digits."""
+
+    format = 1
+    codec = CODECS[1]
+    genesis = GENESIS
+    # read as bytes: a damaged record that is not UTF-8 must be reported, not raise
+    select = (
+        "SELECT seq, CAST(kind AS BLOB), CAST(body AS BLOB), CAST(hash AS BLOB) FROM journal "
+        "WHERE seq > ? ORDER BY seq LIMIT ?"
+    )
+
+    def link(self, prev: str, seq: int, kind: str, raw: bytes) -> str:
+        return hashlib.sha256(f"{prev}\n{seq}\n{kind}\n".encode() + raw).hexdigest()
+
+    def row(self, seq: int, kind: str, raw: bytes, link: str) -> tuple[Any, ...]:
+        return (seq, kind, raw.decode(), link)
+
+    def parse(self, row: tuple[Any, ...]) -> tuple[int, str, bytes, str]:
+        seq, kind, raw, digest = row
+        kind = kind.decode("ascii", "replace") if isinstance(kind, bytes) else kind
+        if kind not in KINDS:
+            raise JournalError(f"record {seq}: unknown record kind {str(kind)[:20]!r}")
+        if not isinstance(raw, bytes) or not isinstance(digest, bytes):
+            raise JournalError(f"record {seq} ({kind}): malformed row")
+        return seq, kind, raw, digest.decode("ascii", "replace")
+
+    def hex(self, link: str) -> str:
+        return link
+
+    def unhex(self, head: str) -> str:
+        return head
+
+
+class _CompactLayout(_Layout):
+    """Format 2: kind as a small integer, MessagePack body, the hash as 32 bytes."""
+
+    format = 2
+    codec = CODECS[2]
+    genesis = bytes(32)
+
+    def link(self, prev: bytes, seq: int, kind: str, raw: bytes) -> bytes:
+        """sha256(previous hash, 32 bytes || seq, 8 bytes big-endian || kind id, 1 byte || body)."""
+        return hashlib.sha256(prev + seq.to_bytes(8, "big") + KIND_BYTES[kind] + raw).digest()
+
+    def row(self, seq: int, kind: str, raw: bytes, link: bytes) -> tuple[Any, ...]:
+        return (seq, KIND_IDS[kind], raw, link)
+
+    def parse(self, row: tuple[Any, ...]) -> tuple[int, str, bytes, bytes]:
+        seq, kind_id, raw, digest = row
+        kind = KIND_NAMES.get(kind_id) if isinstance(kind_id, int) else None
+        if kind is None:
+            raise JournalError(f"record {seq}: unknown record kind {str(kind_id)[:20]!r}")
+        if not isinstance(raw, bytes) or not isinstance(digest, bytes) or len(digest) != 32:
+            raise JournalError(f"record {seq} ({kind}): malformed row")
+        return seq, kind, raw, digest
+
+    def hex(self, link: bytes) -> str:
+        return link.hex()
+
+    def unhex(self, head: str) -> bytes:
+        return bytes.fromhex(head)
+
+
+LAYOUTS: dict[int, _Layout] = {0: _TextLayout(), 2: _CompactLayout()}  # by PRAGMA user_version
+
+
+def chain_hash(prev: str, seq: int, kind: str, raw: bytes, fmt: int = FORMAT) -> str:
+    """The hash (hex) of record ``seq`` in a journal of format ``fmt``, given the previous
+    record's hash (hex; ``GENESIS`` before the first): what a subscriber to published records
+    recomputes to check the chain."""
+    layout = LAYOUTS[0 if fmt == 1 else fmt]
+    return layout.hex(layout.link(layout.unhex(prev), seq, kind, raw))
+
+
+def one_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def layout_of(conn: apsw.Connection) -> _Layout:
+    """The journal's format, from its header; a file that is not a clicker journal is refused."""
     try:
-        conn.execute("SELECT seq, kind, body, hash FROM journal LIMIT 1").fetchall()
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise JournalError(f"{path}: not a clicker journal ({exc})") from None
-    return conn
+        version = conn.execute("PRAGMA user_version").fetchall()[0][0]
+        app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
+        conn.execute("SELECT seq, kind, body, hash FROM journal LIMIT 0").fetchall()
+    except apsw.Error as exc:
+        raise JournalError(f"not a clicker journal ({one_line(exc)})") from None
+    layout = LAYOUTS.get(version) if isinstance(version, int) else None
+    if layout is None or app_id != (APPLICATION_ID if version else 0):
+        raise JournalError(f"journal format {version} is not one this version of clicker reads")
+    return layout
 
 
-def read_records(conn: sqlite3.Connection) -> Iterator[Record]:
-    """Every record in order; a body that is not JSON comes back as {} with its raw text."""
-    for seq, kind, text, digest in conn.execute("SELECT seq, kind, body, hash FROM journal ORDER BY seq"):
+def _records(conn: apsw.Connection, layout: _Layout, after: int = 0, batch: int = 0) -> Iterator[Record]:
+    """Records after ``after``, in order, each checked against the chain as it comes; raises
+    JournalError at the first one that is missing, broken or undecodable."""
+    batch = batch or READ_BATCH
+    expected = after + 1
+    try:
+        if after == 0:
+            prev = layout.genesis
+            stray = conn.execute("SELECT seq FROM journal WHERE seq < 1 LIMIT 1").fetchall()
+            if stray:
+                raise JournalError(f"record {stray[0][0]}: not in the chain (sequence numbers start at 1)")
+        else:
+            found = conn.execute(layout.select, (after - 1, 1)).fetchall()
+            if not found or found[0][0] != after:
+                raise JournalError(f"record {after} is missing")
+            prev = layout.parse(found[0])[3]
+    except apsw.Error as exc:
+        raise JournalError(f"the file is damaged ({one_line(exc)})") from None
+    while True:
         try:
-            body = json.loads(text)
-        except (TypeError, json.JSONDecodeError):
-            body = {}
-        yield Record(seq, kind, body if isinstance(body, dict) else {}, text, digest)
+            rows = conn.execute(layout.select, (expected - 1, batch)).fetchall()
+        except apsw.Error as exc:
+            raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+        if not rows:
+            return
+        for row in rows:
+            seq, kind, raw, link = layout.parse(row)
+            where = f"record {seq} ({kind})"
+            if seq != expected:
+                raise JournalError(f"record {expected} is missing (found {seq} next)")
+            if layout.link(prev, seq, kind, raw) != link:
+                raise JournalError(f"{where}: hash chain broken (edited, inserted or reordered)")
+            try:
+                body = layout.codec.decode(kind, raw)
+            except RecordError as exc:
+                raise JournalError(f"{where}: {exc}") from None
+            yield Record(seq, kind, body, layout.hex(link), raw)
+            prev, expected = link, seq + 1
+
+
+class JournalReader:
+    """A journal opened read-only (a copy, or one a hub is writing), read record by record."""
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise JournalError("no such file")
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        try:
+            self._conn = apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+        except apsw.Error as exc:
+            raise JournalError(f"cannot be opened ({one_line(exc)})") from None
+        try:
+            self.layout = layout_of(self._conn)
+        except JournalError:
+            self._conn.close()
+            raise
+
+    @property
+    def format(self) -> int:
+        return self.layout.format
+
+    def records(self, after: int = 0) -> Iterator[Record]:
+        return _records(self._conn, self.layout, after)
+
+    def last_seq(self) -> int:
+        """The highest sequence number stored (for progress bars; 0 when unreadable)."""
+        try:
+            return int(self._conn.execute("SELECT MAX(seq) FROM journal").fetchall()[0][0] or 0)
+        except (apsw.Error, TypeError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> JournalReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_records(path: str | Path, after: int = 0) -> Iterator[Record]:
+    """Every record of the journal at ``path`` after ``after``, chain-checked, one at a time."""
+    with JournalReader(path) as reader:
+        yield from reader.records(after)
+
+
+# --- the writer ---------------------------------------------------------------------------------------
+
+
+def describe_failure(exc: BaseException, path: Path, os_errno: int) -> str:
+    """One line naming why the journal could not be written."""
+    if os_errno in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, apsw.FullError):
+        return f"disk full: {path}"
+    if os_errno == errno.EFBIG:
+        return f"disk full: {path} (the file size limit was reached)"
+    if isinstance(exc, apsw.IOError):
+        code = apsw.mapping_extended_result_codes.get(getattr(exc, "extendedresult", 0), "SQLITE_IOERR")
+        cause = os.strerror(os_errno) if os_errno else one_line(exc)
+        return f"I/O error: {path}: {cause} ({code})"
+    return f"journal error: {path}: {one_line(exc)}"
 
 
 class Journal:
     """The hub's journal; every method runs its SQLite work on the one writer thread."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, vfs: str | None = None) -> None:
         self.path = Path(path)
+        self.vfs = vfs
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
-        self._conn: sqlite3.Connection | None = None
-        self._last = GENESIS
+        self._reader_pool: ThreadPoolExecutor | None = None
+        self._reader: apsw.Connection | None = None
+        self._conn: apsw.Connection | None = None
+        self._layout: _Layout = LAYOUTS[FORMAT]
+        self._link: Any = self._layout.genesis
         self._seq = 0
+        self._durable: tuple[int, str] = (0, GENESIS)
+        self.failure: JournalFailure | None = None
+        self._closed = False
+        self._cursors: dict[str, int] = {}
+        self._pending_cursors: dict[str, int] = {}
+        self._committed: asyncio.Event | None = None
         self.commits = 0
         self.records = 0
 
-    async def open(self) -> list[Record]:
-        """Open (creating if needed) and return every record, for the replay at start-up."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._open)
+    @property
+    def codec(self) -> Codec:
+        """The codec of this journal's format (entries given to ``append`` use it)."""
+        return self._layout.codec
 
-    def _open(self) -> list[Record]:
-        self._conn = connect(self.path)
-        records = list(read_records(self._conn))
-        if records:
-            self._seq, self._last = records[-1].seq, records[-1].hash
-        return records
+    @property
+    def format(self) -> int:
+        return self._layout.format
 
-    async def append(self, entries: list[tuple[str, str]]) -> list[int]:
-        """Write ``entries`` (kind, ``encode_body`` text) in one transaction; return their
-        sequence numbers once durable. The caller encodes: a text holds no reference to live
-        state, and a burst's records cost the garbage collector nothing while they wait."""
-        if not entries:
-            return []
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self._append, entries)
-
-    def _append(self, entries: list[tuple[str, str]]) -> list[int]:
-        assert self._conn is not None, "journal not open"
-        rows, seq, last = [], self._seq, self._last
-        for kind, text in entries:
-            seq += 1
-            last = chain_hash(last, seq, kind, text)
-            rows.append((seq, kind, text, last))
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            self._conn.executemany("INSERT INTO journal (seq, kind, body, hash) VALUES (?, ?, ?, ?)", rows)
-            self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._seq, self._last = seq, last
-        self.commits += 1
-        self.records += len(rows)
-        return [r[0] for r in rows]
+    @property
+    def durable(self) -> tuple[int, str]:
+        """The last durable record's sequence number and hash (hex)."""
+        return self._durable
 
     @property
     def head(self) -> str:
-        return self._last
+        return self._durable[1]
+
+    async def open(self, consume: Callable[[Record], None] | None = None) -> None:
+        """Open (creating if needed) and hand every record, in order and chain-checked, to
+        ``consume`` on the writer thread (the replay at start-up). Raises JournalError on a
+        damaged journal, or whatever ``consume`` raises; the journal is then closed."""
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._open, consume)
+
+    def _open(self, consume: Callable[[Record], None] | None) -> None:
+        if not self.path.exists():  # the session record may hold keypad keys: owner only
+            self.path.touch(mode=0o600)
+        try:
+            conn = apsw.Connection(str(self.path), vfs=self.vfs)
+        except apsw.Error as exc:
+            raise JournalError(f"cannot be opened ({one_line(exc)})") from None
+        try:
+            try:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchall()[0][0]
+                conn.execute("PRAGMA synchronous=FULL")
+                fresh = not conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
+            except apsw.Error as exc:
+                raise JournalError(f"not a clicker journal ({one_line(exc)})") from None
+            if mode != "wal":
+                raise JournalError(f"cannot be put in WAL mode (journal_mode is {mode})")
+            if fresh:
+                with conn:
+                    conn.execute(SCHEMA)
+            layout = layout_of(conn)
+            conn.execute(OUTBOX)
+            rows = conn.execute("SELECT name, seq FROM outbox").fetchall()
+            cursors = {str(name): seq for name, seq in rows if isinstance(seq, int)}
+            last: Record | None = None
+            for last in _records(conn, layout):
+                if consume is not None:
+                    consume(last)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._layout, self._cursors = conn, layout, cursors
+        if last is not None:
+            self._seq, self._link = last.seq, layout.unhex(last.hash)
+            self._durable = (last.seq, last.hash)
+
+    async def append(
+        self, entries: list[tuple[str, bytes]], checkpoint: int | None = None
+    ) -> tuple[int, str]:
+        """Write ``entries`` (kind, body encoded by ``codec``) in one transaction; once durable,
+        return the last record's sequence number and hash. With ``checkpoint``
+        (``CHECKPOINT_FULL`` or ``CHECKPOINT_TRUNCATE``) the WAL is then copied into the main
+        file, so that the file alone holds every record. Raises JournalFailure, for good, after
+        the first failure."""
+        cursors, self._pending_cursors = self._pending_cursors, {}
+        durable = await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._append, entries, checkpoint, cursors
+        )
+        if self._committed is not None:  # wake whoever waits for a commit
+            self._committed.set()
+            self._committed = None
+        return durable
+
+    async def committed_after(self, seq: int) -> tuple[int, str]:
+        """Wait until a record after ``seq`` is durable; return the last durable (seq, hash).
+        Wrap it in a timeout: it waits for as long as nothing is committed."""
+        while self._durable[0] <= seq:
+            if self._committed is None:
+                self._committed = asyncio.Event()
+            await self._committed.wait()
+        return self._durable
+
+    def outbox_cursor(self, name: str) -> int:
+        """How far publisher ``name`` got (0 at first); the last value set, even if not yet
+        written."""
+        return self._cursors.get(name, 0)
+
+    def set_outbox_cursor(self, name: str, seq: int) -> None:
+        """Note that publisher ``name`` got to ``seq``; written in the next commit's
+        transaction (no fsync of its own) — after a crash it may be a little behind."""
+        self._cursors[name] = seq
+        self._pending_cursors[name] = seq
+
+    def _append(
+        self, entries: list[tuple[str, bytes]], checkpoint: int | None, cursors: dict[str, int] | None = None
+    ) -> tuple[int, str]:
+        if self.failure is not None:  # poisoned: nothing decided after a failure may land
+            raise self.failure
+        conn = self._conn
+        if conn is None:
+            raise JournalFailure(f"journal not open: {self.path}")
+        layout = self._layout
+        rows, seq, link = [], self._seq, self._link
+        for kind, raw in entries:
+            seq += 1
+            link = layout.link(link, seq, kind, raw)
+            rows.append(layout.row(seq, kind, raw, link))
+        try:
+            if rows or cursors:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(layout.insert, rows)
+                if cursors:
+                    conn.executemany(SET_CURSOR, list(cursors.items()))
+                conn.execute("COMMIT")
+            if checkpoint is not None:
+                logged, done = conn.wal_checkpoint(mode=checkpoint)
+                if logged != done:
+                    log.warning("journal checkpoint left %d of %d frames (a reader)", logged - done, logged)
+        except Exception as exc:
+            raise self._poison(exc) from None
+        self._seq, self._link = seq, link
+        self._durable = (seq, layout.hex(link))
+        if rows:
+            self.commits += 1
+            self.records += len(rows)
+        return self._durable
+
+    def _poison(self, exc: Exception) -> JournalFailure:
+        conn = self._conn
+        assert conn is not None
+        os_errno = 0
+        try:
+            os_errno = conn.system_errno
+        except apsw.Error:
+            pass
+        self.failure = JournalFailure(describe_failure(exc, self.path, os_errno))
+        for cleanup in (
+            lambda: conn.config(apsw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1),  # write nothing more
+            lambda: conn.execute("ROLLBACK") if conn.in_transaction else None,
+        ):
+            try:
+                cleanup()
+            except apsw.Error:
+                pass
+        return self.failure
+
+    async def records_after(self, seq: int, limit: int = READ_BATCH) -> list[Record]:
+        """Up to ``limit`` durable records after ``seq``, chain-checked from record ``seq`` on,
+        read through a read-only connection on a thread of their own (never delays commits)."""
+        if self._reader_pool is None:
+            self._reader_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-reader")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._reader_pool, self._read_after, seq, limit
+        )
+
+    def _read_after(self, seq: int, limit: int) -> list[Record]:
+        if self._reader is None:
+            uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+            self._reader = apsw.Connection(uri, flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+        out: list[Record] = []
+        for rec in _records(self._reader, self._layout, seq, batch=limit):
+            out.append(rec)
+            if len(out) >= limit:
+                break
+        return out
 
     async def close(self) -> None:
         def _close() -> None:
@@ -143,7 +505,20 @@ class Journal:
                 self._conn.close()
                 self._conn = None
 
+        def _close_reader() -> None:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().run_in_executor(self._pool, _close)
+            if self._reader_pool is not None:
+                await loop.run_in_executor(self._reader_pool, _close_reader)
+            await loop.run_in_executor(self._pool, _close)
         finally:
+            if self._reader_pool is not None:
+                self._reader_pool.shutdown(wait=True)
             self._pool.shutdown(wait=True)

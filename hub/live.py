@@ -57,10 +57,17 @@ class LiveState:
         self._results: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def build(
-        self, version: int, receivers: list[dict[str, Any]], seen_low: set[int], now: float
+        self,
+        version: int,
+        receivers: list[dict[str, Any]],
+        seen_low: set[int],
+        now: float,
+        journal: tuple[int, str] = (0, ""),
     ) -> dict[str, Any]:
         """The whole state: the live part, built now, and the parts, shared with earlier builds
-        (never mutate them). ``seen_low``: keypads whose idle beacon reported a low battery."""
+        (never mutate them). ``seen_low``: keypads whose idle beacon reported a low battery.
+        ``journal``: the head the guarantors note, (seq, hash) as of the last commit after which
+        no poll was open (never a head taken while one is)."""
         s = self.session
         self._refresh("session", (s.config_revision, len(s.keypads)), version, self._session_part)
         self._refresh(
@@ -76,6 +83,7 @@ class LiveState:
             "receivers": receivers,
             "low_battery": self._low_battery(seen_low),
             "statuses": {st.name.lower(): n for st, n in s.statuses.items()},
+            "journal": {"seq": journal[0], "head": journal[1]},
         }
         for part in self._parts.values():
             state.update(part)

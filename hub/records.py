@@ -6,22 +6,29 @@ state rebuilt from the journal is, by construction, the state the hub had.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from hub.model import PollMode, Press, PressStatus
-from hub.session import Decision, Poll, PollState, Session, SessionConfig, SessionError
+from hub.session import Poll, PollState, Session, SessionConfig, SessionError
 
-SESSION, PRESS, ACTION, RESULT, NOTE = "session", "press", "action", "result", "note"
-PRESS_FIELDS = Press._fields
+SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE = "session", "press", "action", "result", "note", "close"
+KINDS = (SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE)
+
+
+class PressRecord(NamedTuple):
+    """A decided press: the hub's answer (status, and the poll the keypad should consider
+    current) and the press as received."""
+
+    status: int
+    poll_id: int
+    press: Press
+
+    def to_json(self) -> dict[str, Any]:
+        return {"press": self.press._asdict(), "status": self.status, "poll_id": self.poll_id}
 
 
 class ReplayMismatch(Exception):
     """The journal says one thing, the recount another."""
-
-
-def press_record(press: Press, decision: Decision) -> dict[str, Any]:
-    press_fields = dict(zip(PRESS_FIELDS, press))
-    return {"press": press_fields, "status": int(decision.status), "poll_id": decision.poll_id}
 
 
 def result_record(poll: Poll) -> dict[str, Any]:
@@ -71,27 +78,39 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
     raise SessionError(f"unknown action {name!r}")
 
 
-def apply(session: Session | None, kind: str, body: dict[str, Any], check: bool = True) -> Session | None:
-    """Apply one journal record; with ``check``, a recorded status or result that the recount
+def _status_name(status: int) -> str:
+    return PressStatus(status).name if status in PressStatus._value2member_map_ else f"status {status}"
+
+
+def apply(session: Session | None, kind: str, body: Any, check: bool = True) -> Session | None:
+    """Apply one journal record (its body as the codec decodes it: a ``PressRecord`` for a
+    press, a dict otherwise); with ``check``, a recorded status or result that the recount
     does not reproduce raises ReplayMismatch."""
+    if kind == PRESS:
+        if session is None:
+            raise ReplayMismatch("a press record before the session record")
+        decision = session.handle_press(body.press)
+        if check and decision.status != body.status:
+            raise ReplayMismatch(
+                f"press recorded as {_status_name(body.status)}, recounted as {decision.status.name}"
+            )
+        if check and decision.poll_id != body.poll_id:
+            raise ReplayMismatch(
+                f"press answered for poll {body.poll_id}, recounted for poll {decision.poll_id}"
+            )
+        return session
     if kind == SESSION:
         if session is not None:
             raise ReplayMismatch("a second session record")
         return Session(SessionConfig.from_json(body))
     if session is None:
         raise ReplayMismatch(f"a {kind} record before the session record")
-    if kind == PRESS:
-        decision = session.handle_press(Press(**body["press"]))
-        if check and int(decision.status) != body["status"]:
-            raise ReplayMismatch(
-                f"press recorded as {PressStatus(body['status']).name}, recounted as {decision.status.name}"
-            )
-    elif kind == ACTION:
+    if kind == ACTION:
         apply_action(session, body)
     elif kind == RESULT:
         poll = session.poll(int(body["poll_id"]))
         if check and poll.state is not PollState.RESET and result_record(poll) != body:
             raise ReplayMismatch(f"poll {body['poll_id']}: recorded tally {body} differs from the recount")
-    elif kind != NOTE:
+    elif kind not in (NOTE, CLOSE):
         raise ReplayMismatch(f"unknown record kind {kind!r}")
     return session

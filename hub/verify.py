@@ -1,66 +1,171 @@
-"""``clicker verify``: check a journal's hash chain and recount every poll from the raw presses."""
+"""``clicker verify``: check a journal's hash chain, recount every poll from the raw presses, and
+prove that it holds the heads the guarantors noted.
+
+One streaming pass, record by record (memory does not grow with the journal's length, only the
+session's own state does). The hub runs the same ``Recount`` on its journal before it answers
+anyone, so a journal the hub resumes is one that verify accepts, with the same one-line reason
+when it is not.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.journal import GENESIS, JournalError, chain_hash, connect, read_records
-from hub.records import ReplayMismatch, apply
+from hub.journal import GENESIS, JournalError, JournalReader, Record
+from hub.records import CLOSE, PRESS, ReplayMismatch, apply
 from hub.session import Session, SessionError
+
+HEAD_RE = re.compile(r"^(?:(\d+):)?([0-9a-f]{16,64})$")
+INCOMPLETE = (
+    "no closing record: the journal is incomplete (copied while the hub ran) or the hub did not stop cleanly"
+)
+
+
+class BadJournal(Exception):
+    """A journal that does not verify; the message is one line naming the first bad record."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A head a guarantor noted: a record's sequence number (optional) and its hash or a prefix."""
+
+    seq: int | None
+    prefix: str
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """``SEQ:HASH`` or ``HASH``, the hash in full or its first 16 hex digits at least."""
+        m = HEAD_RE.match("".join(text.split()).lower())
+        if m is None:
+            raise ValueError(f"{text.strip()!r} is not a journal head (SEQ:HASH, 16 to 64 hex digits)")
+        return cls(int(m[1]) if m[1] else None, m[2])
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.prefix}" if self.seq is not None else self.prefix
+
+
+def short_head(seq: int, head: str) -> str:
+    """The form shown on the projector and the console, and noted by the guarantors."""
+    return f"{seq}:{head[:16]}"
+
+
+class Recount:
+    """Records in, in order: applies each to a session, checking what the journal recorded
+    against the recount, and notes which of the expected heads went by."""
+
+    def __init__(self, heads: Iterable[Head] = ()) -> None:
+        self.session: Session | None = None
+        self.records = 0
+        self.presses = 0
+        self.seq = 0
+        self.head = GENESIS
+        self.last_kind = ""
+        self.quiet_head = (0, "")  # the last record after which no poll was open (public)
+        self._by_seq = {h.seq: h for h in heads if h.seq is not None}
+        self._loose = {h for h in heads if h.seq is None}
+        self.missing_heads = [*self._by_seq.values(), *self._loose]
+
+    def feed(self, rec: Record) -> None:
+        where = f"record {rec.seq} ({rec.kind})"
+        try:
+            self.session = apply(self.session, rec.kind, rec.body)
+        except (ReplayMismatch, SessionError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise BadJournal(f"{where}: {exc}") from None
+        self.records += 1
+        self.presses += rec.kind == PRESS
+        self.seq, self.head, self.last_kind = rec.seq, rec.hash, rec.kind
+        if self.session is not None and self.session.active is None:
+            self.quiet_head = (rec.seq, rec.hash)
+        if self.missing_heads:
+            self._check_heads(rec)
+
+    def _check_heads(self, rec: Record) -> None:
+        noted = self._by_seq.get(rec.seq)
+        if noted is not None:
+            if not rec.hash.startswith(noted.prefix):
+                raise BadJournal(
+                    f"record {rec.seq} ({rec.kind}): its hash {rec.hash[:16]}… is not the head {noted} "
+                    "that was noted: the journal was changed from this record on"
+                )
+            self.missing_heads.remove(noted)
+        for h in [h for h in self._loose if rec.hash.startswith(h.prefix)]:
+            self._loose.discard(h)
+            self.missing_heads.remove(h)
 
 
 @dataclass
 class Verdict:
     ok: bool
+    complete: bool = False  # the journal ends with the hub's closing record
     records: int = 0
     presses: int = 0
     polls: int = 0
+    seq: int = 0
     head: str = GENESIS
+    format: int = 0
     problem: str = ""
     session: Session | None = field(default=None, repr=False)
 
+    @property
+    def short_head(self) -> str:
+        return short_head(self.seq, self.head)
 
-def verify(path: str | Path, progress: Callable[[int, int], None] | None = None) -> Verdict:
-    """Never raises on a bad journal: the verdict names the first bad record.
+
+def verify(
+    path: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+    heads: Iterable[Head] = (),
+) -> Verdict:
+    """Never raises on a bad journal: the verdict names the first bad record, or the file's
+    problem, or the first noted head the journal does not contain.
 
     ``progress(done, total)`` is called as the recount goes (every 1,000 records)."""
     try:
-        conn = connect(path, readonly=True)
+        reader = JournalReader(path)
     except JournalError as exc:
         return Verdict(False, problem=str(exc))
-    verdict = Verdict(True)
-    session = None
-    prev, expected_seq = GENESIS, 1
-    total = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+    recount = Recount(heads)
+    verdict = Verdict(True, format=reader.format)
     try:
-        for rec in read_records(conn):
-            where = f"record {rec.seq} ({rec.kind})"
-            if rec.seq != expected_seq:
-                return _bad(verdict, f"record {expected_seq} is missing (found {rec.seq} next)")
-            if chain_hash(prev, rec.seq, rec.kind, rec.text) != rec.hash:
-                return _bad(verdict, f"{where}: hash chain broken (edited, inserted or reordered)")
-            try:
-                session = apply(session, rec.kind, rec.body)
-            except (ReplayMismatch, SessionError, KeyError, TypeError, ValueError) as exc:
-                return _bad(verdict, f"{where}: {exc}")
-            prev, expected_seq = rec.hash, rec.seq + 1
-            verdict.records += 1
-            verdict.presses += rec.kind == "press"
-            if progress and verdict.records % 1000 == 0:
-                progress(verdict.records, total)
+        total = reader.last_seq()
+        for rec in reader.records():
+            recount.feed(rec)
+            if progress and recount.records % 1000 == 0:
+                progress(recount.records, total)
+    except (JournalError, BadJournal) as exc:
+        return _bad(verdict, recount, str(exc))
+    except Exception as exc:  # the last resort of "never raises": still one line
+        return _bad(verdict, recount, f"after record {recount.seq}: unreadable ({type(exc).__name__}: {exc})")
     finally:
-        conn.close()
-    if verdict.records == 0:
-        return _bad(verdict, "the journal is empty")
-    verdict.head = prev
-    verdict.session = session
-    verdict.polls = len(session.polls) if session else 0
+        reader.close()
+    if recount.records == 0:
+        return _bad(verdict, recount, "the journal is empty")
+    if recount.missing_heads:
+        noted = recount.missing_heads[0]
+        return _bad(
+            verdict,
+            recount,
+            f"head {noted} is not in this journal, which ends at record {recount.seq}: "
+            "records noted during the session are missing",
+        )
+    _fill(verdict, recount)
+    verdict.complete = recount.last_kind == CLOSE
     return verdict
 
 
-def _bad(verdict: Verdict, problem: str) -> Verdict:
+def _fill(verdict: Verdict, recount: Recount) -> None:
+    verdict.records, verdict.presses = recount.records, recount.presses
+    verdict.seq, verdict.head = recount.seq, recount.head
+    verdict.session = recount.session
+    verdict.polls = len(recount.session.polls) if recount.session else 0
+
+
+def _bad(verdict: Verdict, recount: Recount, problem: str) -> Verdict:
+    _fill(verdict, recount)
+    verdict.session = None
     verdict.ok = False
     verdict.problem = problem
     return verdict
