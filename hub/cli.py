@@ -79,18 +79,72 @@ def main() -> None:
 # --- verify -------------------------------------------------------------------------------------
 
 
+EXIT_INCOMPLETE = 3  # clicker verify: chain and recount intact, but no closing record
+
+
 @app.command()
-def verify(db: Path = typer.Argument(..., help="The session's journal (SQLite).")) -> None:
-    """Check the journal's hash chain and recount every poll from the raw presses."""
+def verify(
+    db: Path = typer.Argument(..., help="The session's journal (SQLite)."),
+    head: list[str] = typer.Option(
+        [], "--head", help="A head noted during the session (SEQ:HASH, 16+ hex digits); repeatable."
+    ),
+    heads: Path | None = typer.Option(
+        None, "--heads", help="A file of noted heads, one per line (# starts a comment)."
+    ),
+) -> None:
+    """Check the journal's hash chain, recount every poll from the raw presses, and prove that
+    it holds every noted head and everything before it.
+
+    Exit status: 0 verified and complete, 1 it does not verify (one line names the first bad
+    record, the file's problem or the missing head), 3 verified but incomplete (no closing
+    record: copied while the hub ran, or the hub did not stop cleanly)."""
+    from hub.verify import INCOMPLETE, Head
     from hub.verify import verify as run_verify
 
-    verdict = run_verify(db)
+    texts = [(f"--head {h}", h) for h in head]
+    if heads is not None:
+        try:
+            lines = heads.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"{heads}: {getattr(exc, 'strerror', None) or exc}")
+        for n, line in enumerate(lines, 1):
+            if line.split("#")[0].strip():
+                texts.append((f"{heads}:{n}", line.split("#")[0]))
+    noted = []
+    for where, text in texts:
+        try:
+            noted.append(Head.parse(text))
+        except ValueError as exc:
+            fail(f"{where}: {exc}")
+    verdict = run_verify(db, heads=noted)
     if not verdict.ok:
         fail(f"{db}: {verdict.problem}")
+    proven = f"; the {len(noted)} noted heads are in it" if noted else ""
     typer.echo(
         f"OK: {verdict.records} records, {verdict.presses} presses, {verdict.polls} polls recounted; "
-        f"chain intact, last hash {verdict.head}"
+        f"chain intact{proven}; last record {verdict.seq}, hash {verdict.head}"
     )
+    if not verdict.complete:
+        typer.echo(f"INCOMPLETE: {INCOMPLETE}", err=True)
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command()
+def backup(
+    db: Path = typer.Argument(..., help="The session's journal (the hub may be running)."),
+    out: Path = typer.Argument(..., help="The copy to write (a new file)."),
+) -> None:
+    """A complete copy of the journal, safe while the hub runs: SQLite's backup API copies the
+    main file and its write-ahead log together into one self-contained file, then the copy is
+    verified."""
+    from hub.backup import BackupError, backup_journal
+
+    try:
+        verdict = backup_journal(db, out)
+    except BackupError as exc:
+        fail(str(exc))
+    state = "complete" if verdict.complete else "up to now (the hub has not stopped: no closing record yet)"
+    typer.echo(f"{out}: {verdict.records} records, last {verdict.short_head}, verified, {state}")
 
 
 # --- demo -----------------------------------------------------------------------------------------
@@ -369,6 +423,7 @@ def serve(
     """Run the hub with real receivers (resuming the journal if it exists)."""
     import asyncio
 
+    from hub.core import JournalRefused
     from hub.roster import RosterError, load_session_file
     from hub.runner import ServeOptions, run_serve
     from hub.session import SessionError
@@ -382,12 +437,17 @@ def serve(
     elif not db.exists():
         fail(f"{db}: no journal to resume; give --session to start a new one")
     opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web)
+    status = 0
     try:
-        asyncio.run(run_serve(opts, lambda line: typer.echo(line, err=True)))
+        status = asyncio.run(run_serve(opts, lambda line: typer.echo(line, err=True)))
     except KeyboardInterrupt:
         pass
     except SessionError as exc:
         fail(str(exc))
+    except JournalRefused as exc:
+        fail(f"{db}: {exc}")
+    if status:
+        raise typer.Exit(status)
 
 
 # --- report and export ------------------------------------------------------------------------------
@@ -436,7 +496,8 @@ def export(
     from rich.console import Console
     from rich.progress import Progress
 
-    from hub.journal import connect, read_records
+    from hub.journal import read_records
+    from hub.records import PressRecord
     from hub.report.export import ExportError, check_presses_allowed, export_csv, export_json
     from hub.verify import verify as run_verify
 
@@ -452,11 +513,12 @@ def export(
         check_presses_allowed(session, with_presses)
     except ExportError as exc:
         fail(str(exc))
+    journal = {"seq": verdict.seq, "head": verdict.head, "complete": verdict.complete}
     if fmt == "csv":
         if with_presses:
             fail("--with-presses needs --format json")
         try:
-            text = export_csv(session, assembly)
+            text = export_csv(session, assembly, journal)
         except ExportError as exc:
             fail(str(exc))
     elif assembly is not None:
@@ -464,14 +526,12 @@ def export(
     if fmt == "json":
         presses = None
         if with_presses:
-            conn = connect(db, readonly=True)
             presses = [
-                {**r.body["press"], "status": r.body["status"]}
-                for r in read_records(conn)
-                if r.kind == "press"
+                {**r.body.press._asdict(), "status": r.body.status}
+                for r in read_records(db)
+                if isinstance(r.body, PressRecord)
             ]
-            conn.close()
-        text = json.dumps(export_json(session, presses), ensure_ascii=False, indent=1) + "\n"
+        text = json.dumps(export_json(session, presses, journal), ensure_ascii=False, indent=1) + "\n"
     if output is None:
         typer.echo(text, nl=False)
     else:

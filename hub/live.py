@@ -24,7 +24,18 @@ from hub.tally_io import ranking_to_json
 
 # The parts and the top-level keys each one holds; every other key belongs to the live part.
 PARTS: dict[str, tuple[str, ...]] = {"session": ("session", "proposals"), "history": ("polls", "ranking")}
-LIVE_KEYS = ("type", "version", "at", "revisions", "current", "poll", "receivers", "low_battery", "statuses")
+LIVE_KEYS = (
+    "type",
+    "version",
+    "at",
+    "revisions",
+    "current",
+    "poll",
+    "receivers",
+    "low_battery",
+    "statuses",
+    "journal",
+)
 
 
 def poll_summary(poll: Poll, live_turnout: bool = True) -> dict[str, Any]:

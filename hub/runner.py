@@ -14,6 +14,7 @@ from hub.core import Hub
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver, find_usb_receivers
 from hub.session import SessionConfig
+from hub.verify import short_head
 
 
 @dataclass
@@ -43,9 +44,16 @@ async def start_receivers(hub: Hub, opts: ServeOptions) -> list[str]:
     return urls
 
 
-async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
+EXIT_JOURNAL_FAILED = 74  # sysexits' EX_IOERR: the journal could not be written
+
+
+async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
     """The hub, its receivers and (with ``web``) uvicorn in one event loop. With the web server,
-    the app's lifespan starts the hub and stops it; without, this function does."""
+    the app's lifespan starts the hub and stops it; without, this function does.
+
+    Returns the exit status: 0 after a clean stop, ``EXIT_JOURNAL_FAILED`` when the journal
+    could not be written (the hub then stopped deciding and answering; the cause is said in
+    one line). A journal that does not verify raises JournalRefused before anything is served."""
     hub = Hub(Journal(opts.db))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -54,12 +62,14 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
             loop.add_signal_handler(sig, stop.set)
 
     async def start() -> None:
-        await hub.start(opts.config)
         urls = await start_receivers(hub, opts)
-        say(f"journal {opts.db}; receivers: {', '.join(urls) or 'none'}")
+        say(f"receivers: {', '.join(urls) or 'none'}")
 
     server = None
     try:
+        await hub.start(opts.config)  # verifies the journal before anything is served
+        seq, head = hub.journal.durable
+        say(f"journal {opts.db}: {seq} records verified, head {short_head(seq, head)}")
         if opts.web:
             from hub.web.server import start_web
 
@@ -73,9 +83,13 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> None:
         for w in waiters:
             w.cancel()
         await asyncio.gather(*waiters, return_exceptions=True)
-        if hub.failure is not None:
-            say(f"hub stopped: {hub.failure}")
     finally:
         if server is not None:
             await server.stop()  # its lifespan stops the hub
         await hub.stop()  # without the web server (or if its lifespan never ran)
+    if hub.failure is not None:
+        seq, head = hub.journal.durable
+        held = f"the journal holds records 1 to {seq}, head {short_head(seq, head)}"
+        say(f"hub stopped: {hub.failure} ({held})")
+        return EXIT_JOURNAL_FAILED
+    return 0

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from display import STATIC
-from hub.core import Hub
+from hub.core import Hub, HubFailure
 from hub.live import live_part, part
 from hub.model import PollMode
 from hub.proposals import ProposalError, parse_proposals
@@ -103,6 +103,8 @@ def create_app(
             return await hub.act(action)
         except SessionError as exc:
             raise HTTPException(409, str(exc)) from None
+        except HubFailure as exc:  # the journal could not be written: nothing was applied
+            raise HTTPException(503, f"hub stopped: {exc}") from None
 
     @app.get("/api/state", summary="The live part of the state (the open or last poll, receivers)")
     async def state() -> JSONResponse:
