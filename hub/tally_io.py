@@ -15,7 +15,17 @@ from hub.tally import Missing, Ranking, Rule, TallyError
 READ_KEYS = ("grades", "tallies", "voters", "rule", "missing")
 # What `clicker export --format json` adds around the tallies: accepted and ignored, so that the
 # export pipes into `clicker tally -` unchanged; any other key is refused (a typo, say).
-IGNORED_KEYS = ("title", "anonymous", "min_group", "electorate", "ranking", "polls", "assemblies", "presses")
+IGNORED_KEYS = (
+    "title",
+    "anonymous",
+    "min_group",
+    "electorate",
+    "ranking",
+    "polls",
+    "assemblies",
+    "presses",
+    "journal",
+)
 
 
 class TallyDocument(NamedTuple):

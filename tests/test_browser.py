@@ -4,6 +4,7 @@ poll end to end from the keyboard."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,19 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
     await console.keyboard.press("Enter")  # reveal
     await projector.wait_for_selector(".bar", timeout=GUARD_MS)
     await projector.wait_for_selector("text=Mention majoritaire", timeout=GUARD_MS)
+    # the journal's head under the result: a record of the journal, at or after the reveal
+    shown = await projector.locator("#journal-head").text_content(timeout=GUARD_MS)
+    seq, prefix = re.fullmatch(r"Journal (\d+):([0-9a-f]{16})", shown).groups()
+    (record,) = await hub.journal.records_after(int(seq) - 1, limit=1)
+    assert record.hash.startswith(prefix)
+    assert any(
+        r.kind == "action" and r.body["action"] == "reveal"
+        for r in await hub.journal.records_after(0, int(seq))
+    )
+    head_box = await projector.locator("#journal-head").bounding_box()
+    bar_box = await projector.locator(".bar").first.bounding_box()
+    assert head_box["y"] > bar_box["y"] + bar_box["height"] and head_box["y"] + head_box["height"] <= 720
+    assert re.fullmatch(r"Journal \d+:[0-9a-f]{16}", await console.locator("#journal").text_content())
     await projector.screenshot(path=ARTIFACTS / "projector-result.png")
 
     await projector.click("#lang")  # English

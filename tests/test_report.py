@@ -54,8 +54,9 @@ def test_report_holds_the_method_every_fiche_and_the_ranking_in_order(journal, t
         title = session.proposals[int(e.proposal.split()[-1])].title
         positions.append(text.index(f"{e.rank} {e.proposal} {title[:20]}"))
     assert positions == sorted(positions)  # the ranking table lists them best first
-    assert verify(journal).head in text.replace(" ", "")
-    assert "clicker verify" in text
+    v = verify(journal)
+    assert v.head in text.replace(" ", "") and v.complete
+    assert f"clicker verify session.db --head {v.short_head}" in text
 
 
 def test_charts_draw_exactly_the_tallies(journal):
@@ -75,7 +76,9 @@ def test_json_export_round_trips_through_clicker_tally(journal, tmp_path):
     out = run("export", str(journal), "--format", "json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    session = verify(journal).session
+    v = verify(journal)
+    assert doc["journal"] == {"seq": v.seq, "head": v.head, "complete": True}
+    session = v.session
     assert doc["tallies"] == {session.proposals[n].label: t for n, t in session.final_tallies().items()}
     assert len(doc["polls"]) == len(session.polls)
     # the export is valid input for `clicker tally`, which ranks it the same way
@@ -88,7 +91,9 @@ def test_json_export_round_trips_through_clicker_tally(journal, tmp_path):
 def test_csv_export_round_trips(journal):
     out = run("export", str(journal), "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
-    session = verify(journal).session
+    v = verify(journal)
+    assert {(r["journal_seq"], r["journal_head"]) for r in rows} == {(str(v.seq), v.head)}
+    session = v.session
     grades = session.config.scale.names
     assert {int(r["number"]): [int(r[g]) for g in grades] for r in rows} == session.final_tallies()
 

@@ -60,6 +60,8 @@
     $("receivers").innerHTML = state.receivers.map((r) => `<li>${esc(r.name)} : ${r.connected ? "connecté" : "déconnecté"}
       ${r.firmware ? "fw " + esc(r.firmware) : ""} · rejetées ${r.rx_bad} · perdues ${r.dropped}</li>`).join("") || "<li>aucun</li>";
     $("battery").textContent = state.low_battery.join(", ") || "—";
+    const j = state.journal;  // the head the guarantors note
+    $("journal").textContent = j && j.seq ? `Journal ${j.seq}:${j.head.slice(0, 16)}` : "";
   }
   function connect() {
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");

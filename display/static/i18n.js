@@ -6,7 +6,7 @@ const STRINGS = {
     ranking: "Classement", consent: "Tour de consentement", queue: "Prise de parole",
     majority: "Mention majoritaire", ex: "ex aequo", receivers: "récepteurs", updated: "mis à jour",
     frozen: "affichage figé — reconnexion…", all: "toutes", page: "page", closing: "Clôture…",
-    colours: { green: "vert", yellow: "jaune", orange: "orange", red: "rouge" },
+    colours: { green: "vert", yellow: "jaune", orange: "orange", red: "rouge" }, journal: "Journal",
   },
   en: {
     waiting: "Waiting for the next vote", how: "Press the key of your judgment.",
@@ -14,7 +14,7 @@ const STRINGS = {
     ranking: "Ranking", consent: "Consent round", queue: "Speaking order",
     majority: "Majority grade", ex: "tied", receivers: "receivers", updated: "updated",
     frozen: "display frozen — reconnecting…", all: "all", page: "page", closing: "Closing…",
-    colours: { green: "green", yellow: "yellow", orange: "orange", red: "red" },
+    colours: { green: "green", yellow: "yellow", orange: "orange", red: "red" }, journal: "Journal",
   },
 };
 function pct(x, lang) {

@@ -56,7 +56,12 @@
         .filter(Boolean).map((v) => `<p class="explain">${esc(v[lang])}</p>`).join("");
       return `<h2>Fiche ${p.number} — ${esc(p.title)}</h2>${bar(row.balanced_tally, false)}${legend()}
         <p>${T().majority} : ${badge(row)} ${g ? `(${pct(g.proponents_percent, lang)} ↑ · ${pct(g.opponents_percent, lang)} ↓)` : ""}</p>${why}`;
-    }).join("");
+    }).join("") + journalHead();
+  }
+  // the journal's head when the result is shown: the guarantors note it, `clicker verify --head` checks it
+  function journalHead() {
+    const j = state.journal;
+    return j && j.seq ? `<p class="head" id="journal-head">${T().journal} ${j.seq}:${esc(j.head.slice(0, 16))}</p>` : "";
   }
   function consent(poll) {
     const c = poll.results.colours, names = T().colours, bg = { green: "#1a9850", yellow: "#fee08b", orange: "#fc8d59", red: "#d73027" };

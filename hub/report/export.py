@@ -54,9 +54,13 @@ def _groups(session: Session, poll: Poll) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def export_json(session: Session, presses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def export_json(
+    session: Session, presses: list[dict[str, Any]] | None = None, journal: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The session's results; ``grades``, ``tallies``, ``voters``, ``rule`` and ``missing`` are
-    exactly what ``clicker tally`` reads, and it ignores the rest (README, "Exports")."""
+    exactly what ``clicker tally`` reads, and it ignores the rest (README, "Exports").
+    ``journal``: the verified journal's last record (``seq``, ``head``, ``complete``), the head
+    a reader checks with ``clicker verify --head``."""
     cfg = session.config
     ranking = session.ranking()
     final = session.final_tallies()
@@ -83,15 +87,19 @@ def export_json(session: Session, presses: list[dict[str, Any]] | None = None) -
             for a in assembly_rankings(session)
         },
     }
+    if journal is not None:
+        doc["journal"] = journal
     if presses is not None:
         doc["presses"] = presses
     return doc
 
 
-def export_csv(session: Session, assembly: str | None = None) -> str:
+def export_csv(session: Session, assembly: str | None = None, journal: dict[str, Any] | None = None) -> str:
     """One row per fiche: rank, majority grade, gauge, one column per grade (worst first) and
     the missing judgments, so that every row adds up to the electorate. ``assembly`` gives that
-    assembly's rows (the fiches where it was shown on its own) instead of the plenary's."""
+    assembly's rows (the fiches where it was shown on its own) instead of the plenary's. With
+    ``journal``, every row ends with the verified journal's last record (``journal_seq``,
+    ``journal_head``): the table stays one row per fiche, and any row says what to verify."""
     cfg = session.config
     ranking = session.ranking() if assembly is None else _assembly_ranking(session, assembly)
     by_label = {p.label: p for p in cfg.proposals}
@@ -108,8 +116,10 @@ def export_csv(session: Session, assembly: str | None = None) -> str:
             "opponents",
             *cfg.scale.names,
             "missing",
+            *(["journal_seq", "journal_head"] if journal is not None else []),
         ]
     )
+    anchor = [journal["seq"], journal["head"]] if journal is not None else []
     for e in ranking.entries:
         p = by_label[e.proposal]
         g = e.gauge
@@ -124,6 +134,7 @@ def export_csv(session: Session, assembly: str | None = None) -> str:
                 "" if g is None else g.opponents,
                 *e.tally,
                 ranking.voters - sum(e.tally),
+                *anchor,
             ]
         )
     return out.getvalue()

@@ -29,7 +29,7 @@ from hub.report.charts import draw_bar, draw_legend, draw_ranking, grade_with_si
 from hub.report.layout import A4, MARGIN_X, Document, wrap
 from hub.session import Poll, PollState, Session
 from hub.tally import Entry, Ranking, rank
-from hub.verify import verify
+from hub.verify import short_head, verify
 
 MONTHS = {
     "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
@@ -131,10 +131,16 @@ TEXT: dict[str, dict[str, Any]] = {
         "journal_body": (
             "Ce rapport est calculé à partir du journal de la session ({records} enregistrements, "
             "{presses} appuis), après vérification. Chaque enregistrement est chaîné au précédent par "
-            "une empreinte SHA-256 ; l'empreinte finale est :"
+            "une empreinte SHA-256 ; l'empreinte finale (enregistrement {seq}) est :"
+        ),
+        "complete": "Le journal se termine par l'enregistrement de clôture du boîtier central.",
+        "incomplete": (
+            "Attention : le journal n'a pas d'enregistrement de clôture (copie faite pendant la séance, "
+            "ou arrêt non propre du boîtier central)."
         ),
         "journal_how": (
-            "Pour vérifier la chaîne et recompter chaque vote à partir des appuis bruts : clicker verify {db}"
+            "Pour vérifier la chaîne, recompter chaque vote à partir des appuis bruts et prouver que le "
+            "journal contient les têtes notées pendant la séance : clicker verify {db} --head {short}"
         ),
         "page": "page {n} / {total}",
         "fiche": "Fiche",
@@ -232,9 +238,17 @@ TEXT: dict[str, dict[str, Any]] = {
         "journal_body": (
             "This report is computed from the session's journal ({records} records, {presses} presses), "
             "after checking it. Each record is chained to the previous one by a SHA-256 hash; the final "
-            "hash is:"
+            "hash (record {seq}) is:"
         ),
-        "journal_how": "To check the chain and recount every poll from the raw presses: clicker verify {db}",
+        "complete": "The journal ends with the hub's closing record.",
+        "incomplete": (
+            "Warning: the journal has no closing record (copied during the session, or the hub did not "
+            "stop cleanly)."
+        ),
+        "journal_how": (
+            "To check the chain, recount every poll from the raw presses and prove that the journal "
+            "holds the heads noted during the session: clicker verify {db} --head {short}"
+        ),
         "page": "page {n} of {total}",
         "fiche": "Proposal",
     },
@@ -251,6 +265,8 @@ class JournalFacts:
     presses: int
     head: str
     db: str
+    seq: int = 0
+    complete: bool = True
 
 
 def _date(ts: float, lang: str) -> str:
@@ -407,9 +423,11 @@ def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document
 
     # --- journal ------------------------------------------------------------------------------------
     doc.heading(t["journal"], 14, keep_with=1.2)
-    doc.paragraph(t["journal_body"].format(records=facts.records, presses=facts.presses), after=0.06)
+    body = t["journal_body"].format(records=facts.records, presses=facts.presses, seq=facts.seq)
+    doc.paragraph(body, after=0.06)
     doc.paragraph(facts.head, 9.5, indent=0.2, after=0.06)
-    doc.paragraph(t["journal_how"].format(db=facts.db))
+    doc.paragraph(t["complete" if facts.complete else "incomplete"], after=0.06)
+    doc.paragraph(t["journal_how"].format(db=facts.db, short=short_head(facts.seq, facts.head)))
     return doc
 
 
@@ -568,7 +586,9 @@ def build_report(
     verdict = verify(db, progress)
     if not verdict.ok or verdict.session is None:
         raise ReportError(f"{db}: the journal does not verify: {verdict.problem}")
-    facts = JournalFacts(verdict.records, verdict.presses, verdict.head, Path(db).name)
+    facts = JournalFacts(
+        verdict.records, verdict.presses, verdict.head, Path(db).name, verdict.seq, verdict.complete
+    )
     doc = compose(verdict.session, facts, lang)
     pages = doc.finish()
     write_pdf(pages, out, verdict.session.config.title, progress)
