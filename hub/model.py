@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -99,6 +99,22 @@ CONSENT_NAMES = {
 DEFAULT_GRADE_KEYS = "1234567"
 DEFAULT_CONSENT_KEYS = {"A": "green", "B": "yellow", "C": "orange", "D": "red"}
 UNKNOWN_POLL = 0xFFFF
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A fiche-action: its number, its title, and what the projector and the report show of it."""
+
+    number: int
+    title: str
+    transition: str = ""
+    subject: str = ""
+    text: str = ""
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def label(self) -> str:
+        return f"Fiche {self.number}"
 
 
 @dataclass(frozen=True)

@@ -1,70 +1,152 @@
-"""Roster and session files: which keypads belong to a session, and how a session is described.
+"""Rosters: which keypads belong to a session, read from a file a person wrote and written back.
 
-Keypad files hold AES keys: they are written with mode 0600 and never copied into the journal
-beyond what the session needs to check MICs.
+A roster is ``{"keypads": [...]}`` (or the bare list), one object per keypad (docs/session-file.md).
+A keypad id is written one way everywhere: a JSON integer (``161``) or a string of ``0x`` and
+hexadecimal digits (``"0xA1"``). Every refusal names the entry by its position and its id.
+Keypad files hold AES keys: they are written with mode 0600.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from hub.model import GradeScale, Keypad
-from hub.proposals import ProposalError, clermont_fiches, load_proposals
-from hub.session import SessionConfig, SessionError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from hub.imports import InputError, loc_text, one_line, read_input_file, read_json
+from hub.model import Keypad
+
+MAX_KEYPADS = 10_000
+MAX_ID = 0xFFFFFFFF
+_HEX_ID = re.compile(r"0[xX][0-9a-fA-F]{1,8}")
+_KEY = re.compile(r"[0-9a-fA-F]{32}")
+ID_RULE = 'a keypad id is a JSON integer (161) or a "0x…" string ("0xA1")'
 
 
-class RosterError(ValueError):
-    """A roster or session file that cannot be used; the message is one line."""
+class RosterError(InputError):
+    """A roster that cannot be used; the message is one line."""
 
 
-def _read_json(path: Path) -> Any:
+def keypad_id_of(value: object) -> int:
+    """The one way to write a keypad id: an integer, or "0x" and 1 to 8 hexadecimal digits."""
+    if isinstance(value, str) and _HEX_ID.fullmatch(value.strip()):
+        return int(value.strip(), 16)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"{json.dumps(value)[:30]}: {ID_RULE}")
+
+
+def keypad_id_arg(text: str) -> int:
+    """A keypad id typed on the command line: decimal digits or "0x…" (the JSON forms)."""
+    value = text.strip()
+    return keypad_id_of(int(value) if value.isascii() and value.isdigit() else value)
+
+
+def _key(value: str) -> str:
+    if not _KEY.fullmatch(value):
+        raise ValueError("a key is 32 hexadecimal digits (16 bytes)")
+    return value
+
+
+def show_id(keypad_id: int) -> str:
+    return f"{keypad_id:#010x}"
+
+
+KeypadId = Annotated[int, BeforeValidator(keypad_id_of), Field(ge=0, le=MAX_ID)]
+
+
+class KeypadEntry(BaseModel):
+    """One keypad of a roster file."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    keypad_id: KeypadId
+    number: Annotated[int, Field(ge=1, le=0xFFFF)]
+    holder: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    assembly: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    key: Annotated[str, AfterValidator(_key)] | None = None
+
+    def keypad(self) -> Keypad:
+        return Keypad(
+            self.keypad_id, self.number, self.holder, self.assembly, bytes.fromhex(self.key or "") or None
+        )
+
+
+KEYPAD_KEYS = list(KeypadEntry.model_fields)
+
+
+def entry_name(position: int, raw: object) -> str:
+    """How a message names a roster entry: its position, and its id when it has a readable one."""
     try:
-        return json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise RosterError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise RosterError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise RosterError(f"{path}: not JSON: {exc.msg} at line {exc.lineno}") from None
+        kid = keypad_id_of(raw.get("keypad_id") if isinstance(raw, dict) else None)
+    except ValueError:
+        return f"keypad {position}"
+    return f"keypad {position} (id {show_id(kid)})" if 0 <= kid <= MAX_ID else f"keypad {position}"
+
+
+def check_distinct(keypads: list[Keypad], where: str) -> None:
+    """Ids and short numbers appear once each; a repeat names both entries."""
+    by_id: dict[int, int] = {}
+    by_number: dict[int, int] = {}
+    for i, k in enumerate(keypads, 1):
+        this = f"keypad {i} (id {show_id(k.keypad_id)})"
+        if k.keypad_id in by_id:
+            raise RosterError(f"{where}: {this}: the same id as keypad {by_id[k.keypad_id]}")
+        if k.number in by_number:
+            j = by_number[k.number]
+            other = f"keypad {j} (id {show_id(keypads[j - 1].keypad_id)})"
+            raise RosterError(f"{where}: {this}: number {k.number} is already used by {other}")
+        by_id[k.keypad_id] = i
+        by_number[k.number] = i
+
+
+def validate_entries(entries: list[Any], where: str) -> list[Keypad]:
+    if len(entries) > MAX_KEYPADS:
+        raise RosterError(f"{where}: {len(entries)} keypads, at most {MAX_KEYPADS:,}")
+    keypads = []
+    for i, raw in enumerate(entries, 1):
+        try:
+            keypads.append(KeypadEntry.model_validate(raw).keypad())
+        except ValidationError as exc:
+            message = one_line(exc, f"{where}: {entry_name(i, raw)}", _field, lambda _: KEYPAD_KEYS)
+            raise RosterError(message) from None
+    check_distinct(keypads, where)
+    return keypads
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return f"field {loc_text(loc)!r}" if loc else ""
 
 
 def parse_roster(doc: Any, where: str = "roster") -> list[Keypad]:
-    if isinstance(doc, dict):
-        doc = doc.get("keypads")
+    """A roster document already read from JSON: ``{"keypads": [...]}`` or the bare list."""
+    if isinstance(doc, dict) and set(doc) == {"keypads"}:
+        doc = doc["keypads"]
     if not isinstance(doc, list):
-        raise RosterError(f"{where}: expected a list of keypads (or {{'keypads': [...]}})")
-    out = []
-    for i, k in enumerate(doc, 1):
-        if not isinstance(k, dict):
-            raise RosterError(f"{where}: keypad {i} is not an object")
-        try:
-            kid = int(str(k["keypad_id"]), 0)
-            number = int(k["number"])
-            key = bytes.fromhex(k["key"]) if k.get("key") else None
-        except KeyError as exc:
-            raise RosterError(f"{where}: keypad {i} has no {exc.args[0]!r}") from None
-        except (TypeError, ValueError):
-            raise RosterError(f"{where}: keypad {i}: bad keypad_id, number or key") from None
-        if not 0 <= kid <= 0xFFFFFFFF or number < 1:
-            raise RosterError(f"{where}: keypad {i}: keypad_id must fit in 32 bits and number be positive")
-        if key is not None and len(key) != 16:
-            raise RosterError(f"{where}: keypad {i}: a key is 16 bytes (32 hex digits)")
-        out.append(Keypad(kid, number, str(k.get("holder", "")), str(k.get("assembly", "")), key))
-    ids = [k.keypad_id for k in out]
-    if len(set(ids)) != len(ids):
-        raise RosterError(f"{where}: a keypad_id appears twice")
-    if len({k.number for k in out}) != len(out):
-        raise RosterError(f"{where}: a short number appears twice")
-    return out
+        raise RosterError(f'{where}: expected {{"keypads": [...]}} or a list of keypads')
+    return validate_entries(doc, where)
+
+
+def parse_roster_file(data: bytes, name: str) -> list[Keypad]:
+    """A roster file's bytes (the console's import and ``load_roster`` both come here)."""
+    return parse_roster(read_json(data, name), name)
 
 
 def load_roster(path: str | Path) -> list[Keypad]:
     path = Path(path)
-    return parse_roster(_read_json(path), str(path))
+    return parse_roster_file(read_input_file(path), str(path))
 
 
 def roster_json(keypads: list[Keypad]) -> dict[str, Any]:
@@ -105,67 +187,3 @@ def nvs_csv(keypad: Keypad) -> str:
         f"number,data,u16,{keypad.number}\n"
         f"aes_key,data,hex2bin,{keypad.key.hex()}\n"
     )
-
-
-SESSION_KEYS = {
-    "title",
-    "proposals",
-    "roster",
-    "open_roster",
-    "electorate",
-    "grace_s",
-    "rule",
-    "missing",
-    "require_mic",
-    "anonymous",
-    "min_group",
-    "grades",
-    "grade_keys",
-    "consent_keys",
-}
-
-
-def load_session_file(path: str | Path) -> SessionConfig:
-    """A session description: JSON with the title, the proposals (a CSV/JSON path or a list), the
-    roster (a path or a list) and the options; relative paths are relative to the file."""
-    path = Path(path)
-    doc = _read_json(path)
-    if not isinstance(doc, dict):
-        raise RosterError(f"{path}: expected a JSON object")
-    unknown = sorted(set(doc) - SESSION_KEYS)
-    if unknown:
-        raise RosterError(f"{path}: unknown key {unknown[0]!r}")
-    base = path.parent
-    try:
-        props = doc.get("proposals", "clermont-2022")
-        if props == "clermont-2022":
-            proposals = clermont_fiches()
-        elif isinstance(props, str):
-            proposals = load_proposals(base / props)
-        else:
-            from hub.proposals import parse_proposals
-
-            proposals = parse_proposals(json.dumps(props), "json", f"{path}: proposals")
-        roster_doc = doc.get("roster", [])
-        roster = (
-            load_roster(base / roster_doc)
-            if isinstance(roster_doc, str)
-            else parse_roster(roster_doc, str(path))
-        )
-        return SessionConfig.from_json(
-            {
-                **{k: v for k, v in doc.items() if k not in ("proposals", "roster", "grades")},
-                "title": doc.get("title", "Session"),
-                "proposals": [p.__dict__ | {"extra": p.extra} for p in proposals],
-                "roster": [
-                    {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
-                    | ({"key": k.key.hex()} if k.key else {})
-                    for k in roster
-                ],
-                "grades": list(GradeScale(tuple(doc["grades"])).names) if doc.get("grades") else None,
-            }
-        )
-    except (ProposalError, SessionError) as exc:
-        raise RosterError(str(exc)) from None
-    except ValueError as exc:
-        raise RosterError(f"{path}: {exc}") from None

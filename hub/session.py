@@ -28,8 +28,8 @@ from hub.model import (
     PollMode,
     Press,
     PressStatus,
+    Proposal,
 )
-from hub.proposals import Proposal
 from hub.seen import SeenPresses
 from hub.tally import MeritProfile, Missing, Ranking, Rule, rank
 from hub.wire.messages import Press as WirePress
