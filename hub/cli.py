@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,11 +20,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's help: flags shown as flags, every choice listed
 )
 
 
+class Lang(StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"clicker {version('clicker')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version_flag: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
     """clicker: jugement majoritaire avec boîtiers de vote / majority judgment with keypads."""
 
 
@@ -76,10 +101,24 @@ def main() -> None:
     app()
 
 
+def interrupted(journal: Path | None = None) -> None:
+    """After Ctrl-C: say so (and where the journal is), exit 130 as a shell expects."""
+    typer.echo("clicker: interrupted" + (f"; journal kept: {journal}" if journal else ""), err=True)
+    raise typer.Exit(130)
+
+
 # --- verify -------------------------------------------------------------------------------------
 
 
 EXIT_INCOMPLETE = 3  # clicker verify: chain and recount intact, but no closing record
+
+
+def _journal_or_fail(db: Path) -> None:
+    """A journal argument that is not a file gets its own one line."""
+    if db.is_dir():
+        fail(f"{db}: a directory, not a journal")
+    if not db.exists():
+        fail(f"{db}: no such file")
 
 
 @app.command()
@@ -116,9 +155,10 @@ def verify(
             noted.append(Head.parse(text))
         except ValueError as exc:
             fail(f"{where}: {exc}")
+    _journal_or_fail(db)
     verdict = run_verify(db, heads=noted)
     if not verdict.ok:
-        fail(f"{db}: {verdict.problem}")
+        fail(verdict.problem if verdict.problem.startswith(f"{db}:") else f"{db}: {verdict.problem}")
     proven = f"; the {len(noted)} noted heads are in it" if noted else ""
     typer.echo(
         f"OK: {verdict.records} records, {verdict.presses} presses, {verdict.polls} polls recounted; "
@@ -156,7 +196,9 @@ def demo(
         False, "--headless", help="No browser: run a scripted session, print JSON."
     ),
     seed: int = typer.Option(2022, help="Seed of the simulated room (same seed, same session)."),
-    db: Path | None = typer.Option(None, help="Keep the journal here (default: a temporary file)."),
+    db: Path | None = typer.Option(
+        None, help="The journal to write (default: clicker-demo-DATE-TIME.db in the current folder)."
+    ),
     keypads: int = typer.Option(70, min=1, max=5000, help="Simulated keypads."),
     proposals: int = typer.Option(40, min=1, max=40, help="How many of the 40 fiches to vote on."),
     loss: float = typer.Option(0.05, min=0.0, max=0.5, help="Radio loss per transmission."),
@@ -171,7 +213,8 @@ def demo(
     """The hub and a simulated room of keypads through the real serial transport.
 
     Without --headless: the projector and the console are served (their URLs are printed) and
-    the room votes whenever a poll is opened from the console."""
+    the room votes whenever a poll is opened from the console. Ctrl-C stops it; the journal is
+    kept (its path is printed) for clicker verify, report and export."""
     import asyncio
 
     from rich.console import Console
@@ -179,30 +222,51 @@ def demo(
 
     from hub.sim.demo import DemoOptions, run_demo
 
-    if db is not None and db.exists():
+    if db is None:
+        db = _fresh_demo_journal()
+    elif db.exists():
         fail(f"{db}: already exists (the demo starts a new journal)")
     opts = DemoOptions(
         seed, keypads, proposals, loss, receivers, speed, db, "pty" if pty else "tcp", record=record
     )
     err = Console(stderr=True)
-    if headless:
-        result = asyncio.run(run_demo(opts))
-    elif scripted:
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task("Vote", total=proposals + 1)
-            result = asyncio.run(run_demo(opts, lambda what: bar.update(task, advance=1, description=what)))
-        _print_demo_table(err, result.summary)
-    else:
-        import contextlib
+    try:
+        if headless:
+            result = asyncio.run(run_demo(opts))
+        elif scripted:
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("Vote", total=proposals + 1)
+                result = asyncio.run(
+                    run_demo(opts, lambda what: bar.update(task, advance=1, description=what))
+                )
+            _print_demo_table(err, result.summary)
+        else:
+            from hub.sim.demo import run_interactive
+            from hub.web.server import PortInUse
 
-        from hub.sim.demo import run_interactive
-
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_interactive(opts, host, port, lambda line: typer.echo(line)))
-        return
-    typer.echo(json.dumps(result.summary, ensure_ascii=False))
+            try:
+                asyncio.run(run_interactive(opts, host, port, lambda line: typer.echo(line)))
+            except KeyboardInterrupt:
+                pass  # Ctrl-C is how an interactive demo ends
+            except PortInUse as exc:
+                fail(str(exc))
+            typer.echo(f"journal kept: {db}   (clicker verify {db})")
+            return
+    except KeyboardInterrupt:
+        interrupted(db if db.exists() else None)
+    typer.echo(json.dumps({**result.summary, "journal": str(db)}, ensure_ascii=False))
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _fresh_demo_journal() -> Path:
+    """clicker-demo-DATE-TIME.db in the current folder: where the user will look for it."""
+    stem = f"clicker-demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = Path(f"{stem}.db"), 1
+    while path.exists():
+        n += 1
+        path = Path(f"{stem}-{n}.db")
+    return path
 
 
 def _print_demo_table(console, summary: dict) -> None:
@@ -264,11 +328,11 @@ def replay(
 @app.command()
 def sim(
     receivers: int = typer.Option(1, min=1, max=4, help="Virtual receivers to start."),
-    keypads: int = typer.Option(70, min=1, max=5000),
+    keypads: int = typer.Option(70, min=1, max=5000, help="Simulated keypads."),
     port: int = typer.Option(0, help="First TCP port (0: any free port)."),
-    loss: float = typer.Option(0.05, min=0.0, max=0.5),
-    seed: int = typer.Option(2022),
-    speed: float = typer.Option(1.0, min=0.1, help="1 = people's pace."),
+    loss: float = typer.Option(0.05, min=0.0, max=0.5, help="Radio loss per transmission."),
+    seed: int = typer.Option(2022, help="Seed of the simulated room (same seed, same room)."),
+    speed: float = typer.Option(1.0, min=0.1, help="Speed of the room (1 = people's pace)."),
     roster: Path | None = typer.Option(None, help="Write the simulated keypads' roster here."),
 ) -> None:
     """A simulated room against a running hub: start it, then `clicker serve --receiver URL`."""
@@ -308,13 +372,14 @@ app.add_typer(keypads_app, name="keypads")
 
 
 def _load_roster_or_fail(path: Path, missing_ok: bool = False):
-    from hub.roster import RosterError, load_roster
+    from hub.imports import InputError
+    from hub.roster import load_roster
 
     if missing_ok and not path.exists():
         return []
     try:
         return load_roster(path)
-    except RosterError as exc:
+    except InputError as exc:
         fail(str(exc))
 
 
@@ -335,28 +400,28 @@ def keypads_list(roster: Path = typer.Argument(..., help="Roster JSON file.")) -
 @keypads_app.command("enrol")
 def keypads_enrol(
     roster: Path = typer.Argument(..., help="Roster JSON file (created if missing)."),
-    keypad_id: str = typer.Option(..., "--id", help="The keypad's radio id (decimal or 0x...)."),
+    keypad_id: str = typer.Option(..., "--id", help="The keypad's radio id: 161 or 0xA1."),
     number: int = typer.Option(..., min=1, help="The short number on its label."),
     holder: str = typer.Option("", help="Who holds it (optional)."),
     assembly: str = typer.Option("", help="Assembly (optional)."),
 ) -> None:
     """Add a keypad to a roster."""
     from hub.model import Keypad
-    from hub.roster import save_roster
+    from hub.roster import MAX_ID, keypad_id_arg, save_roster, show_id
 
     keypads = _load_roster_or_fail(roster, missing_ok=True)
     try:
-        kid = int(keypad_id, 0)
+        kid = keypad_id_arg(keypad_id)
     except ValueError:
-        fail(f"--id {keypad_id!r}: not a number")
-    if not 0 <= kid <= 0xFFFFFFFF:
-        fail("--id must fit in 32 bits")
+        fail(f"--id {keypad_id!r}: a keypad id is decimal (161) or hexadecimal (0xA1)")
+    if not 0 <= kid <= MAX_ID:
+        fail(f"--id {keypad_id}: a keypad id fits in 32 bits (at most 0xFFFFFFFF)")
     if any(k.keypad_id == kid for k in keypads):
-        fail(f"keypad {kid:#x} is already enrolled")
+        fail(f"keypad {show_id(kid)} is already enrolled")
     if any(k.number == number for k in keypads):
         fail(f"number {number} is already taken")
     save_roster(roster, [*keypads, Keypad(kid, number, holder, assembly)])
-    typer.echo(f"enrolled keypad {kid:#010x} as n° {number}")
+    typer.echo(f"enrolled keypad {show_id(kid)} as n° {number}")
 
 
 @keypads_app.command("provision")
@@ -384,15 +449,14 @@ def keypads_provision(
 
 @keypads_app.command("card")
 def keypads_card(
-    lang: str = typer.Option("fr", help="fr or en."),
+    lang: Lang = typer.Option(Lang.FR, help="Language of the card."),
     out: Path | None = typer.Option(None, help="Write the card here instead of standard output."),
 ) -> None:
     """The printed key card: which key means which grade, and the consent colours."""
     from hub.model import CONSENT_NAMES, DEFAULT_CONSENT_KEYS, DEFAULT_GRADE_KEYS, GradeScale
 
-    if lang not in ("fr", "en"):
-        fail("--lang must be fr or en")
     scale = GradeScale()
+    lang = Lang(lang).value  # type: ignore[assignment]
     head = "Touches de vote" if lang == "fr" else "Voting keys"
     lines = [head, "=" * len(head)]
     lines += [f"  {k}  {scale.name(i, lang)}" for i, k in enumerate(DEFAULT_GRADE_KEYS)]
@@ -410,44 +474,102 @@ def keypads_card(
 
 @app.command()
 def serve(
-    receiver: list[str] = typer.Option([], "--receiver", help="Serial device or pyserial URL (repeatable)."),
+    receiver: list[str] = typer.Option(
+        [], "--receiver", help="Serial device or pyserial URL, e.g. socket://host:port (repeatable)."
+    ),
     usb: bool = typer.Option(False, "--usb", help="Also open every USB receiver found by VID:PID."),
     ble: bool = typer.Option(False, "--ble", help="Also connect to BLE receivers (GATT service)."),
     adverts: bool = typer.Option(False, "--adverts", help="Also hear keypads' BLE adverts directly."),
-    session: Path | None = typer.Option(None, help="Session description (JSON); not needed to resume."),
+    session: Path | None = typer.Option(
+        None, help="Session file (docs/session-file.md); must match the journal's when resuming."
+    ),
+    resume: bool = typer.Option(
+        False, "--resume", help="Resume the journal's session as it is, ignoring --session."
+    ),
     db: Path = typer.Option(..., help="The session's journal; an existing one is resumed."),
-    host: str = typer.Option("127.0.0.1", help="Web server address."),
+    host: str = typer.Option("127.0.0.1", help="Web server address (0.0.0.0: every network)."),
     port: int = typer.Option(8000, help="Web server port."),
+    allow_host: list[str] = typer.Option(
+        [], "--allow-host", help="Another name the hub is reached by, e.g. hub.local (repeatable)."
+    ),
     web: bool = typer.Option(True, "--web/--no-web", help="Serve the projector, console and API."),
 ) -> None:
-    """Run the hub with real receivers (resuming the journal if it exists)."""
+    """Run the hub with real receivers (resuming the journal if it exists). Ctrl-C stops it."""
     import asyncio
 
     from hub.core import JournalRefused
-    from hub.roster import RosterError, load_session_file
+    from hub.imports import InputError
     from hub.runner import ServeOptions, run_serve
     from hub.session import SessionError
+    from hub.session_file import differences, load_session_file
+    from hub.web.server import PortInUse
 
+    journaled = _journaled_session_or_fail(db)
     config = None
-    if session is not None:
+    if resume:
+        if journaled is None:
+            fail(f"--resume: {db} holds no session to resume")
+        if session is not None:
+            typer.echo(f"resuming {db} as journaled; {session} is ignored (--resume)", err=True)
+    elif session is not None:
         try:
             config = load_session_file(session)
-        except RosterError as exc:
+        except InputError as exc:
             fail(str(exc))
-    elif not db.exists():
+        if journaled is not None:
+            diffs = differences(journaled, config)
+            if diffs:
+                lines = [f"{db} holds a different session than {session}:", *(f"  {d}" for d in diffs)]
+                lines.append(
+                    "  --resume continues the journal's session (the file ignored), or give a new --db"
+                )
+                fail("\n".join(lines))
+    elif journaled is None:
         fail(f"{db}: no journal to resume; give --session to start a new one")
-    opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web)
+    opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web, allow_hosts=allow_host)
     status = 0
     try:
         status = asyncio.run(run_serve(opts, lambda line: typer.echo(line, err=True)))
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C is how a session ends; run_serve has said where the journal is
+    except PortInUse as exc:
+        fail(str(exc))
     except SessionError as exc:
         fail(str(exc))
     except JournalRefused as exc:
         fail(f"{db}: {exc}")
     if status:
         raise typer.Exit(status)
+
+
+def _journaled_session_or_fail(db: Path):
+    """The session a journal holds (None if there is no journal yet), or one line saying why not."""
+    from hub.journal import JournalError
+    from hub.session import SessionError
+    from hub.session_file import journaled_session
+
+    if db.is_dir():
+        fail(f"{db}: a directory, not a journal")
+    try:
+        return journaled_session(db)
+    except (JournalError, SessionError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def check(session: Path = typer.Argument(..., help="Session file (docs/session-file.md).")) -> None:
+    """Check a session file and the files it names, without starting anything."""
+    from hub.imports import InputError
+    from hub.session_file import load_session_file
+
+    try:
+        config = load_session_file(session)
+    except InputError as exc:
+        fail(str(exc))
+    typer.echo(
+        f"OK: {config.title!r}: {len(config.proposals)} fiches, {len(config.roster)} keypads, "
+        f"{len(config.scale)} grades, rule {config.rule}, missing {config.missing}"
+    )
 
 
 # --- report and export ------------------------------------------------------------------------------
@@ -457,7 +579,7 @@ def serve(
 def report(
     db: Path = typer.Argument(..., help="The session's journal."),
     output: Path = typer.Option(Path("results.pdf"), "-o", "--output", help="The PDF to write."),
-    lang: str = typer.Option("fr", help="fr or en."),
+    lang: Lang = typer.Option(Lang.FR, help="Language of the report."),
 ) -> None:
     """The results report (PDF): method, ranking, one merit profile per fiche, participation."""
     from rich.console import Console
@@ -465,13 +587,12 @@ def report(
 
     from hub.report.pdf import ReportError, build_report
 
-    if lang not in ("fr", "en"):
-        fail("--lang must be fr or en")
+    _journal_or_fail(db)
     try:
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("Rapport" if lang == "fr" else "Report", total=None)
             pages = build_report(
-                db, output, lang, lambda n, total: bar.update(task, completed=n, total=total)
+                db, output, Lang(lang).value, lambda n, total: bar.update(task, completed=n, total=total)
             )
     except ReportError as exc:
         fail(str(exc))
@@ -481,7 +602,7 @@ def report(
 @app.command()
 def export(
     db: Path = typer.Argument(..., help="The session's journal."),
-    fmt: str = typer.Option("json", "--format", help="csv or json."),
+    fmt: ExportFormat = typer.Option(ExportFormat.JSON, "--format", help="Output format."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of standard output."),
     with_presses: bool = typer.Option(
         False, "--with-presses", help="Per-keypad presses (non-anonymous sessions)."
@@ -501,8 +622,7 @@ def export(
     from hub.report.export import ExportError, check_presses_allowed, export_csv, export_json
     from hub.verify import verify as run_verify
 
-    if fmt not in ("csv", "json"):
-        fail("--format must be csv or json")
+    _journal_or_fail(db)
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Recount", total=None)
         verdict = run_verify(db, lambda done, total: bar.update(task, completed=done, total=total))
