@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hub.core import Hub
 from hub.journal import Journal
@@ -29,6 +30,30 @@ class ServeOptions:
     port: int = 8000
     web: bool = True
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    allow_hosts: list[str] = field(default_factory=list)
+
+
+class ReceiverReporter:
+    """Says in the terminal when a receiver's state changes: connected, lost, cannot be opened
+    (with the reason), once per change rather than once per retry."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        self.say = say
+        self._last: dict[str, tuple[bool, str]] = {}
+
+    def __call__(self, state: dict[str, Any]) -> None:
+        for rx in state.get("receivers", []):
+            now = (bool(rx.get("connected")), str(rx.get("last_error", "")))
+            before = self._last.get(rx["name"])
+            if now == before or (before is None and not now[0] and not now[1]):
+                continue
+            self._last[rx["name"]] = now
+            if now[0] and (before is None or not before[0]):
+                firmware = f" (firmware {rx['firmware']})" if rx.get("firmware") else ""
+                self.say(f"receiver {rx['name']}: connected{firmware}")
+            elif not now[0] and now[1]:
+                verb = "lost" if before is not None and before[0] else "cannot be opened"
+                self.say(f"receiver {rx['name']}: {verb}: {now[1]} (retrying)")
 
 
 async def start_receivers(hub: Hub, opts: ServeOptions) -> list[str]:
@@ -55,6 +80,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
     could not be written (the hub then stopped deciding and answering; the cause is said in
     one line). A journal that does not verify raises JournalRefused before anything is served."""
     hub = Hub(Journal(opts.db))
+    hub.subscribe(ReceiverReporter(say))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -66,14 +92,20 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         say(f"receivers: {', '.join(urls) or 'none'}")
 
     server = None
+    sock = None
+    if opts.web:  # the port first: if it is taken, one line and nothing started, nothing written
+        from hub.web.server import listen, start_web
+
+        sock = listen(opts.host, opts.port)
     try:
         await hub.start(opts.config)  # verifies the journal before anything is served
         seq, head = hub.journal.durable
         say(f"journal {opts.db}: {seq} records verified, head {short_head(seq, head)}")
-        if opts.web:
-            from hub.web.server import start_web
-
-            server = await start_web(hub, opts.host, opts.port, opts.token, start, hub.stop)
+        if sock is not None:
+            server = await start_web(
+                hub, opts.host, opts.port, opts.token, start, hub.stop, opts.allow_hosts, sock=sock
+            )
+            sock = None  # the server owns it now
             say(f"projector: http://{opts.host}:{server.port}/")
             say(f"console:   http://{opts.host}:{server.port}/console#token={opts.token}")
         else:
@@ -85,8 +117,12 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         await asyncio.gather(*waiters, return_exceptions=True)
     finally:
         if server is not None:
-            await server.stop()  # its lifespan stops the hub
-        await hub.stop()  # without the web server (or if its lifespan never ran)
+            await server.stop()  # it stops the hub
+        await hub.stop()  # without the web server (or if it never started)
+        if sock is not None:
+            sock.close()
+        if hub.session is not None:
+            say(f"journal kept: {opts.db}")
     if hub.failure is not None:
         seq, head = hub.journal.durable
         held = f"the journal holds records 1 to {seq}, head {short_head(seq, head)}"

@@ -29,7 +29,7 @@ MUTATING = [
     ("/api/proposals/next", None),
     ("/api/proposals/previous", None),
     ("/api/session/proposals", {"text": "number,title\n1,x\n"}),
-    ("/api/session/roster", {"text": "[]", "format": "json"}),
+    ("/api/session/roster", {"keypads": []}),
 ]
 
 
@@ -44,7 +44,7 @@ async def hub(tmp_path):
 @pytest.fixture
 async def client(hub):
     app = create_app(hub, TOKEN)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as c:
         yield c
 
 
@@ -154,16 +154,23 @@ async def test_live_snapshot_then_increasing_versions_and_a_stalled_client(hub):
         await web.stop()
 
 
+def upload(client, path, text, fmt, name=None):
+    """As the console sends a file: its bytes as the body."""
+    params = {"format": fmt} | ({"name": name} if name else {})
+    data = text.encode() if isinstance(text, str) else text
+    return client.post(path, content=data, params=params, headers=AUTH)
+
+
 async def test_import_fiches_and_roster_before_the_first_vote(client, hub):
     csv = "number,title,transition\n7,Vélo partout,écologique\n8,Frigos solidaires,sociale\n"
-    r = await client.post("/api/session/proposals", json={"text": csv, "format": "csv"}, headers=AUTH)
+    r = await upload(client, "/api/session/proposals", csv, "csv")
     assert r.status_code == 200 and r.json() == {"proposals": 2}
     assert [p["number"] for p in (await client.get("/api/state/session")).json()["proposals"]] == [7, 8]
     roster = '{"keypads": [{"keypad_id": 77, "number": 1}, {"keypad_id": 78, "number": 2}]}'
-    r = await client.post("/api/session/roster", json={"text": roster, "format": "json"}, headers=AUTH)
+    r = await client.post("/api/session/roster", content=roster, headers=AUTH)
     assert r.json() == {"keypads": 2} and hub.session.electorate == 2
     await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
-    r = await client.post("/api/session/proposals", json={"text": csv, "format": "csv"}, headers=AUTH)
+    r = await upload(client, "/api/session/proposals", csv, "csv")
     assert r.status_code == 409 and "once a vote" in r.json()["detail"]
     # the imports are journaled: a restarted hub has the same fiches and roster
     from hub.verify import verify
@@ -179,18 +186,23 @@ async def test_import_fiches_and_roster_before_the_first_vote(client, hub):
             "/api/session/proposals",
             "number,title\nabc,x\n",
             "csv",
-            "line 2: 'number' must be a positive integer",
+            "line 2, field 'number': 'abc' is not a whole number",
         ),
-        ("/api/session/proposals", "number,title\n1,a\n1,b\n", "csv", "appears twice"),
+        ("/api/session/proposals", "number,title\n1,a\n1,b\n", "csv", "number 1 already used (line 2)"),
         ("/api/session/proposals", "[1, 2", "json", "not JSON"),
         ("/api/session/roster", "{nope", "json", "not JSON"),
-        ("/api/session/roster", '{"keypads": [{"number": 1}]}', "json", "has no 'keypad_id'"),
+        (
+            "/api/session/roster",
+            '{"keypads": [{"number": 1}]}',
+            "json",
+            "keypad 1: field 'keypad_id': missing",
+        ),
         ("/api/session/roster", "a,b", "csv", "a roster is a JSON file"),
     ],
 )
 async def test_bad_imports_are_refused_with_one_line(client, hub, path, text, fmt, message):
     before = hub.journal.records
-    r = await client.post(path, json={"text": text, "format": fmt}, headers=AUTH)
+    r = await upload(client, path, text, fmt, f"file.{fmt}")
     assert r.status_code == 422 and message in r.json()["detail"]
     assert hub.journal.records == before
 

@@ -158,7 +158,10 @@ class ReceiverLink(ABC):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any transport failure (serial, socket, BLE): reopen
-                self.health.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                error = f"{type(exc).__name__}: {exc}"[:200]
+                if error != self.health.last_error:  # the console and the terminal say why
+                    self.health.last_error = error
+                    self.hub.receiver_changed()
                 log.info("receiver %s: %s", self.name, self.health.last_error)
             finally:
                 self._up = False

@@ -1,33 +1,34 @@
 """The FastAPI app: /ws/live (read-only, no token), the control API (token), and the pages.
 
 Every mutating endpoint needs the session's control token, as ``Authorization: Bearer TOKEN``
-(compared in constant time), goes through the hub's loop and is journaled before it answers.
-A refused action (wrong moment, bad argument) answers 409 or 422 with one line and changes
-nothing.
+(compared in constant time, by the door before the body is read: hub/web/door.py), goes through
+the hub's loop and is journaled before it answers. A refused action (wrong moment, bad
+argument) answers 409 or 422 with one line and changes nothing; no input answers 500.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, WebSocket
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from display import STATIC
 from hub.core import Hub, HubFailure
+from hub.imports import InputError
 from hub.live import live_part, part
 from hub.model import PollMode
-from hub.proposals import ProposalError, parse_proposals
-from hub.roster import RosterError, parse_roster, roster_json
+from hub.proposals import parse_proposals
+from hub.roster import parse_roster_file, roster_json
 from hub.session import Poll, PollState, SessionConfig, SessionError
 from hub.web.broadcast import Broadcaster
+from hub.web.door import Door, HostPolicy, token_ok, validation_detail
 
 MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
 
@@ -40,13 +41,25 @@ class OpenPoll(BaseModel):
     )
 
 
-class Upload(BaseModel):
-    text: str = Field(..., description="The file's contents")
-    format: Literal["csv", "json"] = "csv"
-
-
 class Reset(BaseModel):
-    reason: str = Field(..., min_length=1, description="Why the poll is reset (journaled)")
+    reason: str = Field(..., min_length=1, max_length=500, description="Why the poll is reset (journaled)")
+
+
+def _file_body(media: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI: the request body is the file itself, as the console's file picker sends it."""
+    return {"requestBody": {"required": True, "content": media}}
+
+
+CSV_OR_JSON = {"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}}
+FILE_NAME = Query("fiches", max_length=200, description="The file's name, for messages")
+
+
+def _format_of(fmt: str | None, content_type: str, name: str) -> str:
+    if fmt is not None:
+        return fmt
+    if "json" in content_type or name.lower().endswith(".json"):
+        return "json"
+    return "csv"
 
 
 def _poll_json(poll: Poll) -> dict[str, Any]:
@@ -70,9 +83,11 @@ def create_app(
     token: str,
     on_start: Callable[[], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
+    hosts: HostPolicy | None = None,
 ) -> FastAPI:
     """The app around a hub. With ``on_start``/``on_stop`` (``clicker serve``), the app's
-    lifespan starts the hub (journal replay, receivers) before serving and stops it after."""
+    lifespan starts the hub (journal replay, receivers) before serving and stops it after.
+    ``hosts``: the Host names it answers to (default: the loopback names only)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,13 +104,18 @@ def create_app(
         description="Live state and control of a majority-judgment session.",
         lifespan=lifespan,
     )
+    # Host, token and size are decided from the headers, before the body is read.
+    app.add_middleware(Door, token=token, hosts=hosts or HostPolicy())
     broadcaster = Broadcaster()
     hub.subscribe(broadcaster.publish)  # a subscription, not a start: the hub publishes once running
     app.state.broadcaster = broadcaster
 
+    @app.exception_handler(RequestValidationError)
+    async def one_line_422(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
+
     def require_token(authorization: str = Header("", description="Bearer CONTROL_TOKEN")) -> None:
-        scheme, _, given = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        if not token_ok(authorization, token):
             raise HTTPException(401, "missing or wrong control token")
 
     async def act(action: dict[str, Any]) -> Any:
@@ -105,6 +125,8 @@ def create_app(
             raise HTTPException(409, str(exc)) from None
         except HubFailure as exc:  # the journal could not be written: nothing was applied
             raise HTTPException(503, f"hub stopped: {exc}") from None
+        except TimeoutError:
+            raise HTTPException(503, "the hub did not answer in time") from None
 
     @app.get("/api/state", summary="The live part of the state (the open or last poll, receivers)")
     async def state() -> JSONResponse:
@@ -152,26 +174,44 @@ def create_app(
     async def previous_proposal() -> dict[str, Any]:
         return {"current": await act({"action": "step", "delta": -1})}
 
-    @app.post("/api/session/proposals", dependencies=[Depends(require_token)], summary="Import the fiches")
-    async def load_proposals(body: Upload) -> dict[str, Any]:
+    async def imported(parse: Callable[[], Any]) -> Any:
+        """A file parsed in a worker thread: the loop keeps answering presses meanwhile."""
         try:
-            proposals = parse_proposals(body.text, body.format, "fiches")
-        except ProposalError as exc:
+            return await asyncio.to_thread(parse)
+        except InputError as exc:
             raise HTTPException(422, str(exc)) from None
+
+    @app.post(
+        "/api/session/proposals",
+        dependencies=[Depends(require_token)],
+        summary="Import the fiches (the body is the CSV or JSON file)",
+        openapi_extra=_file_body(CSV_OR_JSON),
+    )
+    async def load_proposals(
+        request: Request,
+        format: Literal["csv", "json"] | None = Query(None, description="Default: from the type or name"),
+        name: str = FILE_NAME,
+    ) -> dict[str, Any]:
+        data = await request.body()
+        fmt = _format_of(format, request.headers.get("content-type", ""), name)
+        proposals = await imported(lambda: parse_proposals(data, fmt, name))
         rows = SessionConfig(title="-", proposals=proposals).to_json()["proposals"]
         await act({"action": "load_proposals", "proposals": rows})
         return {"proposals": len(rows)}
 
-    @app.post("/api/session/roster", dependencies=[Depends(require_token)], summary="Import the roster")
-    async def load_roster(body: Upload) -> dict[str, Any]:
-        if body.format != "json":
-            raise HTTPException(422, "a roster is a JSON file")
-        try:
-            keypads = parse_roster(json.loads(body.text), "roster")
-        except json.JSONDecodeError as exc:
-            raise HTTPException(422, f"roster: not JSON: {exc.msg} at line {exc.lineno}") from None
-        except RosterError as exc:
-            raise HTTPException(422, str(exc)) from None
+    @app.post(
+        "/api/session/roster",
+        dependencies=[Depends(require_token)],
+        summary="Import the roster (the body is the JSON file)",
+        openapi_extra=_file_body({"application/json": {"schema": {}}}),
+    )
+    async def load_roster(
+        request: Request, name: str = Query("roster", max_length=200, description="The file's name")
+    ) -> dict[str, Any]:
+        data = await request.body()
+        if name.lower().endswith(".csv") or "csv" in request.headers.get("content-type", ""):
+            raise HTTPException(422, f"{name}: a roster is a JSON file")
+        keypads = await imported(lambda: parse_roster_file(data, name))
         await act({"action": "load_roster", "roster": roster_json(keypads)["keypads"]})
         return {"keypads": len(keypads)}
 
