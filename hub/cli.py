@@ -475,7 +475,10 @@ def keypads_card(
 @app.command()
 def serve(
     receiver: list[str] = typer.Option(
-        [], "--receiver", help="Serial device or pyserial URL, e.g. socket://host:port (repeatable)."
+        [],
+        "--receiver",
+        metavar="<device|url>",
+        help="Serial device or pyserial URL, e.g. socket://host:port (repeatable).",
     ),
     usb: bool = typer.Option(False, "--usb", help="Also open every USB receiver found by VID:PID."),
     ble: bool = typer.Option(False, "--ble", help="Also connect to BLE receivers (GATT service)."),
@@ -490,7 +493,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Web server address (0.0.0.0: every network)."),
     port: int = typer.Option(8000, help="Web server port."),
     allow_host: list[str] = typer.Option(
-        [], "--allow-host", help="Another name the hub is reached by, e.g. hub.local (repeatable)."
+        [],
+        "--allow-host",
+        metavar="<name>",
+        help="Another name the hub is reached by, e.g. hub.local (repeatable).",
     ),
     web: bool = typer.Option(True, "--web/--no-web", help="Serve the projector, console and API."),
 ) -> None:

@@ -35,12 +35,17 @@
     else if (e.key === "ArrowLeft") call("/api/proposals/previous");
   });
 
+  // The file goes as it is (its bytes): the hub decodes and checks it exactly as
+  // `clicker serve --session` does, so a file is refused with the same line in both places.
   async function upload(input, path) {
     const f = input.files[0];
     if (!f) return;
-    const text = await f.text();
-    const ok = await call(path, { text, format: f.name.toLowerCase().endsWith(".json") ? "json" : "csv" });
-    if (ok) $("msg").textContent = `${f.name} : importé`;
+    const format = f.name.toLowerCase().endsWith(".json") ? "json" : "csv";
+    const query = `?format=${format}&name=${encodeURIComponent(f.name)}`;
+    const r = await fetch(path + query, { method: "POST", body: f,
+      headers: { "Authorization": "Bearer " + token, "Content-Type": format === "json" ? "application/json" : "text/csv" } });
+    const doc = await r.json().catch(() => ({}));
+    $("msg").textContent = r.ok ? `${f.name} : importé (${doc.proposals ?? doc.keypads})` : (doc.detail || r.statusText);
     input.value = "";
   }
   $("fiches-file").onchange = (e) => upload(e.target, "/api/session/proposals");
@@ -57,7 +62,7 @@
       Fiche ${p.number} — ${esc(p.title)} <small>${stateOf[p.number] || ""}</small></li>`).join("");
     const voted = new Set(poll && active() ? poll.voted : []);
     $("missing").textContent = active() ? state.session.keypads.filter((n) => !voted.has(n)).join(", ") : "—";
-    $("receivers").innerHTML = state.receivers.map((r) => `<li>${esc(r.name)} : ${r.connected ? "connecté" : "déconnecté"}
+    $("receivers").innerHTML = state.receivers.map((r) => `<li>${esc(r.name)} : ${r.connected ? "connecté" : "déconnecté" + (r.last_error ? ` (${esc(r.last_error)})` : "")}
       ${r.firmware ? "fw " + esc(r.firmware) : ""} · rejetées ${r.rx_bad} · perdues ${r.dropped}</li>`).join("") || "<li>aucun</li>";
     $("battery").textContent = state.low_battery.join(", ") || "—";
     const j = state.journal;  // the head the guarantors note

@@ -193,8 +193,9 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
     room = SimRoom(
         fiches, opts.keypads, opts.seed, Impairments(loss=opts.loss), opts.receivers, opts.speed / 5
     )
-    tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-") if opts.db is None else None
-    db = opts.db or Path(tmp.name) / "demo.db"  # type: ignore[union-attr]
+    if opts.db is None:
+        raise ValueError("the interactive demo keeps its journal: give it a path")
+    db = opts.db
     hub = Hub(Journal(db))
     web = None
     stop = asyncio.Event()
@@ -221,5 +222,3 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
             await web.stop()
         await hub.stop()
         await room.close()
-        if tmp is not None:
-            tmp.cleanup()

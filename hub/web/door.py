@@ -76,7 +76,9 @@ class HostPolicy:
 
 
 def _refusal(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+    """A refusal that also closes the connection: a body the client may still be sending is
+    dropped with the socket, never read."""
+    return JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})
 
 
 class Door:
