@@ -44,7 +44,8 @@ def through_cli(tmp_path, data: bytes, name: str = "fiches.csv") -> tuple[bool, 
     if result.exit_code == 0:
         return True, result.stdout
     lines = result.stderr.strip().splitlines()
-    assert result.exit_code == 1 and len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert len(lines) == 1, result.output
     prefix = f"clicker: error: {tmp_path / name}: "
     assert lines[0].startswith(prefix), lines[0]
     return False, lines[0].removeprefix(prefix)

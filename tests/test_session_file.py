@@ -38,7 +38,7 @@ def write(tmp_path, doc, name="session.json"):
 
 def refused(result) -> str:
     """The CLI refused with exactly one line on stderr and no traceback; that line."""
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.output, result.stderr
     return lines[0]
