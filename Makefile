@@ -25,6 +25,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/display.py
+	$(BIN)/python bench/door.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

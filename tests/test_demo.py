@@ -8,9 +8,9 @@ import sys
 from hub.verify import verify
 
 
-def run(*args, timeout=300):
+def run(*args, timeout=300, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "hub", *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
 
 
@@ -55,14 +55,29 @@ def test_headless_demo_matches_ground_truth(tmp_path):
     assert json.loads(replayed.stdout.strip().splitlines()[-1])["tallies_match"] is True
 
 
-def test_demo_through_ptys_with_heavy_loss():
+def test_demo_through_ptys_with_heavy_loss(tmp_path):
     out = run(
-        "demo", "--headless", "--keypads", "15", "--proposals", "2", "--loss", "0.3", "--pty", "--seed", "3"
+        *(
+            "demo",
+            "--headless",
+            "--keypads",
+            "15",
+            "--proposals",
+            "2",
+            "--loss",
+            "0.3",
+            "--pty",
+            "--seed",
+            "3",
+        ),
+        cwd=tmp_path,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     assert summary["tallies_match_ground_truth"] is True
     assert summary["radio_lost"] > 0
+    # without --db the journal is kept where the demo was run, and the summary says where
+    assert summary["journal"].startswith("clicker-demo-") and verify(tmp_path / summary["journal"]).ok
 
 
 def test_demo_refuses_to_overwrite_a_journal(tmp_path):
