@@ -81,6 +81,7 @@ class SessionFile(BaseModel):
     missing: Annotated[Missing, Field(strict=False)] = Missing.REJECT
     require_mic: bool = False
     anonymous: bool = True
+    min_group: Annotated[int, Field(ge=1, le=10_000)] = 5
     grades: Annotated[list[GradeName], Field(min_length=2, max_length=10)] | None = None
     grade_keys: Annotated[str, StringConstraints(min_length=2, max_length=10)] | None = None
     consent_keys: Annotated[dict[Key, Any], Field(min_length=1, max_length=len(CONSENT_COLOURS))] | None = (
@@ -174,6 +175,7 @@ def to_config(session: SessionFile, name: str, base: Path) -> SessionConfig:
             missing=session.missing,
             require_mic=session.require_mic,
             anonymous=session.anonymous,
+            min_group=session.min_group,
         )
     except (SessionError, ValueError) as exc:
         raise SessionFileError(f"{name}: {exc}") from None
@@ -199,6 +201,7 @@ COMPARED = (
     "missing",
     "require_mic",
     "anonymous",
+    "min_group",
     "grades",
     "grade_keys",
     "consent_keys",

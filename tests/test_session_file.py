@@ -55,6 +55,7 @@ def refused(result) -> str:
         ({"colour": 1}, "unknown key 'colour' (known: title, proposals, roster,"),
         ({"grace_s": True}, "field 'grace_s': must be a number, not true"),
         ({"grace_s": -1}, "field 'grace_s': -1 is out of range"),
+        ({"min_group": "5"}, "field 'min_group': must be an integer, not \"5\""),
         ({"consent_keys": {"A": "pink"}}, '"pink" is not one of: green, yellow, orange, red'),
         ({"grades": ["Bon", "Bon"]}, "a grade appears twice"),
         ({"grades": list("abcdefghijk")}, "11 items, at most 10"),
