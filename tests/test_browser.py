@@ -168,7 +168,7 @@ async def test_console_imports_fiches_and_shows_what_is_wrong(room_and_hub, brow
     await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
     bad = {"name": "fiches.csv", "mimeType": "text/csv", "buffer": b"titre\nx\n"}
     await page.set_input_files("#fiches-file", files=[bad])
-    await page.wait_for_selector("text=CSV header has no 'number' column", timeout=GUARD_MS)
+    await page.wait_for_selector("text=fiches.csv: line 1: no 'number' column", timeout=GUARD_MS)
     good = {
         "name": "fiches.csv",
         "mimeType": "text/csv",
