@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.core import Hub
 from hub.journal import Journal, encode_body
-from hub.live import build_snapshot
+from hub.live import LiveState
 from hub.model import PollMode, Press
 from hub.report.export import export_csv, export_json
 from hub.session import Session, SessionConfig
@@ -82,7 +82,7 @@ def readable_by_everything(config: SessionConfig) -> None:
         session.close_poll(12.0)
         session.finish_grace()
         session.reveal(1)
-    build_snapshot(session, 1, [], {}, 13.0)
+    LiveState(session).build(1, [], set(), 13.0)
     export_json(session, None)
     export_csv(session)
     session.ranking()
