@@ -242,22 +242,21 @@ def differences(journaled: SessionConfig, given: SessionConfig) -> list[str]:
 
 def journaled_session(db: str | Path) -> SessionConfig | None:
     """The session a journal was started with (its first record), or None when there is no
-    journal yet. Raises JournalError (not a journal) or SessionError (an unreadable record)."""
-    from hub.journal import connect, read_records
+    journal yet. Raises JournalError (not a journal) or SessionError (an unreadable record),
+    each naming the file."""
+    from hub.journal import JournalError, JournalReader
     from hub.records import SESSION
 
     db = Path(db)
     if not db.exists() or db.stat().st_size == 0:
         return None
-    conn = connect(db, readonly=True)
     try:
-        first = next(read_records(conn), None)
-    finally:
-        conn.close()
+        with JournalReader(db) as reader:
+            first = next(reader.records(), None)
+    except JournalError as exc:
+        raise JournalError(f"{db}: {exc}") from None
     if first is None:
         return None
-    if first.kind != SESSION:
-        raise SessionError(
-            f"{db}: the first record is not the session (a damaged journal? clicker verify {db})"
-        )
+    if first.kind != SESSION or not isinstance(first.body, dict):
+        raise SessionError(f"{db}: the first record is not the session (see clicker verify {db})")
     return SessionConfig.from_json(first.body)
