@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.codec import MsgpackCodec
 from hub.core import Hub
-from hub.journal import Journal, encode_body
+from hub.journal import Journal
 from hub.live import LiveState
 from hub.model import PollMode, Press
 from hub.report.export import export_csv, export_json
@@ -73,7 +74,10 @@ def mutated_sessions(draw) -> dict:
 def readable_by_everything(config: SessionConfig) -> None:
     """The session as the journal records it and replays it, through a poll, the live state, the
     exports and the ranking: what crashed when a bad setting was journaled."""
-    session = Session(SessionConfig.from_json(json.loads(encode_body(config.to_json()))))
+    codec = MsgpackCodec()  # the journal's own encoding of the session record, and back
+    session = Session(
+        SessionConfig.from_json(codec.decode("session", codec.encode("session", config.to_json())))
+    )
     if session.current is not None:
         session.open_poll(PollMode.GRADES, 10.0)
         for i, keypad in enumerate(session.keypads.values()):
