@@ -1,45 +1,35 @@
-"""Frames: ``COBS(ver type flags seq payload crc) 0x00`` (PROTOCOL.md, "Framing").
+"""Frames: ``COBS(ver type flags seq payload crc) 0x00`` (docs/protocol.md, "Framing").
 
 COBS comes from the ``cobs`` package and the CRC-16/CCITT-FALSE from ``binascii.crc_hqx``;
-this module only lays out the header and says which rejection reason applies.
+this module only lays out the header and says which rejection reason applies. Reserved flag
+bits are ignored, not refused (docs/protocol.md, "Decisions"): a flag can never change how a
+frame is read, so a frame with an unknown flag is still answered.
 """
 
 from __future__ import annotations
 
 import binascii
 import struct
-from enum import StrEnum
 from typing import NamedTuple
 
 from cobs import cobs
 
-VERSION = 1
+from hub.protocol import CRC_SIZE, FLAG_RETRANSMIT, FRAME_VERSION, HEADER_SIZE, MAX_PAYLOAD, Reject
+
+__all__ = ["CRC_SIZE", "FLAG_RETRANSMIT", "HEADER_SIZE", "MAX_PAYLOAD", "VERSION", "Reject"]
+
+VERSION = FRAME_VERSION
 HEADER = struct.Struct("<BBBH")  # ver, type, flags, seq
-HEADER_SIZE = HEADER.size  # 5
-CRC_SIZE = 2
-MAX_PAYLOAD = 240
+assert HEADER.size == HEADER_SIZE
 MAX_DECODED = HEADER_SIZE + MAX_PAYLOAD + CRC_SIZE  # 247
 # COBS adds one byte per 254 bytes of data, plus one: the longest valid frame on the wire.
 MAX_ENCODED = MAX_DECODED + MAX_DECODED // 254 + 1
-FLAG_RETRANSMIT = 0x01
 CRC_CHECK = 0x29B1  # CRC of b"123456789"
 
 
 def crc16(data: bytes) -> int:
     """CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor."""
     return binascii.crc_hqx(data, 0xFFFF)
-
-
-class Reject(StrEnum):
-    """Why a frame was dropped; the stream decoder counts each one."""
-
-    BAD_COBS = "bad_cobs"
-    BAD_CRC = "bad_crc"
-    BAD_LENGTH = "bad_length"
-    BAD_VERSION = "bad_version"
-    UNKNOWN_TYPE = "unknown_type"
-    BAD_FLAGS = "bad_flags"
-    OVERSIZE = "oversize"
 
 
 class FrameError(ValueError):
@@ -69,7 +59,7 @@ def encode_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
 
 
 def unpack_frame(decoded: bytes) -> RawFrame:
-    """Check a decoded frame's length, CRC, version and flags; raise FrameError otherwise."""
+    """Check a decoded frame's length, CRC and version; raise FrameError otherwise."""
     size = len(decoded)
     if size < HEADER_SIZE + CRC_SIZE or size > MAX_DECODED:
         raise FrameError(Reject.BAD_LENGTH, f"{size} bytes")
@@ -78,8 +68,6 @@ def unpack_frame(decoded: bytes) -> RawFrame:
     ver, type_, flags, seq = HEADER.unpack_from(decoded)
     if ver != VERSION:
         raise FrameError(Reject.BAD_VERSION, f"version {ver}")
-    if flags & ~FLAG_RETRANSMIT:
-        raise FrameError(Reject.BAD_FLAGS, f"flags {flags:#04x}")
     return RawFrame(type_, flags, seq, bytes(decoded[HEADER_SIZE:-CRC_SIZE]))
 
 

@@ -1,16 +1,22 @@
-"""The keypads' message integrity code: AES-128-CMAC, first 4 bytes read as u32 LE."""
+"""The keypads' message integrity code: AES-128-CMAC over ``"CLK2"`` and the first 18 bytes of
+the PRESS payload (keypad_id, counter, session_nonce, poll_id, item, key, battery), its first
+4 bytes read as u32 LE (docs/protocol.md, "The MIC")."""
 
 from __future__ import annotations
 
 import hmac
+import struct
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.cmac import CMAC
 
+from hub.protocol import MIC_FORMAT, MIC_INPUT_SIZE, MIC_SIZE, MIC_TAG
 from hub.wire.messages import Press
 
 KEYED_CACHE = 8192  # keyed contexts kept: more than the keypads of any session
+_INPUT = struct.Struct("<4s" + MIC_FORMAT[1:])
+assert _INPUT.size == MIC_INPUT_SIZE
 
 
 @lru_cache(maxsize=KEYED_CACHE)
@@ -19,21 +25,44 @@ def _keyed(key: bytes) -> CMAC:
     return CMAC(algorithms.AES(key))
 
 
-def _tag(key: bytes, press: Press) -> bytes:
-    """The MIC as it is sent: the first 4 bytes of the CMAC."""
+def mic_input(
+    keypad_id: int, counter: int, session_nonce: int, poll_id: int, item: int, key: int, battery: int
+) -> bytes:
+    """The bytes the MIC covers (rssi and age_ms are added by the receiver: not covered)."""
+    return _INPUT.pack(MIC_TAG, keypad_id, counter, session_nonce, poll_id, item, key, battery)
+
+
+def press_mic_input(press: Press) -> bytes:
+    return mic_input(
+        press.keypad_id,
+        press.counter,
+        press.session_nonce,
+        press.poll_id,
+        press.item,
+        press.key,
+        press.battery,
+    )
+
+
+def tag(key: bytes, data: bytes) -> bytes:
+    """The MIC as it is sent: the first 4 bytes of the CMAC of ``data``."""
     if len(key) != 16:
         raise ValueError("a keypad key is 16 bytes (AES-128)")
     c = _keyed(bytes(key)).copy()
-    c.update(press.mic_input())
-    return c.finalize()[:4]
+    c.update(data)
+    return c.finalize()[:MIC_SIZE]
+
+
+def check(key: bytes, data: bytes, mic: int) -> bool:
+    """Constant-time comparison of a received MIC with the one the key gives for ``data``."""
+    if not 0 <= mic <= 0xFFFFFFFF:
+        return False  # no u32: cannot be a MIC
+    return hmac.compare_digest(tag(key, data), mic.to_bytes(MIC_SIZE, "little"))
 
 
 def compute_mic(key: bytes, press: Press) -> int:
-    return int.from_bytes(_tag(key, press), "little")
+    return int.from_bytes(tag(key, press_mic_input(press)), "little")
 
 
 def verify_mic(key: bytes, press: Press) -> bool:
-    """Constant-time comparison of the press's MIC with the one its key gives."""
-    if not 0 <= press.mic <= 0xFFFFFFFF:
-        return False  # no u32: cannot be a MIC
-    return hmac.compare_digest(_tag(key, press), press.mic.to_bytes(4, "little"))
+    return check(key, press_mic_input(press), press.mic)

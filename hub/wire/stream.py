@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+from hub.wire.codec import Frame
 from hub.wire.framing import MAX_ENCODED, FrameError, Reject, decode_frame
-from hub.wire.messages import Frame, parse
+from hub.wire.messages import parse
 
 
 class StreamDecoder:

@@ -1,0 +1,71 @@
+"""The one place where a PRESS on the wire becomes the hub's press and back, and where the
+hub's press meets the crypto: the session asks ``check_mic`` and knows neither the codec nor
+AES (docs/protocol.md, "The MIC")."""
+
+from __future__ import annotations
+
+from hub.model import Press
+from hub.wire import mic
+from hub.wire.messages import Press as WirePress
+
+
+def from_wire(msg: WirePress, receiver: str, at: float) -> Press:
+    """A PRESS as the hub keeps it: the wire fields, where it came from and when."""
+    return Press(
+        keypad_id=msg.keypad_id,
+        counter=msg.counter,
+        poll_id=msg.poll_id,
+        item=msg.item,
+        key=chr(msg.key),
+        battery=msg.battery,
+        rssi=msg.rssi,
+        age_ms=msg.age_ms,
+        mic=msg.mic,
+        receiver=receiver,
+        at=at,
+        session_nonce=msg.session_nonce,
+    )
+
+
+def to_wire(press: Press) -> WirePress:
+    """The PRESS frame's fields of a hub press (its key is one character of code 0-255)."""
+    return WirePress(
+        press.keypad_id,
+        press.counter,
+        press.session_nonce,
+        press.poll_id,
+        press.item,
+        ord(press.key),
+        press.battery,
+        press.rssi,
+        press.age_ms,
+        press.mic,
+    )
+
+
+def _input(press: Press) -> bytes | None:
+    if len(press.key) != 1 or ord(press.key) > 0xFF:
+        return None  # no wire press carries such a key
+    return mic.mic_input(
+        press.keypad_id,
+        press.counter,
+        press.session_nonce,
+        press.poll_id,
+        press.item,
+        ord(press.key),
+        press.battery,
+    )
+
+
+def check_mic(key: bytes, press: Press) -> bool:
+    """Whether the press's MIC is the one this keypad key gives (constant-time)."""
+    data = _input(press)
+    return data is not None and mic.check(key, data, press.mic)
+
+
+def sign(key: bytes, press: Press) -> Press:
+    """The press with the MIC this keypad key gives (what a keypad does before sending)."""
+    data = _input(press)
+    if data is None:
+        raise ValueError(f"key {press.key!r} cannot be sent on the wire")
+    return press._replace(mic=int.from_bytes(mic.tag(key, data), "little"))
