@@ -20,7 +20,7 @@ void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter,
     memset(k, 0, sizeof *k);
     k->keypad_id = keypad_id;
     k->counter = stored_counter;
-    k->poll_id = 0xFFFF;
+    k->poll_id = CLK_UNKNOWN_POLL;
     k->store = store;
     k->sign = sign;
     k->ctx = ctx;
@@ -29,81 +29,140 @@ void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter,
 void clk_keypad_on_poll_state(clk_keypad *k, const clk_poll_state *s) {
     k->poll_id = s->poll_id;
     k->poll_state = s->state;
-    k->nkeys = s->nkeys < CLK_KP_MAX_KEYS ? s->nkeys : CLK_KP_MAX_KEYS;
+    k->poll_mode = s->mode;
+    k->session_nonce = s->session_nonce;
+    k->nkeys = s->nkeys < CLK_MAX_KEYS ? s->nkeys : CLK_MAX_KEYS;
     memcpy(k->keys, s->keys, k->nkeys);
+    k->nitems = s->nitems < CLK_MAX_ITEMS ? s->nitems : CLK_MAX_ITEMS;
+    memcpy(k->items, s->items, k->nitems * sizeof k->items[0]);
 }
 
+/* Only an open poll whose keys or proposals we heard can refuse locally; otherwise the hub
+ * decides (what the keypad heard before sleeping may be stale). */
 static int key_valid(const clk_keypad *k, uint8_t key) {
     uint8_t i;
-    /* Only an open poll whose keys we heard can refuse locally; otherwise the hub decides
-     * (what the keypad heard before sleeping may be stale). */
-    if (k->poll_state != 1 || k->nkeys == 0) return 1;
+    if (k->poll_state != CLK_POLL_OPEN || k->nkeys == 0) return 1;
     for (i = 0; i < k->nkeys; i++)
         if (k->keys[i] == key) return 1;
     return 0;
 }
 
+static int item_valid(const clk_keypad *k, uint16_t item) {
+    uint8_t i;
+    if (k->poll_state != CLK_POLL_OPEN || k->poll_mode != CLK_MODE_SELF_PACED || k->nitems == 0) return 1;
+    for (i = 0; i < k->nitems; i++)
+        if (k->items[i] == item) return 1;
+    return 0;
+}
+
+/* The next counter, persisted, then the press signed under the current session nonce. */
+static enum clk_kp_result make_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, clk_press *p) {
+    if (k->store && k->store(k->ctx, k->counter + 1) != 0) return CLK_KP_STORE_FAILED;
+    k->counter++; /* persisted: a reboot can never reuse this counter */
+    memset(p, 0, sizeof *p);
+    p->keypad_id = k->keypad_id;
+    p->counter = k->counter;
+    p->session_nonce = k->session_nonce;
+    p->poll_id = k->poll_id;
+    p->item = item;
+    p->key = key;
+    p->battery = battery;
+    if (k->sign && k->sign(k->ctx, p, &p->mic) != 0) return CLK_KP_SIGN_FAILED;
+    return CLK_KP_SEND;
+}
+
+static clk_kp_slot *slot_for(clk_keypad *k, uint16_t item) {
+    clk_kp_slot *free_slot = NULL, *oldest = NULL;
+    unsigned i;
+    for (i = 0; i < CLK_KP_SLOTS; i++) {
+        clk_kp_slot *s = &k->slot[i];
+        if (s->used && s->press.item == item) return s; /* last press wins: replace it */
+        if (!s->used && !free_slot) free_slot = s;
+        if (s->used && (!oldest || (int32_t)(s->pressed_ms - oldest->pressed_ms) < 0)) oldest = s;
+    }
+    return free_slot ? free_slot : oldest; /* all taken: the oldest press is given up */
+}
+
+unsigned clk_keypad_pending(const clk_keypad *k) {
+    unsigned i, n = 0;
+    for (i = 0; i < CLK_KP_SLOTS; i++) n += k->slot[i].used;
+    return n;
+}
+
 enum clk_kp_result clk_keypad_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, uint32_t now,
                                     clk_press *out) {
     clk_press p;
-    if (!key_valid(k, key)) {
+    clk_kp_slot *s;
+    enum clk_kp_result r;
+    if (!key_valid(k, key)) r = CLK_KP_BAD_KEY;
+    else if (!item_valid(k, item)) r = CLK_KP_BAD_ITEM;
+    else r = make_press(k, key, item, battery, &p);
+    if (r != CLK_KP_SEND) {
         set_led(k, CLK_LED_REFUSED, now);
-        return CLK_KP_BAD_KEY;
+        return r;
     }
-    if (k->store && k->store(k->ctx, k->counter + 1) != 0) {
-        set_led(k, CLK_LED_REFUSED, now);
-        return CLK_KP_STORE_FAILED;
-    }
-    k->counter++; /* persisted: a reboot can never reuse this counter */
-    memset(&p, 0, sizeof p);
-    p.keypad_id = k->keypad_id;
-    p.counter = k->counter;
-    p.poll_id = k->poll_id;
-    p.item = item;
-    p.key = key;
-    p.battery = battery;
-    if (k->sign && k->sign(k->ctx, &p, &p.mic) != 0) {
-        set_led(k, CLK_LED_REFUSED, now);
-        return CLK_KP_SIGN_FAILED;
-    }
-    k->press = p; /* a newer press replaces any pending one: last press wins */
-    k->pending = 1;
-    k->tries = 1;
-    k->next_send_ms = now + retry_delay(1);
+    s = slot_for(k, item);
+    memset(s, 0, sizeof *s);
+    s->press = p;
+    s->used = 1;
+    s->tries = 1;
+    s->pressed_ms = now;
+    s->next_send_ms = now + retry_delay(1);
     set_led(k, CLK_LED_PENDING, now);
     *out = p;
     return CLK_KP_SEND;
 }
 
 int clk_keypad_on_result(clk_keypad *k, const clk_press_result *r, uint32_t now) {
+    clk_kp_slot *s = NULL;
+    unsigned i;
     if (r->keypad_id != k->keypad_id) return 0;
-    if (!k->pending || r->counter != k->press.counter) return 0; /* an older press: ignore */
-    k->pending = 0;
-    k->last_status = r->status;
+    for (i = 0; i < CLK_KP_SLOTS && !s; i++)
+        if (k->slot[i].used && k->slot[i].press.counter == r->counter) s = &k->slot[i];
+    if (!s) return 0; /* an answer to a press already answered or replaced: ignore */
     k->poll_id = r->poll_id;
+    k->last_status = r->status;
+    if (r->status == CLK_ST_STALE_SESSION && r->session_nonce != s->press.session_nonce && !s->resigned) {
+        clk_press again;
+        k->session_nonce = r->session_nonce; /* the hub names the session: sign under it */
+        if (make_press(k, s->press.key, s->press.item, s->press.battery, &again) == CLK_KP_SEND) {
+            s->press = again;
+            s->resigned = 1;
+            s->tries = 0;
+            s->next_send_ms = now; /* sent by the next tick */
+            return 1;
+        }
+    } else if (r->session_nonce != 0) {
+        k->session_nonce = r->session_nonce;
+    }
+    s->used = 0;
+    if (clk_keypad_pending(k)) return 1; /* other items still in flight: keep blinking */
     set_led(k, (r->status == CLK_ST_COUNTED || r->status == CLK_ST_DUPLICATE) ? CLK_LED_COUNTED : CLK_LED_REFUSED,
             now);
     return 1;
 }
 
 int clk_keypad_tick(clk_keypad *k, uint32_t now, clk_press *out) {
-    if (!k->pending) {
-        if (k->led != CLK_LED_OFF && k->led != CLK_LED_PENDING && due(now, k->led_since_ms + CLK_KP_LED_HOLD_MS))
-            set_led(k, CLK_LED_OFF, now);
-        return 0;
+    unsigned i;
+    for (i = 0; i < CLK_KP_SLOTS; i++) {
+        clk_kp_slot *s = &k->slot[i];
+        if (!s->used || !due(now, s->next_send_ms)) continue;
+        if (s->tries >= CLK_KP_MAX_TRIES) {
+            s->used = 0;
+            if (!clk_keypad_pending(k)) set_led(k, CLK_LED_NO_ANSWER, now);
+            continue;
+        }
+        s->tries++;
+        s->next_send_ms = now + retry_delay(s->tries);
+        *out = s->press;
+        return 1;
     }
-    if (!due(now, k->next_send_ms)) return 0;
-    if (k->tries >= CLK_KP_MAX_TRIES) {
-        k->pending = 0;
-        set_led(k, CLK_LED_NO_ANSWER, now);
-        return 0;
-    }
-    k->tries++;
-    k->next_send_ms = now + retry_delay(k->tries);
-    *out = k->press;
-    return 1;
+    if (!clk_keypad_pending(k) && k->led != CLK_LED_OFF && k->led != CLK_LED_PENDING &&
+        due(now, k->led_since_ms + CLK_KP_LED_HOLD_MS))
+        set_led(k, CLK_LED_OFF, now);
+    return 0;
 }
 
 clk_led clk_keypad_led(const clk_keypad *k) { return k->led; }
 
-int clk_keypad_can_sleep(const clk_keypad *k) { return !k->pending && k->led == CLK_LED_OFF; }
+int clk_keypad_can_sleep(const clk_keypad *k) { return !clk_keypad_pending(k) && k->led == CLK_LED_OFF; }

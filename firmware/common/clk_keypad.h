@@ -1,8 +1,11 @@
 /*
  * The keypad's state machine, free of radio and hardware: a key press becomes a PRESS with
- * the next counter (persisted first, through a callback), the LED shows pending until the
- * hub's PRESS_RESULT comes back through the receiver (green counted, red refused), and the
- * press is repeated on a growing schedule until answered or given up ("no answer").
+ * the next counter (persisted first, through a callback) signed under the session nonce the
+ * keypad last heard; the LED shows pending until the hub's PRESS_RESULT comes back through the
+ * receiver (green counted, red refused), and the press is repeated on a growing schedule until
+ * answered or given up ("no answer"). A press refused as stale_session by a hub that names
+ * another nonce is signed again once, under that nonce, with a new counter: a keypad that slept
+ * through the start of a session still lights green on its first press (docs/protocol.md).
  */
 #ifndef CLK_KEYPAD_H
 #define CLK_KEYPAD_H
@@ -26,18 +29,31 @@ typedef int (*clk_sign_fn)(void *ctx, const clk_press *p, uint32_t *mic);
 #define CLK_KP_FIRST_RETRY_MS 300u  /* then doubled, capped below */
 #define CLK_KP_MAX_RETRY_MS 2400u
 #define CLK_KP_LED_HOLD_MS 3000u    /* how long green/red stay lit */
-#define CLK_KP_MAX_KEYS 16u
+/* Presses in flight at once. A newer press replaces a pending one for the same item (last
+ * press wins); presses for other items of a self-paced poll stay in flight beside it, since
+ * the hub orders presses per item. */
+#define CLK_KP_SLOTS 4u
+
+typedef struct {
+    clk_press press;
+    uint8_t used;
+    uint8_t tries;
+    uint8_t resigned;       /* already signed again under a nonce the hub named */
+    uint32_t next_send_ms;
+    uint32_t pressed_ms;    /* to find the oldest when every slot is taken */
+} clk_kp_slot;
 
 typedef struct {
     uint32_t keypad_id, counter;
+    uint32_t session_nonce;      /* the session it signs under: from POLL_STATE or PRESS_RESULT (0: none) */
     uint16_t poll_id;            /* 0xFFFF until a POLL_STATE or PRESS_RESULT is heard */
-    uint8_t poll_state;          /* 0 idle, 1 open, 2 closing */
+    uint8_t poll_state;          /* enum clk_poll_state_code */
+    uint8_t poll_mode;           /* enum clk_poll_mode */
     uint8_t nkeys;
-    uint8_t keys[CLK_KP_MAX_KEYS];
-    int pending;
-    clk_press press;
-    uint8_t tries;
-    uint32_t next_send_ms;
+    uint8_t keys[CLK_MAX_KEYS];
+    uint8_t nitems;
+    uint16_t items[CLK_MAX_ITEMS];
+    clk_kp_slot slot[CLK_KP_SLOTS];
     clk_led led;
     uint32_t led_since_ms;
     uint8_t last_status;
@@ -50,7 +66,8 @@ enum clk_kp_result {
     CLK_KP_SEND = 0,        /* *out holds the PRESS to transmit now */
     CLK_KP_BAD_KEY,         /* not a valid key of the open poll: red, nothing sent */
     CLK_KP_STORE_FAILED,    /* the counter could not be persisted: red, nothing sent */
-    CLK_KP_SIGN_FAILED
+    CLK_KP_SIGN_FAILED,
+    CLK_KP_BAD_ITEM         /* not a proposal of the open self-paced poll: red, nothing sent */
 };
 
 void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter, clk_store_fn store,
@@ -58,11 +75,14 @@ void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter,
 void clk_keypad_on_poll_state(clk_keypad *k, const clk_poll_state *s);
 enum clk_kp_result clk_keypad_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, uint32_t now,
                                     clk_press *out);
-/* Returns 1 when the result answered the pending press. */
+/* Returns 1 when the result answered a pending press (a press signed again under a new
+ * session nonce is then due: clk_keypad_tick sends it). */
 int clk_keypad_on_result(clk_keypad *k, const clk_press_result *r, uint32_t now);
-/* Returns 1 when *out must be retransmitted now. */
+/* Returns 1 when *out must be transmitted now (call again: several may be due). */
 int clk_keypad_tick(clk_keypad *k, uint32_t now, clk_press *out);
 clk_led clk_keypad_led(const clk_keypad *k);
+/* Presses still waiting for their answer. */
+unsigned clk_keypad_pending(const clk_keypad *k);
 /* Nothing pending and the LED is dark: the radio may sleep until the next key press. */
 int clk_keypad_can_sleep(const clk_keypad *k);
 

@@ -5,6 +5,10 @@
  * STUB ON PURPOSE: needs an ESP32-C3 board and the espressif32 PlatformIO platform, which the
  * project's CI does not have. It has not been compiled here. See hardware.md, "Firmware status".
  *
+ * Wire protocol v1.1 (docs/protocol.md): presses carry and sign the session nonce heard in
+ * POLL_STATE or PRESS_RESULT; it is kept in RTC memory across deep sleep. This key layout has
+ * no way to name a proposal, so presses are for the proposal put to the vote (item 0).
+ *
  * Pins (hardware.md, "Keypad wiring"): matrix rows GPIO0, GPIO1, GPIO3 (inputs, pull-up,
  * deep-sleep wake sources), columns GPIO5, GPIO6, GPIO7, GPIO10 (outputs, held low while
  * asleep), LED green GPIO20, red GPIO21, battery divider on GPIO4 (ADC1).
@@ -32,10 +36,11 @@ static const int LED_GREEN = 20, LED_RED = 21, BATTERY_ADC = 4;
 
 static Preferences nvs;
 static clk_keypad kp;
+RTC_DATA_ATTR static uint32_t rtc_session_nonce; /* survives deep sleep, not a power cycle */
 static uint8_t aes_key[16];
 static bool has_key;
 static volatile bool got_air;
-static uint8_t air[CLK_MAX_PAYLOAD];
+static uint8_t air[CLK_MAX_AIR];
 static volatile int air_len;
 
 static int store_counter(void *, uint32_t counter) {
@@ -85,6 +90,7 @@ static void send_press(const clk_press *p) {
 }
 
 static void sleep_until_key() {
+    rtc_session_nonce = kp.session_nonce;
     for (int c = 0; c < 4; c++) { digitalWrite(COLS[c], LOW); gpio_hold_en((gpio_num_t)COLS[c]); }
     gpio_deep_sleep_hold_en();
     uint64_t mask = 0;
@@ -102,6 +108,7 @@ void setup() {
     has_key = nvs.getBytes("aes_key", aes_key, sizeof aes_key) == sizeof aes_key;
     clk_keypad_init(&kp, nvs.getUInt("id", (uint32_t)ESP.getEfuseMac()), nvs.getUInt("counter", 0), store_counter,
                     sign_press, nullptr);
+    kp.session_nonce = rtc_session_nonce; /* 0 after power-on: the first answer names it */
     WiFi.mode(WIFI_STA);
     esp_wifi_set_channel(CHANNEL, WIFI_SECOND_CHAN_NONE);
     esp_now_init();
@@ -124,13 +131,13 @@ void loop() {
     if (got_air) {
         clk_msg m;
         got_air = false;
-        if (air_len == 11 && clk_parse_payload(CLK_PRESS_RESULT, air, 11, &m) == CLK_OK)
-            clk_keypad_on_result(&kp, &m.u.result, now);
-        else if (clk_parse_payload(CLK_POLL_STATE, air, (size_t)air_len, &m) == CLK_OK)
-            clk_keypad_on_poll_state(&kp, &m.u.poll);
+        if (clk_air_parse(air, (size_t)air_len, &m) == CLK_OK) { /* type byte, then the payload */
+            if (m.type == CLK_PRESS_RESULT) clk_keypad_on_result(&kp, &m.u.press_result, now);
+            else if (m.type == CLK_POLL_STATE) clk_keypad_on_poll_state(&kp, &m.u.poll_state);
+        }
     }
     clk_press again;
-    if (clk_keypad_tick(&kp, now, &again)) send_press(&again);
+    while (clk_keypad_tick(&kp, now, &again)) send_press(&again); /* repeats, or a press signed again */
     show_led();
     if (!key && clk_keypad_can_sleep(&kp)) sleep_until_key();
     delay(5);

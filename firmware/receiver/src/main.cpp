@@ -6,10 +6,11 @@
  * The protocol logic it calls (COBS/CRC framing, message codecs, relay queue) is the host-
  * tested code of firmware/common. See hardware.md, "Firmware status".
  *
- * Hub side: USB CDC, frames COBS(..) 0x00 per hardware.md, or BLE GATT (env receiver-ble,
- * -DCLK_HUB_LINK_BLE, NimBLE). Keypad side: ESP-NOW, air
- * format = the 19-byte advert layout (keypad -> receiver) and raw PRESS_RESULT / POLL_STATE
- * payloads (receiver -> keypad, broadcast for POLL_STATE).
+ * Hub side: wire protocol v1.1 (docs/protocol.md) over USB CDC, frames COBS(..) 0x00, or
+ * BLE GATT (env receiver-ble, -DCLK_HUB_LINK_BLE, NimBLE). Keypad side: ESP-NOW, air format =
+ * the 23-byte advert layout (keypad -> receiver), and PRESS_RESULT / POLL_STATE as a type byte
+ * then the payload (receiver -> keypad, clk_air_pack; broadcast for POLL_STATE). A hub of another protocol revision gets
+ * ERROR (clk_link.c) and no press.
  */
 #include <Arduino.h>
 #include <WiFi.h>
@@ -18,6 +19,7 @@
 #include <esp_wifi.h>
 
 extern "C" {
+#include "clk_link.h"
 #include "clk_relay.h"
 #include "clk_wire.h"
 }
@@ -29,6 +31,7 @@ static clk_stream rx_stream;
 static clk_relay relay;
 static uint16_t tx_seq;
 static uint32_t boot_id, rx_ok, rx_bad;
+static bool hub_ok; /* the hub's HELLO named our protocol revision: presses may go to it */
 
 /* Keypad MAC addresses by id, learned from their frames, so results go back unicast. */
 struct Peer { uint32_t id; uint8_t mac[6]; };
@@ -58,7 +61,7 @@ class FromHub : public NimBLECharacteristicCallbacks {
 
 static void ble_begin() {
     NimBLEDevice::init("clicker-rx");
-    NimBLEDevice::setMTU(185);
+    NimBLEDevice::setMTU(517); /* the hub needs 250: its longest frame in one value */
     NimBLEServer *server = NimBLEDevice::createServer();
     NimBLEService *svc = server->createService(SERVICE_UUID);
     to_hub = svc->createCharacteristic(NOTIFY_UUID, NIMBLE_PROPERTY::NOTIFY);
@@ -106,10 +109,10 @@ static void on_air(const esp_now_recv_info_t *info, const uint8_t *data, int len
 
 static void to_keypad(void *, const clk_press_result *r) {
     clk_msg m = {};
-    uint8_t payload[CLK_MAX_PAYLOAD];
+    uint8_t payload[CLK_MAX_AIR];
     m.type = CLK_PRESS_RESULT;
-    m.u.result = *r;
-    size_t n = clk_payload(&m, payload);
+    m.u.press_result = *r;
+    size_t n = clk_air_pack(&m, payload);
     const Peer &p = peers[r->keypad_id & 0xFF];
     esp_now_send(p.id == r->keypad_id ? p.mac : BROADCAST, payload, n);
 }
@@ -117,24 +120,25 @@ static void to_keypad(void *, const clk_press_result *r) {
 static void on_frame(void *, const clk_msg *m) {
     clk_msg out = {};
     switch (m->type) {
-    case CLK_HELLO:
-        out.type = CLK_HELLO_ACK;
-        out.u.hello_ack = {1, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH, (uint32_t)ESP.getEfuseMac(), boot_id,
-                           2 /* ESP-NOW */, CHANNEL, 255};
+    case CLK_HELLO: {
+        const clk_rx_identity id = {CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH, (uint32_t)ESP.getEfuseMac(),
+                                    boot_id, CLK_RADIO_ESP_NOW, CHANNEL, 255};
+        hub_ok = clk_rx_answer_hello(&m->u.hello, &id, &out) == 1; /* HELLO_ACK, or ERROR */
         send_msg(&out);
         break;
+    }
     case CLK_PING:
         out.type = CLK_STATUS;
         out.u.status = {millis(), rx_ok, rx_bad, relay.count, relay.dropped};
         send_msg(&out);
         break;
     case CLK_PRESS_RESULT:
-        clk_relay_on_result(&relay, &m->u.result, to_keypad, nullptr);
+        clk_relay_on_result(&relay, &m->u.press_result, to_keypad, nullptr);
         break;
     case CLK_POLL_STATE: {
-        uint8_t payload[CLK_MAX_PAYLOAD];
-        size_t n = clk_payload(m, payload);
-        if (n != (size_t)-1) esp_now_send(BROADCAST, payload, n); /* keypads awake hear it */
+        uint8_t payload[CLK_MAX_AIR];
+        size_t n = clk_air_pack(m, payload);
+        if (n) esp_now_send(BROADCAST, payload, n); /* keypads awake hear it */
         break;
     }
     default:
@@ -171,7 +175,7 @@ void loop() {
     }
     clk_press due[8];
     uint8_t flags[8];
-    size_t k = clk_relay_due(&relay, now, due, flags, 8);
+    size_t k = hub_ok ? clk_relay_due(&relay, now, due, flags, 8) : 0; /* queued until a hub we speak with */
     for (size_t i = 0; i < k; i++) {
         clk_msg m = {};
         m.type = CLK_PRESS;
