@@ -1,5 +1,5 @@
 """The receiver side of the hub benchmarks, in its own process (as a real receiver is a
-separate device): a TCP endpoint speaking PROTOCOL.md that answers the handshake, writes
+separate device): a TCP endpoint speaking docs/protocol.md that answers the handshake, writes
 presses on a schedule, and timestamps every PRESS_RESULT. Prints one JSON line when done.
 
 Usage: python bench/_blaster.py MODE ARGS...   (driven by bench/ingest.py and bench/latency.py)
@@ -15,6 +15,7 @@ import time
 
 from _rig import bench_key
 
+from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
 from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
 from hub.wire.mic import compute_mic
@@ -27,6 +28,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
     results: dict[tuple[int, int], float] = {}
     writer_box: list[asyncio.StreamWriter] = []
     seq = [0]
+    nonce = [0]  # the session's, heard in HELLO: the keypads sign under it
 
     def send(w: asyncio.StreamWriter, msg) -> None:
         w.write(msg.encode(seq[0]))
@@ -58,7 +60,8 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
             for f in dec.feed(data):
                 m = f.message
                 if isinstance(m, Hello):
-                    send(writer, HelloAck(1, 1, 0, 0, 1, 1, 0xFF, 6, 0xFFFF))
+                    nonce[0] = m.session_nonce
+                    send(writer, HelloAck(REVISION, 1, 0, 0, 1, 1, Radio.SIMULATED, 6, 0xFFFF))
                     ready.set()
                 elif isinstance(m, Ping):
                     send(writer, Status(0, 0, 0, 0, 0))
@@ -77,7 +80,9 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
     if fast:  # "burst" or "burst-mic": every press written at once
         frames = bytearray()
         for i in range(presses):
-            p = Press(100000 + i % keypads, 1 + i // keypads, 1, 0, ord("1234567"[i % 7]), 80, -50, 0, 0)
+            p = Press(
+                100000 + i % keypads, 1 + i // keypads, nonce[0], 1, 0, ord("1234567"[i % 7]), 80, -50, 0, 0
+            )
             if mode == "burst-mic":
                 p.mic = compute_mic(bench_key(p.keypad_id), p)
             frames += p.encode(i & 0xFFFF)
@@ -92,7 +97,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
             delay = t0 + at - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            p = Press(100000 + k, 1, 1, 0, ord("1234567"[k % 7]), 80, -50, 0, 0)
+            p = Press(100000 + k, 1, nonce[0], 1, 0, ord("1234567"[k % 7]), 80, -50, 0, 0)
             sent[(p.keypad_id, p.counter)] = time.time()
             w.write(p.encode(k & 0xFFFF))
     await asyncio.wait_for(done.wait(), 600)

@@ -22,7 +22,8 @@ BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
 
 def python_figures(n: int) -> dict:
     presses = [
-        Press(i % 70 + 1, i, 3, 0, ord("5"), 87, -60, 0, (i * 2654435761) & 0xFFFFFFFF) for i in range(n)
+        Press(i % 70 + 1, i, 0x5EC0A11B, 3, 0, ord("5"), 87, -60, 0, (i * 2654435761) & 0xFFFFFFFF)
+        for i in range(n)
     ]
     t0 = time.perf_counter()
     frames = [p.encode(i & 0xFFFF) for i, p in enumerate(presses)]

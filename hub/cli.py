@@ -333,7 +333,11 @@ def sim(
     loss: float = typer.Option(0.05, min=0.0, max=0.5, help="Radio loss per transmission."),
     seed: int = typer.Option(2022, help="Seed of the simulated room (same seed, same room)."),
     speed: float = typer.Option(1.0, min=0.1, help="Speed of the room (1 = people's pace)."),
-    roster: Path | None = typer.Option(None, help="Write the simulated keypads' roster here."),
+    roster: Path | None = typer.Option(
+        None,
+        help="The keypads' roster: its keypads vote and sign with its keys. If the file does not "
+        "exist, the simulated keypads (keys drawn from --seed) are written there for `clicker serve`.",
+    ),
 ) -> None:
     """A simulated room against a running hub: start it, then `clicker serve --receiver URL`."""
     import asyncio
@@ -343,10 +347,20 @@ def sim(
     from hub.sim.ether import Impairments
     from hub.sim.room import SimRoom
 
+    keys = None
+    if roster is not None and roster.exists():
+        keys = _load_roster_or_fail(roster)
+        unsigned = [k.number for k in keys if k.key is None]
+        if unsigned:
+            fail(f"{roster}: keypad n° {unsigned[0]} has no key (clicker keypads provision {roster} ...)")
+
     async def main() -> None:
-        room = SimRoom(clermont_fiches(), keypads, seed, Impairments(loss=loss), receivers, speed)
-        if roster is not None:
+        room = SimRoom(
+            clermont_fiches(), keypads, seed, Impairments(loss=loss), receivers, speed, roster=keys
+        )
+        if roster is not None and keys is None:
             save_roster(roster, room.roster())
+            typer.echo(f"{roster}: the {len(room.keypads)} simulated keypads and their keys")
         try:
             for i, r in enumerate(room.receivers):
                 url = await r.serve_tcp(port=port + i if port else 0)
@@ -366,7 +380,8 @@ def sim(
 # --- keypads ------------------------------------------------------------------------------------------
 
 keypads_app = typer.Typer(
-    help="Keypads: list, enrol, provision keys, print the key card.", no_args_is_help=True
+    help="Keypads: list, enrol, provision keys, keep their counters (the keypad store), print the key card.",
+    no_args_is_help=True,
 )
 app.add_typer(keypads_app, name="keypads")
 
@@ -390,10 +405,11 @@ def keypads_list(roster: Path = typer.Argument(..., help="Roster JSON file.")) -
     from rich.table import Table
 
     table = Table(title=str(roster))
-    for col in ("n°", "keypad id", "holder", "assembly", "key"):
+    for col in ("n°", "keypad id", "holder", "assembly", "key", "counter"):
         table.add_column(col)
     for k in sorted(_load_roster_or_fail(roster), key=lambda k: k.number):
-        table.add_row(str(k.number), f"{k.keypad_id:#010x}", k.holder, k.assembly, "yes" if k.key else "no")
+        key = "yes" if k.key else "no"
+        table.add_row(str(k.number), f"{k.keypad_id:#010x}", k.holder, k.assembly, key, str(k.counter))
     Console().print(table)
 
 
@@ -445,6 +461,30 @@ def keypads_provision(
             f.write(nvs_csv(new))
     save_roster(roster, after)
     typer.echo(f"{fresh} new keys, {len(after)} NVS files in {out}")
+
+
+@keypads_app.command("sync")
+def keypads_sync(
+    roster: Path = typer.Argument(..., help="Roster JSON file: its counters are raised (mode 0600)."),
+    journals: list[Path] = typer.Argument(..., help="Journals of past sessions (each must verify)."),
+) -> None:
+    """Keep the keypad store: raise each keypad's counter to the highest its signed presses used
+    in these sessions, so that their recorded traffic can never vote in a later session."""
+    from hub.roster import save_roster, sync_counters
+    from hub.verify import verify as run_verify
+
+    keypads = _load_roster_or_fail(roster)
+    moved = 0
+    for db in journals:
+        verdict = run_verify(db)
+        if not verdict.ok or verdict.session is None:
+            fail(f"{db}: the journal does not verify: {verdict.problem}")
+        session = verdict.session
+        signed = {kid: n for kid, n in session.highest.items() if session.keypads[kid].key is not None}
+        keypads, n = sync_counters(keypads, signed)
+        moved += n
+    save_roster(roster, keypads)
+    typer.echo(f"{roster}: {moved} counters raised from {len(journals)} journal(s)")
 
 
 @keypads_app.command("card")

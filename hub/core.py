@@ -22,13 +22,15 @@ from hub.aio import cancel_and_wait, within
 from hub.codec import RecordError
 from hub.journal import CHECKPOINT_FULL, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
-from hub.model import Press
+from hub.model import PollMode, Press
+from hub.protocol import PollStateCode
 from hub.receivers.link import ReceiverLink
 from hub.records import ACTION, CLOSE, PRESS, RESULT, SESSION, apply_action, result_record
 from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
 from hub.verify import BadJournal, Recount
 from hub.wire.messages import PollState as PollStateMsg
 from hub.wire.messages import PressResult
+from hub.wire.presses import check_mic
 
 log = logging.getLogger(__name__)
 ACTION_TIMEOUT = 10.0
@@ -105,7 +107,7 @@ class Hub:
             except RecordError as exc:
                 await self.journal.close()
                 raise SessionError(f"the session description {exc}") from None
-            session = Session(config)
+            session = Session(config, check_mic)
             self.public_head = await self.journal.append([(SESSION, raw)])
         self.session = session
         self._live = LiveState(session)
@@ -183,18 +185,24 @@ class Hub:
     def receiver_changed(self) -> None:
         self._changed()
 
+    def session_nonce(self) -> int:
+        """The session's nonce (0 for a session journaled before v1.1, which has none)."""
+        assert self.session is not None
+        return self.session.config.nonce or 0
+
     def poll_state_message(self) -> PollStateMsg:
+        """The poll as keypads learn it: its id, state, mode, the session nonce they sign
+        under, the valid keys and the proposal numbers (docs/protocol.md, POLL_STATE)."""
         assert self.session is not None
         s = self.session
+        nonce = self.session_nonce()
         poll = s.active
         if poll is None:
-            return PollStateMsg(s.last_poll_id if s.polls else 0, 0, 1, 0, b"")
-        keys = ("".join(s.config.consent_keys) if poll.mode == 2 else s.config.grade_keys).encode(
-            "ascii", "replace"
-        )
-        state = 1 if poll.state is PollState.OPEN else 2
-        items = len(poll.items) if poll.mode == 3 else 0
-        return PollStateMsg(poll.poll_id, state, int(poll.mode), items, keys)
+            return PollStateMsg(s.last_poll_id, PollStateCode.IDLE, PollMode.NONE, nonce, b"", ())
+        keys = "".join(s.config.consent_keys) if poll.mode is PollMode.CONSENT else s.config.grade_keys
+        state = PollStateCode.OPEN if poll.state is PollState.OPEN else PollStateCode.CLOSING
+        items = tuple(n for n in poll.items if n)  # a consent round on no proposal has none
+        return PollStateMsg(poll.poll_id, state, poll.mode, nonce, keys.encode("ascii"), items)
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -292,11 +300,13 @@ class Hub:
 
         quiet = session.active is None  # no poll open or closing once this batch is applied
 
+        nonce = self.session_nonce()
+
         def finish(durable: tuple[int, str]) -> None:
             if quiet:
                 self.public_head = durable
             for reply, keypad_id, counter, status, poll_id in replies:
-                reply(PressResult(keypad_id, counter, status, poll_id))
+                reply(PressResult(keypad_id, counter, status, poll_id, nonce))
             for fut, outcome, exc in answers:
                 if fut.done():
                     continue

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import NamedTuple
+
+from hub.protocol import UNKNOWN_POLL, PollMode, PressStatus
+
+__all__ = [
+    "CONSENT_COLOURS",
+    "CONSENT_NAMES",
+    "DEFAULT_CONSENT_KEYS",
+    "DEFAULT_GRADE_KEYS",
+    "UNKNOWN_POLL",
+    "GradeScale",
+    "Keypad",
+    "PollMode",
+    "Press",
+    "PressStatus",
+    "Proposal",
+]
 
 FRENCH_7 = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
 ENGLISH_7 = ("To reject", "Insufficient", "Passable", "Fairly good", "Good", "Very good", "Excellent")
@@ -72,25 +87,6 @@ class GradeScale:
         return self.names.index(name)
 
 
-class PressStatus(IntEnum):
-    """The hub's answer to a press (PROTOCOL.md, PRESS_RESULT status)."""
-
-    COUNTED = 0
-    DUPLICATE = 1
-    POLL_CLOSED = 2
-    UNKNOWN_KEYPAD = 3
-    INVALID_KEY = 4
-    STALE_POLL = 5
-    BAD_MIC = 6
-    SUPERSEDED = 7
-
-
-class PollMode(IntEnum):
-    GRADES = 1
-    CONSENT = 2
-    SELF_PACED = 3
-
-
 CONSENT_COLOURS = ("green", "yellow", "orange", "red")
 CONSENT_NAMES = {
     "fr": {"green": "vert", "yellow": "jaune", "orange": "orange", "red": "rouge"},
@@ -98,7 +94,8 @@ CONSENT_NAMES = {
 }
 DEFAULT_GRADE_KEYS = "1234567"
 DEFAULT_CONSENT_KEYS = {"A": "green", "B": "yellow", "C": "orange", "D": "red"}
-UNKNOWN_POLL = 0xFFFF
+# PressStatus (the hub's answer to a press), PollMode and UNKNOWN_POLL are codes of the wire
+# protocol, declared once in protocol/wire.toml and re-exported here.
 
 
 @dataclass(frozen=True)
@@ -127,6 +124,9 @@ class Keypad:
     assembly: str = ""
     key: bytes | None = None  # AES-128 key when the keypad signs its presses
     enrolled: bool = False  # True when it joined an open session unannounced (flagged)
+    # The highest counter this keypad used in earlier sessions (the keypad store, kept in the
+    # roster file by `clicker keypads sync`): a press at or below it is from another session.
+    counter: int = 0
 
 
 class Press(NamedTuple):
@@ -147,3 +147,4 @@ class Press(NamedTuple):
     mic: int = 0
     receiver: str = ""
     at: float = 0.0  # hub time of arrival, seconds
+    session_nonce: int = 0  # the session the keypad signed for (docs/protocol.md, "Sessions")

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from hub.model import PollMode, Press, PressStatus
 from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.wire.presses import check_mic
 
 SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE = "session", "press", "action", "result", "note", "close"
 KINDS = (SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE)
@@ -102,7 +103,7 @@ def apply(session: Session | None, kind: str, body: Any, check: bool = True) -> 
     if kind == SESSION:
         if session is not None:
             raise ReplayMismatch("a second session record")
-        return Session(SessionConfig.from_json(body))
+        return Session(SessionConfig.from_json(body, journaled=True), check_mic)
     if session is None:
         raise ReplayMismatch(f"a {kind} record before the session record")
     if kind == ACTION:

@@ -3,11 +3,18 @@
 A roster is ``{"keypads": [...]}`` (or the bare list), one object per keypad (docs/session-file.md).
 A keypad id is written one way everywhere: a JSON integer (``161``) or a string of ``0x`` and
 hexadecimal digits (``"0xA1"``). Every refusal names the entry by its position and its id.
-Keypad files hold AES keys: they are written with mode 0600.
+
+A roster file is also the keypad store: beside each keypad's id, short number and AES key it
+keeps ``counter``, the highest press counter the keypad used in past sessions (raised by
+`clicker keypads sync` from the journals), below which a press is refused as from another
+session (docs/protocol.md, "Counters"). Roster files hold keys: they are written with mode
+0600. The session record of the journal holds the keys of the session's keypads too, so that
+`clicker verify` can recheck every MIC: the journal is as sensitive as the roster.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -77,11 +84,12 @@ class KeypadEntry(BaseModel):
     holder: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     assembly: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
     key: Annotated[str, AfterValidator(_key)] | None = None
+    # the keypad store: the highest counter the keypad used in past sessions (docs/protocol.md)
+    counter: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 0
 
     def keypad(self) -> Keypad:
-        return Keypad(
-            self.keypad_id, self.number, self.holder, self.assembly, bytes.fromhex(self.key or "") or None
-        )
+        key = bytes.fromhex(self.key or "") or None
+        return Keypad(self.keypad_id, self.number, self.holder, self.assembly, key, counter=self.counter)
 
 
 KEYPAD_KEYS = list(KeypadEntry.model_fields)
@@ -149,14 +157,16 @@ def load_roster(path: str | Path) -> list[Keypad]:
     return parse_roster_file(read_input_file(path), str(path))
 
 
+def keypad_json(k: Keypad) -> dict[str, Any]:
+    return (
+        {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
+        | ({"key": k.key.hex()} if k.key else {})
+        | ({"counter": k.counter} if k.counter else {})
+    )
+
+
 def roster_json(keypads: list[Keypad]) -> dict[str, Any]:
-    return {
-        "keypads": [
-            {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
-            | ({"key": k.key.hex()} if k.key else {})
-            for k in keypads
-        ]
-    }
+    return {"keypads": [keypad_json(k) for k in keypads]}
 
 
 def save_roster(path: str | Path, keypads: list[Keypad]) -> None:
@@ -171,19 +181,30 @@ def save_roster(path: str | Path, keypads: list[Keypad]) -> None:
 
 def provision(keypads: list[Keypad]) -> list[Keypad]:
     """Give every keypad without a key a fresh random AES-128 key."""
-    return [
-        k if k.key else Keypad(k.keypad_id, k.number, k.holder, k.assembly, secrets.token_bytes(16))
-        for k in keypads
-    ]
+    return [k if k.key else dataclasses.replace(k, key=secrets.token_bytes(16)) for k in keypads]
+
+
+def sync_counters(keypads: list[Keypad], highest: dict[int, int]) -> tuple[list[Keypad], int]:
+    """The keypad store raised to the highest counters a session saw (never lowered); returns
+    the roster and how many keypads moved."""
+    out, moved = [], 0
+    for k in keypads:
+        seen = highest.get(k.keypad_id, 0)
+        if seen > k.counter:
+            k, moved = dataclasses.replace(k, counter=seen), moved + 1
+        out.append(k)
+    return out, moved
 
 
 def nvs_csv(keypad: Keypad) -> str:
-    """The keypad's NVS contents in ESP-IDF's nvs_partition_gen.py CSV format (hardware.md)."""
+    """The keypad's NVS contents in ESP-IDF's nvs_partition_gen.py CSV format (hardware.md); its
+    counter starts at the keypad store's, so a re-flashed keypad is never taken for a replay."""
     assert keypad.key is not None
     return (
         "key,type,encoding,value\n"
         "clicker,namespace,,\n"
         f"id,data,u32,{keypad.keypad_id}\n"
         f"number,data,u16,{keypad.number}\n"
+        f"counter,data,u32,{keypad.counter}\n"
         f"aes_key,data,hex2bin,{keypad.key.hex()}\n"
     )

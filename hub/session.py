@@ -1,17 +1,25 @@
 """The session engine: polls, presses and their statuses (pure: no I/O, no asyncio, no clock).
 
 Time comes in with every call (``press.at``, ``now``), so replaying the journal gives exactly the
-same decisions. The semantics users rely on (DESIGN.md):
+same decisions. The semantics users rely on (docs/design.md; the press rules are those of
+docs/protocol.md, "Decisions"):
 
-- last press wins while a poll is open, ordered by the keypad's counter, never by arrival;
+- last press wins while a poll is open, ordered by the keypad's counter, never by arrival (per
+  proposal in a self-paced poll);
 - the same press arriving twice (retransmission, two receivers) counts once: ``duplicate``;
 - closing starts a grace period (default 1.5 s) for presses made before the close, judged by
   the age the receiver reports;
+- a press from another session (another session nonce, or a counter at or below the keypad's
+  highest of earlier sessions) never counts: ``stale_session``;
 - every press gets exactly one status, and a press seen again gets the same answer.
+
+The MIC is checked through ``check_mic`` (hub/wire/presses.py gives the real one): the session
+knows neither the wire codec nor the crypto.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, KeysView
 from dataclasses import dataclass, field
@@ -30,10 +38,18 @@ from hub.model import (
     PressStatus,
     Proposal,
 )
+from hub.protocol import MAX_ITEMS, MAX_KEYS, NO_POLL, REVISION
 from hub.seen import SeenPresses
 from hub.tally import MeritProfile, Missing, Ranking, Rule, rank
-from hub.wire.messages import Press as WirePress
-from hub.wire.mic import verify_mic
+
+# (keypad key, press, protocol revision) -> the MIC verifies
+MicCheck = Callable[[bytes, Press, int], bool]
+
+
+def new_nonce() -> int:
+    """A session nonce: drawn once when a session is created, journaled with it (never 0, the
+    value of a keypad that knows no session)."""
+    return secrets.randbelow(0xFFFFFFFF) + 1
 
 
 class SessionError(ValueError):
@@ -87,12 +103,21 @@ class SessionConfig:
     require_mic: bool = False
     anonymous: bool = True
     min_group: int = 5  # fewest voters an assembly's breakdown of a poll may show (secret ballot)
+    # Drawn when the session is created, journaled in the session record, the same after a
+    # restart; keypads sign under it (docs/protocol.md, "Sessions"). Never user input. None: a
+    # session journaled before protocol v1.1, recounted by v1's rules (no nonce, v1's MIC).
+    nonce: int | None = field(default_factory=new_nonce)
 
     def __post_init__(self) -> None:
         if len(self.grade_keys) != len(self.scale):
             raise SessionError(f"{len(self.grade_keys)} grade keys for a scale of {len(self.scale)} grades")
         if len(set(self.grade_keys)) != len(self.grade_keys):
             raise SessionError("grade keys must be distinct")
+        for keys in (self.grade_keys, "".join(self.consent_keys)):
+            if len(keys) > MAX_KEYS or not all(" " < k < "\x7f" for k in keys):
+                raise SessionError(f"keys {keys!r}: at most {MAX_KEYS} printable ASCII characters")
+        if self.nonce is not None and not 0 <= self.nonce <= 0xFFFFFFFF:
+            raise SessionError("the session nonce is a 32-bit number")
         bad = set(self.consent_keys.values()) - set(CONSENT_COLOURS)
         if bad:
             raise SessionError(f"unknown consent colour {sorted(bad)[0]!r}")
@@ -130,6 +155,7 @@ class SessionConfig:
             "roster": [
                 {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
                 | ({"key": k.key.hex()} if k.key else {})
+                | ({"counter": k.counter} if k.counter else {})
                 for k in self.roster
             ],
             "open_roster": self.open_roster,
@@ -140,10 +166,16 @@ class SessionConfig:
             "require_mic": self.require_mic,
             "anonymous": self.anonymous,
             "min_group": self.min_group,
-        }
+        } | ({"nonce": self.nonce} if self.nonce is not None else {})
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> SessionConfig:
+    def from_json(cls, doc: dict[str, Any], journaled: bool = False) -> SessionConfig:
+        """A session description; without a ``nonce`` one is drawn, except for a session
+        record of the journal (``journaled``): one written before v1.1 has none."""
+        if "nonce" in doc:
+            nonce: dict[str, Any] = {"nonce": None if doc["nonce"] is None else int(doc["nonce"])}
+        else:
+            nonce = {"nonce": None} if journaled else {}
         try:
             return cls(
                 title=doc["title"],
@@ -168,6 +200,7 @@ class SessionConfig:
                         k.get("holder", ""),
                         k.get("assembly", ""),
                         bytes.fromhex(k["key"]) if k.get("key") else None,
+                        counter=int(k.get("counter", 0)),
                     )
                     for k in doc.get("roster", [])
                 ],
@@ -179,6 +212,7 @@ class SessionConfig:
                 require_mic=bool(doc.get("require_mic", False)),
                 anonymous=bool(doc.get("anonymous", True)),
                 min_group=doc.get("min_group", 5),
+                **nonce,
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, SessionError):
@@ -245,7 +279,7 @@ class Poll:
 
 class Decision(NamedTuple):
     status: PressStatus
-    poll_id: int  # the poll the keypad should consider current (0xFFFF: none yet)
+    poll_id: int  # the poll the keypad should consider current (0: none yet)
     keypad_number: int | None = None
     enrolled: Keypad | None = None
 
@@ -253,8 +287,11 @@ class Decision(NamedTuple):
 class Session:
     """The state of one session; only the hub's loop calls its methods."""
 
-    def __init__(self, config: SessionConfig) -> None:
+    def __init__(self, config: SessionConfig, check_mic: MicCheck | None = None) -> None:
         self.config = config
+        # Without a checker no MIC verifies: a session that was not given one refuses every
+        # press that needs a MIC rather than accept it unchecked.
+        self._check_mic = check_mic
         self.keypads: dict[int, Keypad] = {k.keypad_id: k for k in config.roster}
         self.proposals: dict[int, Proposal] = {p.number: p for p in config.proposals}
         self.polls: list[Poll] = []
@@ -263,6 +300,12 @@ class Session:
         self.seen = SeenPresses()
         self.statuses: dict[PressStatus, int] = dict.fromkeys(PressStatus, 0)
         self.battery = Batteries()
+        # Each keypad's highest counter in this session among presses that passed the MIC check
+        # (the keypad store learns those of keypads with a key: `clicker keypads sync`), the poll
+        # during which it was last raised, and what it was before that poll (O(1) per press).
+        self.highest: dict[int, int] = {}
+        self._raised_in: dict[int, int] = {}
+        self._before: dict[int, int] = {}
         self._grade_of = {k: i for i, k in enumerate(config.grade_keys)}
         # Bumped by what changes the session's description and the polls' history, so that what
         # is derived from them (the live state's parts, the ranking) is rebuilt only then.
@@ -277,8 +320,16 @@ class Session:
         return self.polls[-1] if self.polls and self.polls[-1].state in ACTIVE else None
 
     @property
+    def v1(self) -> bool:
+        """A session journaled before protocol v1.1: recounted by v1's rules."""
+        return self.config.nonce is None
+
+    @property
     def last_poll_id(self) -> int:
-        return self.polls[-1].poll_id if self.polls else UNKNOWN_POLL
+        """The poll a keypad should consider current: the last one, 0 before the first."""
+        if not self.polls:
+            return UNKNOWN_POLL if self.v1 else NO_POLL
+        return self.polls[-1].poll_id
 
     def poll(self, poll_id: int) -> Poll:
         poll = self._by_id.get(poll_id)
@@ -333,6 +384,8 @@ class Session:
         if self.active is not None:
             raise SessionError(f"poll {self.active.poll_id} is still {self.active.state}: close it first")
         mode = PollMode(mode)
+        if mode is PollMode.NONE:
+            raise SessionError("a poll needs a mode: grades, consent or self-paced")
         chosen = tuple(items) if items is not None else None
         if mode is PollMode.SELF_PACED:
             if not chosen:
@@ -348,6 +401,8 @@ class Session:
                 raise SessionError(f"no proposal {n}")
         if len(set(chosen)) != len(chosen):
             raise SessionError("a proposal appears twice in the poll")
+        if len(chosen) > MAX_ITEMS:
+            raise SessionError(f"a self-paced poll holds at most {MAX_ITEMS} proposals")
         poll_id = self.polls[-1].poll_id + 1 if self.polls else 1
         if poll_id >= UNKNOWN_POLL:
             raise SessionError("this session has used every poll number")
@@ -430,14 +485,19 @@ class Session:
             number = max((k.number for k in self.keypads.values()), default=0) + 1
             keypad = enrolled = Keypad(press.keypad_id, number, enrolled=True)
             self.keypads[press.keypad_id] = keypad
-        if press.battery != 0xFF:
-            self.battery[press.keypad_id] = press.battery
+        if press.session_nonce != self.config.nonce and not self.v1:  # another session's (or none)
+            return Decision(PressStatus.STALE_SESSION, self.last_poll_id, keypad.number, enrolled)
         if not self._mic_ok(keypad, press):
             return Decision(PressStatus.BAD_MIC, self.last_poll_id, keypad.number, enrolled)
+        if press.counter <= keypad.counter:  # at or below its highest of earlier sessions
+            return Decision(PressStatus.STALE_SESSION, self.last_poll_id, keypad.number, enrolled)
+        if press.battery != 0xFF:
+            self.battery[press.keypad_id] = press.battery
+        self._raise(press.keypad_id, press.counter)
         ident = (press.keypad_id, press.counter)
         earlier = self.seen.get(ident)
         if earlier is not None:
-            status = (
+            status: PressStatus = (
                 PressStatus.DUPLICATE if earlier in (PressStatus.COUNTED, PressStatus.DUPLICATE) else earlier
             )
             return Decision(status, self.last_poll_id, keypad.number, enrolled)
@@ -445,32 +505,43 @@ class Session:
         self.seen[ident] = status
         return Decision(status, self.last_poll_id, keypad.number, enrolled)
 
+    def _raise(self, keypad_id: int, counter: int) -> None:
+        highest = self.highest.get(keypad_id, 0)
+        if counter <= highest:
+            return
+        current = self.polls[-1].poll_id if self.polls else NO_POLL
+        if self._raised_in.get(keypad_id) != current:
+            self._before[keypad_id] = highest  # its highest when this poll opened
+            self._raised_in[keypad_id] = current
+        self.highest[keypad_id] = counter
+
+    def _highest_before(self, keypad_id: int, poll_id: int) -> int:
+        """The highest counter the keypad had used when the poll opened."""
+        if self._raised_in.get(keypad_id) == poll_id:
+            return self._before[keypad_id]
+        return self.highest.get(keypad_id, 0)
+
     def _mic_ok(self, keypad: Keypad, press: Press) -> bool:
         if keypad.key is None:
             return not self.config.require_mic
-        wire = WirePress(
-            press.keypad_id,
-            press.counter,
-            press.poll_id,
-            press.item,
-            ord(press.key[:1] or "\0"),
-            press.battery,
-            0,
-            0,
-            press.mic,
-        )
-        return verify_mic(keypad.key, wire)
+        return self._check_mic is not None and self._check_mic(keypad.key, press, 1 if self.v1 else REVISION)
 
     def _apply(self, press: Press) -> PressStatus:
         poll = self.active
         if poll is None:
-            known = press.poll_id == UNKNOWN_POLL or press.poll_id in self._by_id
-            return PressStatus.POLL_CLOSED if known else PressStatus.STALE_POLL
+            if self.v1 and press.poll_id != UNKNOWN_POLL and press.poll_id not in self._by_id:
+                return PressStatus.STALE_POLL  # v1 named a poll that never existed so
+            return PressStatus.POLL_CLOSED  # whatever poll it names: nothing is open
         if press.poll_id not in (UNKNOWN_POLL, poll.poll_id):
             return PressStatus.STALE_POLL
         made_at = press.at - press.age_ms / 1000
-        if press.poll_id == UNKNOWN_POLL and made_at < poll.opened_at:
-            return PressStatus.STALE_POLL  # made before this poll opened, for an older one
+        if press.poll_id == UNKNOWN_POLL and (
+            made_at < poll.opened_at
+            or (not self.v1 and press.counter <= self._highest_before(press.keypad_id, poll.poll_id))
+        ):
+            # made before this poll opened, for an older one: by its age, or provably by its
+            # counter (not above one the keypad had already used when the poll opened)
+            return PressStatus.STALE_POLL
         if poll.state is PollState.CLOSING:
             assert poll.closed_at is not None
             if made_at > poll.closed_at or press.at > poll.closed_at + self.config.grace_s:

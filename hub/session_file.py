@@ -259,4 +259,4 @@ def journaled_session(db: str | Path) -> SessionConfig | None:
         return None
     if first.kind != SESSION or not isinstance(first.body, dict):
         raise SessionError(f"{db}: the first record is not the session (see clicker verify {db})")
-    return SessionConfig.from_json(first.body)
+    return SessionConfig.from_json(first.body, journaled=True)

@@ -17,6 +17,9 @@ def make_config(n_keypads: int = 5, n_props: int = 3, **kw) -> SessionConfig:
         Proposal(i, f"Fiche {i}", "écologique" if i % 2 else "sociale") for i in range(1, n_props + 1)
     ]
     roster = [Keypad(1000 + i, i) for i in range(1, n_keypads + 1)]
+    # Session nonce 0, the default of a Press built in a test: such presses belong to this
+    # session. Tests of the nonce itself give one (tests/test_session.py, test_replay.py).
+    kw.setdefault("nonce", 0)
     return SessionConfig(title="Test", proposals=proposals, roster=roster, **kw)
 
 

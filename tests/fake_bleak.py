@@ -7,6 +7,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import ClassVar
 
+from hub.protocol import REVISION, Radio
 from hub.receivers.ble import NOTIFY_UUID, WRITE_UUID
 from hub.wire.framing import pack_frame, unpack_frame
 from hub.wire.messages import Hello, HelloAck, Ping, PollState, PressResult, Status, parse
@@ -15,7 +16,7 @@ from hub.wire.messages import Hello, HelloAck, Ping, PollState, PressResult, Sta
 class FakeBleDevice:
     """The receiver's side: answers HELLO and PING, records results, can notify presses."""
 
-    def __init__(self, address: str = "AA:BB:CC:DD:EE:01", mtu: int = 247, mtu_needs_request: bool = False):
+    def __init__(self, address: str = "AA:BB:CC:DD:EE:01", mtu: int = 517, mtu_needs_request: bool = False):
         self.address = address
         self.name = "clicker-rx"
         self.mtu = mtu
@@ -42,7 +43,7 @@ class FakeBleDevice:
     def written(self, data: bytes) -> None:
         msg = parse(unpack_frame(data)).message
         if isinstance(msg, Hello):
-            self.notify(HelloAck(1, 2, 0, 0, 99, self.boot_id, 1, 37, 255))
+            self.notify(HelloAck(REVISION, 2, 0, 0, 99, self.boot_id, Radio.BLE_ADVERTS, 37, 255))
         elif isinstance(msg, Ping):
             self.notify(Status(5, 1, 0, 0, 0))
         elif isinstance(msg, PressResult):

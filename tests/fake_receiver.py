@@ -1,5 +1,5 @@
-"""A scripted receiver at the lowest layer (a TCP socket speaking PROTOCOL.md), for tests that
-push exact frames at the hub's real serial transport and watch exactly what comes back."""
+"""A scripted receiver at the lowest layer (a TCP socket speaking docs/protocol.md), for tests
+that push exact frames at the hub's real serial transport and watch exactly what comes back."""
 
 from __future__ import annotations
 
@@ -9,14 +9,18 @@ import os
 import tty
 from pathlib import Path
 
+from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
-from hub.wire.messages import Hello, HelloAck, Ping, PollState, Press, PressResult, Status
+from hub.wire.messages import Error, Hello, HelloAck, Ping, PollState, Press, PressResult, Status
 
 
 class FakeReceiver:
-    def __init__(self, answer_pings: bool = True, boot_id: int = 1) -> None:
+    def __init__(self, answer_pings: bool = True, boot_id: int = 1, revision: int = REVISION) -> None:
         self.answer_pings = answer_pings
         self.boot_id = boot_id
+        self.revision = revision  # the protocol revision it answers HELLO with
+        self.session_nonce = 0  # heard in HELLO: the presses it makes up are of this session
+        self.errors: list[Error] = []
         self.results: list[PressResult] = []
         self.poll_states: list[PollState] = []
         self.hellos = 0
@@ -87,8 +91,11 @@ class FakeReceiver:
     def _on(self, msg) -> None:
         if isinstance(msg, Hello):
             self.hellos += 1
-            self.send(HelloAck(1, 1, 0, 0, 42, self.boot_id, 0xFF, 6, 512))
+            self.session_nonce = msg.session_nonce
+            self.send(HelloAck(self.revision, 1, 0, 0, 42, self.boot_id, Radio.SIMULATED, 6, 512))
             self.connected.set()
+        elif isinstance(msg, Error):
+            self.errors.append(msg)
         elif isinstance(msg, Ping) and self.answer_pings:
             self.send(Status(1000, 0, 0, 0, 0))
         elif isinstance(msg, PressResult):
@@ -111,7 +118,8 @@ class FakeReceiver:
     def press(
         self, keypad_id: int, counter: int, key: str = "5", poll_id: int = 0xFFFF, flags: int = 0
     ) -> None:
-        self.send(Press(keypad_id, counter, poll_id, 0, ord(key), 80, -50, 0, 0), flags)
+        """An unsigned press of the session it heard in HELLO."""
+        self.send(Press(keypad_id, counter, self.session_nonce, poll_id, 0, ord(key), 80, -50, 0, 0), flags)
 
     async def wait_results(self, n: int, within: float = 10.0) -> None:
         async with asyncio.timeout(within):

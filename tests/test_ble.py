@@ -29,8 +29,8 @@ def hub(open_hub):
     return open_hub
 
 
-def press(kid=1001, counter=1, key="5", poll_id=1):
-    return Press(kid, counter, poll_id, 0, ord(key), 70, -40, 10, 0)
+def press(kid=1001, counter=1, key="5", poll_id=1, nonce=0):  # nonce 0: make_config's session
+    return Press(kid, counter, nonce, poll_id, 0, ord(key), 70, -40, 10, 0)
 
 
 async def test_gatt_receiver_handshake_results_and_reconnect(hub):
@@ -52,14 +52,14 @@ async def test_gatt_receiver_handshake_results_and_reconnect(hub):
 
 
 async def test_gatt_mtu_is_requested_and_enforced(hub):
-    dev = FakeBleDevice(mtu=185, mtu_needs_request=True)
+    dev = FakeBleDevice(mtu=250, mtu_needs_request=True)
     rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
     hub.add_receiver(rx)
-    await asyncio.wait_for(rx.connected_event.wait(), 5)  # 23 until asked, then 185
-    small = FakeBleDevice(address="AA:BB:CC:DD:EE:02", mtu=23, mtu_needs_request=True)
+    await asyncio.wait_for(rx.connected_event.wait(), 5)  # 23 until asked, then 250: the longest frame fits
+    small = FakeBleDevice(address="AA:BB:CC:DD:EE:02", mtu=247, mtu_needs_request=True)
     rx2 = BleReceiver(small, hub, client_factory=FakeBleakClient)
     hub.add_receiver(rx2)
-    await hub.wait_until(lambda: "MTU 23" in rx2.health.last_error, 5)
+    await hub.wait_until(lambda: "MTU 247" in rx2.health.last_error, 5)
     assert not rx2.health.connected
 
 

@@ -21,7 +21,7 @@ def message_from_fields(type_: int, values: dict) -> Message:
     kwargs = {}
     for f in dataclasses.fields(cls):
         v = values[f.name]
-        kwargs[f.name] = bytes.fromhex(v) if f.type == "bytes" else v
+        kwargs[f.name] = bytes.fromhex(v) if f.type == "bytes" else tuple(v) if isinstance(v, list) else v
     return cls(**kwargs)
 
 
@@ -34,5 +34,7 @@ def canonical(msg: Message) -> str:
             v = v.hex()
         elif isinstance(v, str):
             v = v.encode("utf-8").hex()
+        elif isinstance(v, tuple):
+            v = ",".join(map(str, v))
         parts.append(f"{f.name}={v}")
     return " ".join(parts)

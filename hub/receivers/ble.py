@@ -1,4 +1,4 @@
-"""BLE receivers with bleak: the GATT service of PROTOCOL.md (one decoded frame per value), and
+"""BLE receivers with bleak: the GATT service of docs/protocol.md (one decoded frame per value), and
 the advert mode where the hub's own adapter hears keypads directly (no acknowledgement).
 
 bleak's client and scanner are passed in (``client_factory``, ``scanner_factory``) so the tests
@@ -14,16 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
-from hub.model import Press
 from hub.receivers.link import HubPort, LinkLost, ReceiverHealth, ReceiverLink
 from hub.wire.advert import COMPANY_ID, decode_advert
-from hub.wire.framing import FrameError, pack_frame, unpack_frame
+from hub.wire.framing import MAX_DECODED, FrameError, pack_frame, unpack_frame
 from hub.wire.messages import Message, parse
+from hub.wire.presses import from_wire
 
 SERVICE_UUID = "16e83246-023e-4201-98e3-df49a93c1b1d"
 NOTIFY_UUID = "16e83247-023e-4201-98e3-df49a93c1b1d"
 WRITE_UUID = "16e83248-023e-4201-98e3-df49a93c1b1d"
-MIN_MTU = 64
+# Every frame must fit one value: the longest frame (247 bytes, a POLL_STATE of a large
+# self-paced poll) plus the 3 bytes of the ATT header (docs/protocol.md, "BLE GATT profile").
+MIN_MTU = MAX_DECODED + 3
 CONNECT_TIMEOUT = 15.0
 _EOF = object()
 
@@ -158,22 +160,8 @@ class AdvertListener:
             self.health.rejected[str(exc.reason)] = self.health.rejected.get(str(exc.reason), 0) + 1
             return
         self.health.presses += 1
-        self.hub.submit_press(
-            Press(
-                p.keypad_id,
-                p.counter,
-                p.poll_id,
-                p.item,
-                chr(p.key),
-                p.battery,
-                p.rssi,
-                0,
-                p.mic,
-                self.name,
-                self.clock(),
-            ),
-            None,  # no acknowledgement is possible in advert mode
-        )
+        # no acknowledgement is possible in advert mode
+        self.hub.submit_press(from_wire(p, self.name, self.clock()), None)
 
     def send_poll_state(self) -> None:
         """Adverts are one-way: there is no one to tell."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -20,9 +19,10 @@ from typing import Any, Protocol
 
 from hub.aio import cancel_and_wait, within
 from hub.model import Press
+from hub.protocol import NAME, REVISION, ErrorCode
+from hub.wire.codec import Frame
 from hub.wire.messages import (
     Error,
-    Frame,
     Hello,
     HelloAck,
     KeypadSeen,
@@ -34,6 +34,7 @@ from hub.wire.messages import (
     Status,
 )
 from hub.wire.messages import Press as WirePress
+from hub.wire.presses import from_wire
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class HubPort(Protocol):
     def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None: ...
 
     def poll_state_message(self) -> PollState: ...
+
+    def session_nonce(self) -> int: ...
 
     def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None: ...
 
@@ -106,6 +109,8 @@ class ReceiverLink(ABC):
         self._last_rx = 0.0
         self.connected_event = asyncio.Event()
         self._reply_cb = self._reply  # one bound method, not a new one per press
+        self._refused_revision: int | None = None  # the last revision refused (logged once)
+        self._refused: str | None = None  # why the established link must be dropped
 
     # --- transport hooks -------------------------------------------------------------------
 
@@ -184,12 +189,15 @@ class ReceiverLink(ABC):
     async def _handshake(self) -> None:
         self._frames = asyncio.Queue()
         self._rx_seq = None
+        self._refused = None
         self._up = True
-        self.send(Hello(1, secrets.randbits(32)))
+        self.send(Hello(REVISION, self.hub.session_nonce()))
         deadline = time.monotonic() + HANDSHAKE_TIMEOUT
         while (left := deadline - time.monotonic()) > 0:
             frame = await self._next_frame(left)
             if frame is not None and isinstance(frame.message, HelloAck):
+                if (why := self._refusal(frame.message)) is not None:
+                    raise LinkLost(why)
                 self._on_hello_ack(frame.message)
                 self.health.connected = True
                 self._established = True
@@ -203,10 +211,26 @@ class ReceiverLink(ABC):
                 self._handle(frame)  # presses may already be queued in the receiver
         raise LinkLost("no HELLO_ACK within 3 s")
 
+    def _refusal(self, ack: HelloAck) -> str | None:
+        """Why a receiver of another protocol revision is refused (None: it is not). It is told
+        (ERROR), the log says it once per revision, the console shows it, and the link is tried
+        again later (the receiver may be flashed meanwhile)."""
+        if ack.proto == REVISION:
+            return None
+        why = (
+            f"receiver speaks protocol revision {ack.proto}, this hub speaks {REVISION} ({NAME}): "
+            "update its firmware"
+        )
+        self.send(Error(ErrorCode.UNSUPPORTED_REVISION, why))
+        if self._refused_revision != ack.proto:
+            log.warning("receiver %s refused: %s", self.name, why)
+            self._refused_revision = ack.proto
+        return why
+
     def _on_hello_ack(self, ack: HelloAck) -> None:
         if self.health.boot_id and ack.boot_id != self.health.boot_id:
             self.health.reboots += 1  # its queue is gone; the keypads will retransmit
-        self.health.firmware = ack.firmware
+        self.health.firmware = f"{ack.fw_major}.{ack.fw_minor}.{ack.fw_patch}"
         self.health.rx_serial = ack.rx_serial
         self.health.boot_id = ack.boot_id
         self.health.radio = ack.radio
@@ -229,6 +253,8 @@ class ReceiverLink(ABC):
         next_ping = time.monotonic()
         while True:
             now = time.monotonic()
+            if self._refused is not None:
+                raise LinkLost(self._refused)
             silent = now - max(self.health.last_status_at, self._last_rx)
             if silent > SILENCE_LIMIT:
                 raise LinkLost("no STATUS for 3 s")
@@ -241,6 +267,8 @@ class ReceiverLink(ABC):
                 self._handle(frame)
 
     def _handle(self, frame: Frame) -> None:
+        if self._refused is not None:
+            return  # a refused receiver's frames are not read, whatever they say
         if self._rx_seq is not None and frame.seq != (self._rx_seq + 1) & 0xFFFF:
             self.health.seq_gaps += 1
         self._rx_seq = frame.seq
@@ -261,8 +289,11 @@ class ReceiverLink(ABC):
             self.hub.receiver_changed()
         elif isinstance(msg, KeypadSeen):
             self.hub.keypad_seen(msg.keypad_id, msg.battery, msg.rssi)
-        elif isinstance(msg, HelloAck):
-            self._on_hello_ack(msg)  # a receiver that rebooted without the link noticing
+        elif isinstance(msg, HelloAck):  # a receiver that rebooted without the link noticing
+            if (why := self._refusal(msg)) is not None:  # ... into firmware of another revision
+                self._refused = why  # the state machine drops the link on its next turn
+                return
+            self._on_hello_ack(msg)
             self.send_poll_state()
             self.hub.receiver_changed()
         elif isinstance(msg, Log):
@@ -271,19 +302,7 @@ class ReceiverLink(ABC):
             self.health.last_error = f"receiver error {msg.code}: {msg.text}"[:200]
 
     def _press(self, msg: WirePress) -> Press:
-        return Press(
-            msg.keypad_id,
-            msg.counter,
-            msg.poll_id,
-            msg.item,
-            chr(msg.key),
-            msg.battery,
-            msg.rssi,
-            msg.age_ms,
-            msg.mic,
-            self.name,
-            self.clock(),
-        )
+        return from_wire(msg, self.name, self.clock())
 
     def _reply(self, result: PressResult) -> None:
         self.send(result)

@@ -53,12 +53,14 @@ DEMO_ASSEMBLIES = ("écologique", "sociale", "démocratique")
 
 
 def demo_config(fiches: list[Proposal], room: SimRoom, speed: float) -> SessionConfig:
+    """The demo's session: the room's keypads with their keys, and every press must be signed."""
     roster = [replace(k, assembly=DEMO_ASSEMBLIES[i % 3]) for i, k in enumerate(room.roster())]
     return SessionConfig(
         title="Convention citoyenne de Clermont-Ferrand — démonstration",
         proposals=fiches,
         roster=roster,
         grace_s=max(0.2, 1.5 / max(speed / 5, 1.0)),  # human time runs faster in the demo
+        require_mic=True,
     )
 
 

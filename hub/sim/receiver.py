@@ -1,9 +1,11 @@
-"""A virtual receiver: the receiver firmware in Python, speaking PROTOCOL.md to the hub over
-TCP (the hub connects with ``socket://host:port``) or a pty (the hub opens it as a serial
+"""A virtual receiver: the receiver firmware in Python, speaking docs/protocol.md to the hub
+over TCP (the hub connects with ``socket://host:port``) or a pty (the hub opens it as a serial
 device), so a simulated session goes through the hub's real serial transport.
 
 It relays keypad presses with the firmware's obligations: keep each one until its
-PRESS_RESULT, repeat it every 250 ms with RETRANSMIT, hand results back over the radio.
+PRESS_RESULT, repeat it every 250 ms with RETRANSMIT, hand results back over the radio. Like
+firmware/common/clk_link.c it answers a HELLO of another protocol revision with ERROR, and
+relays nothing to that hub.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from hub.aio import cancel_and_wait
+from hub.protocol import REVISION, ErrorCode, Radio
 from hub.sim.ether import Ether
 from hub.wire import StreamDecoder
 from hub.wire.framing import FLAG_RETRANSMIT
-from hub.wire.messages import Hello, HelloAck, Message, Ping, PollState, Press, PressResult, Radio, Status
+from hub.wire.messages import Error, Hello, HelloAck, Message, Ping, PollState, Press, PressResult, Status
 
 REPEAT_S = 0.25
 QUEUE_CAP = 256
@@ -59,6 +62,7 @@ class VirtualReceiver:
         self.queue: dict[tuple[int, int], _Queued] = {}
         self.rx_ok = self.rx_bad = self.dropped = 0
         self.reboots = 0
+        self.hub_ok = False  # answered a HELLO of our revision: presses may be relayed
         self.decoder = StreamDecoder()
         self._seq = 0
         self._write: Callable[[bytes], None] | None = None
@@ -105,7 +109,14 @@ class VirtualReceiver:
         for frame in self.decoder.feed(data):
             msg = frame.message
             if isinstance(msg, Hello):
-                self._send(HelloAck(1, 1, 0, 0, self.serial, self.boot_id, Radio.SIMULATED, 6, 512))
+                self.hub_ok = msg.proto == REVISION
+                if self.hub_ok:
+                    self._send(
+                        HelloAck(REVISION, 1, 1, 0, self.serial, self.boot_id, Radio.SIMULATED, 6, 512)
+                    )
+                else:
+                    why = f"hub speaks protocol revision {msg.proto}, this receiver speaks {REVISION}"
+                    self._send(Error(ErrorCode.UNSUPPORTED_REVISION, why))
             elif isinstance(msg, Ping):
                 uptime = int((time.monotonic() - self.booted) * 1000) & 0xFFFFFFFF
                 self._send(
@@ -118,6 +129,8 @@ class VirtualReceiver:
                 self.on_poll_state(msg)  # broadcast to the keypads (each hears it or not)
 
     def _flush(self) -> None:
+        if not self.hub_ok:
+            return  # the presses wait in the queue for a hub we speak with
         now = time.monotonic()
         for q in list(self.queue.values()):
             if q.sent is None or now - q.sent >= REPEAT_S:
@@ -136,6 +149,7 @@ class VirtualReceiver:
         self.boot_id = self.rng.getrandbits(32)
         self.booted = time.monotonic()
         self.decoder = StreamDecoder()
+        self.hub_ok = False
         self.reboots += 1
 
     # --- transports ----------------------------------------------------------------------------

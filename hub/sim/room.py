@@ -2,6 +2,9 @@
 changing their minds, sometimes pressing a wrong key, a few never voting, through a lossy
 ether into one or more virtual receivers. It keeps the ground truth of every keypad's last
 valid press, to check the hub's tallies against.
+
+Its keypads sign: with the keys of a roster (``clicker sim --roster``), or with keys drawn
+from the seed, so the hub's MIC check runs on every simulated press.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from hub.aio import cancel_and_wait, within
-from hub.model import DEFAULT_GRADE_KEYS, Keypad
+from hub.model import DEFAULT_GRADE_KEYS, Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
+from hub.protocol import PollStateCode
 from hub.sim.ether import Ether, Impairments
 from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
 from hub.sim.receiver import Recorder, VirtualReceiver
@@ -55,7 +59,7 @@ class SimRoom:
         impair: Impairments | None = None,
         receivers: int = 2,
         speed: float = 20.0,
-        keys: dict[int, bytes] | None = None,
+        roster: list[Keypad] | None = None,
         grade_keys: str = DEFAULT_GRADE_KEYS,
         recorder: Recorder | None = None,
         wrong_key_rate: float = 0.02,
@@ -68,12 +72,14 @@ class SimRoom:
         self.grade_keys = grade_keys
         self.wrong_key_rate = wrong_key_rate
         self.change_rate = change_rate
-        self.opinions = Opinions(proposals, keypads, len(grade_keys), seed)
-        keys = keys or {}
-        ids = self.rng.sample(range(0x100000, 0xFFFFFF), keypads)
+        if roster is None:  # ids and keys drawn from the seed: the same room for the same seed
+            ids = self.rng.sample(range(0x100000, 0xFFFFFF), keypads)
+            roster = [Keypad(kid, i + 1, key=self.rng.randbytes(16)) for i, kid in enumerate(ids)]
+        self.opinions = Opinions(proposals, len(roster), len(grade_keys), seed)
+        # Each keypad's counter starts at what the keypad store knows: its flash holds at least that.
         self.keypads = [
-            VirtualKeypad(kid, i + 1, keys.get(i + 1), sleep_after=SLEEP_AFTER_S / speed)
-            for i, kid in enumerate(ids)
+            VirtualKeypad(k.keypad_id, k.number, k.key, sleep_after=SLEEP_AFTER_S / speed, counter=k.counter)
+            for k in roster
         ]
         self.by_id = {k.keypad_id: k for k in self.keypads}
         self.receivers = [
@@ -90,7 +96,8 @@ class SimRoom:
         self._wake = asyncio.Event()
 
     def roster(self) -> list[Keypad]:
-        return [Keypad(k.keypad_id, k.number, key=k.key) for k in self.keypads]
+        """The keypads as a roster: ids, short numbers, keys, and the counters they start from."""
+        return [Keypad(k.keypad_id, k.number, key=k.key, counter=k.counter) for k in self.keypads]
 
     async def start(self, transport: str = "tcp") -> list[str]:
         """Start the receivers; returns what the hub must open, one per receiver."""
@@ -120,15 +127,15 @@ class SimRoom:
         now = time.monotonic()
         for kp in self.keypads:
             self.ether.transmit(lambda m, kp=kp: kp.on_poll_state(m, time.monotonic()), msg)
-        if msg.state == 1 and msg.poll_id not in self._voting:
+        if msg.state == PollStateCode.OPEN and msg.poll_id not in self._voting:
             self._open_poll = msg.poll_id
             self.truth[msg.poll_id] = Truth(msg.mode)
-            items = list(range(1, msg.items + 1)) if msg.mode == 3 else [0]
+            items = list(msg.items) if msg.mode == PollMode.SELF_PACED else [0]
             self._voting[msg.poll_id] = [
                 asyncio.get_running_loop().create_task(self._voter(m, msg.poll_id, msg.mode, items, now))
                 for m in range(len(self.keypads))
             ]
-        elif msg.state != 1 and msg.poll_id == self._open_poll:
+        elif msg.state != PollStateCode.OPEN and msg.poll_id == self._open_poll:
             self._open_poll = None
 
     async def _retransmit(self) -> None:
@@ -136,8 +143,7 @@ class SimRoom:
             await asyncio.sleep(0.02)
             now = time.monotonic()
             for kp in self.keypads:
-                p = kp.due(now)
-                if p is not None:
+                for p in kp.due(now):
                     self._transmit(p)
                 if kp.led is Led.NO_ANSWER:
                     self._wake.set()
@@ -163,11 +169,12 @@ class SimRoom:
             grade = self.opinions.opinion(member, self._proposal_for(poll_id, item)).grade
             if grade is None:
                 continue
-            key = CONSENT_BY_GRADE[grade * 7 // len(self.grade_keys)] if mode == 2 else self.grade_keys[grade]
+            consent = mode == PollMode.CONSENT
+            key = CONSENT_BY_GRADE[grade * 7 // len(self.grade_keys)] if consent else self.grade_keys[grade]
             if self.rng.random() < self.wrong_key_rate:
-                await self._press_until_answered(kp, poll_id, item, "9" if mode != 2 else "5", valid=False)
+                await self._press_until_answered(kp, poll_id, item, "5" if consent else "9", valid=False)
             if self.rng.random() < self.change_rate:
-                other = self.grade_keys[self.rng.randrange(len(self.grade_keys))] if mode != 2 else "B"
+                other = "B" if consent else self.grade_keys[self.rng.randrange(len(self.grade_keys))]
                 await self._press_until_answered(kp, poll_id, item, other)
                 await self._sleep_human(3.0)
             await self._press_until_answered(kp, poll_id, item, key)
@@ -184,11 +191,11 @@ class SimRoom:
             if valid:
                 self.truth[poll_id].presses[(kp.keypad_id, item)] = (p.counter, key)
             self._transmit(p)
-            while kp.led is Led.PENDING and kp.pending is not None and kp.pending.counter == p.counter:
+            while kp.in_flight(item):  # signed again under the session's nonce, if need be
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await within(self._wake.wait(), 0.5)
-            if kp.led is Led.COUNTED or not valid:
+            if kp.answers.get(item) in (PressStatus.COUNTED, PressStatus.DUPLICATE) or not valid:
                 return
             await self._sleep_human(1.0)
 

@@ -23,7 +23,6 @@ from typing import Any, ClassVar, NamedTuple, Self
 from hub.protocol import FLAG_RETRANSMIT, MAX_PAYLOAD
 from hub.wire.framing import FrameError, RawFrame, Reject, encode_frame
 
-
 _GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 

@@ -17,6 +17,8 @@ from hub.wire.messages import Press
 KEYED_CACHE = 8192  # keyed contexts kept: more than the keypads of any session
 _INPUT = struct.Struct("<4s" + MIC_FORMAT[1:])
 assert _INPUT.size == MIC_INPUT_SIZE
+# Protocol v1's input ("CLK1", no session nonce): only to recount journals written before v1.1.
+_INPUT_V1 = struct.Struct("<4sIIHHBB")
 
 
 @lru_cache(maxsize=KEYED_CACHE)
@@ -30,6 +32,11 @@ def mic_input(
 ) -> bytes:
     """The bytes the MIC covers (rssi and age_ms are added by the receiver: not covered)."""
     return _INPUT.pack(MIC_TAG, keypad_id, counter, session_nonce, poll_id, item, key, battery)
+
+
+def mic_input_v1(keypad_id: int, counter: int, poll_id: int, item: int, key: int, battery: int) -> bytes:
+    """What v1 keypads signed: journals of sessions held before v1.1 are recounted with it."""
+    return _INPUT_V1.pack(b"CLK1", keypad_id, counter, poll_id, item, key, battery)
 
 
 def press_mic_input(press: Press) -> bytes:

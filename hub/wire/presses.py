@@ -5,6 +5,7 @@ AES (docs/protocol.md, "The MIC")."""
 from __future__ import annotations
 
 from hub.model import Press
+from hub.protocol import REVISION
 from hub.wire import mic
 from hub.wire.messages import Press as WirePress
 
@@ -43,9 +44,12 @@ def to_wire(press: Press) -> WirePress:
     )
 
 
-def _input(press: Press) -> bytes | None:
+def _input(press: Press, revision: int = REVISION) -> bytes | None:
     if len(press.key) != 1 or ord(press.key) > 0xFF:
         return None  # no wire press carries such a key
+    if revision == 1:
+        k = ord(press.key)
+        return mic.mic_input_v1(press.keypad_id, press.counter, press.poll_id, press.item, k, press.battery)
     return mic.mic_input(
         press.keypad_id,
         press.counter,
@@ -57,9 +61,10 @@ def _input(press: Press) -> bytes | None:
     )
 
 
-def check_mic(key: bytes, press: Press) -> bool:
-    """Whether the press's MIC is the one this keypad key gives (constant-time)."""
-    data = _input(press)
+def check_mic(key: bytes, press: Press, revision: int = REVISION) -> bool:
+    """Whether the press's MIC is the one this keypad key gives (constant-time), as the given
+    protocol revision signs (1 only to recount a session journaled before v1.1)."""
+    data = _input(press, revision)
     return data is not None and mic.check(key, data, press.mic)
 
 
