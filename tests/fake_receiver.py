@@ -26,6 +26,7 @@ class FakeReceiver:
         self.hellos = 0
         self.connections = 0
         self.got_result = asyncio.Event()
+        self.heard = asyncio.Event()  # set on every message from the hub
         self.connected = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
         self._seq = 0
@@ -88,7 +89,15 @@ class FakeReceiver:
             self._pty = None
             self._pty_write = None
 
+    async def wait_for(self, predicate, within: float = 10.0) -> None:
+        """Until ``predicate()`` holds, checked on every message from the hub."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                self.heard.clear()
+                await self.heard.wait()
+
     def _on(self, msg) -> None:
+        self.heard.set()
         if isinstance(msg, Hello):
             self.hellos += 1
             self.session_nonce = msg.session_nonce

@@ -72,7 +72,13 @@ class Room:
                 continue
             self.counters[kp.keypad_id] = self.counters.get(kp.keypad_id, 0) + 1
             press = Press(
-                kp.keypad_id, self.counters[kp.keypad_id], poll_id or 0xFFFF, 0, key, at=hub.clock()
+                kp.keypad_id,
+                self.counters[kp.keypad_id],
+                poll_id or 0xFFFF,
+                0,
+                key,
+                at=hub.clock(),
+                session_nonce=hub.session.config.nonce,  # pressed in this session
             )
             hub.submit_press(press, answers.append)
             sent += 1

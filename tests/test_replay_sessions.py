@@ -115,9 +115,7 @@ async def test_a_receiver_of_another_revision_is_refused_clearly(tmp_path, caplo
         await hub.start(make_config())
         receiver = SerialReceiver(await old.start(), hub, name="old")
         hub.add_receiver(receiver)
-        async with asyncio.timeout(10):  # the fake receiver's state: polled
-            while old.hellos < 2 or len(old.errors) < 2:
-                await asyncio.sleep(0.02)
+        await old.wait_for(lambda: old.hellos >= 2 and len(old.errors) >= 2)
         assert not receiver.health.connected and receiver.health.connects == 0
         assert old.errors[0].code == 1 and "revision 1" in old.errors[0].text
         assert "update its firmware" in receiver.health.last_error
