@@ -45,6 +45,7 @@ presses = st.builds(
     st.integers(0, 2**32 - 1),
     st.text(max_size=40),
     st.floats(allow_nan=False, allow_infinity=False),
+    session_nonce=st.integers(0, 2**32 - 1),
 )
 
 
