@@ -43,6 +43,8 @@ FORMAT = 2  # what new journals are written in
 APPLICATION_ID = 0x434C4B52  # "CLKR" in the SQLite header: the file is a clicker journal
 READ_BATCH = 1000
 KIND_IDS = {PRESS: 1, SESSION: 2, ACTION: 3, RESULT: 4, NOTE: 5, CLOSE: 6}  # 1 is stored in 0 bytes
+# the plenary's own records (hub/federation/convention.py): its journal is a journal like a room's
+KIND_IDS |= {"convention": 16, "room": 17, "alarm": 18, "sheet": 19, "confirm": 20}
 KIND_NAMES = {v: k for k, v in KIND_IDS.items()}
 KIND_BYTES = {k: v.to_bytes(1, "big") for k, v in KIND_IDS.items()}
 SCHEMA = """

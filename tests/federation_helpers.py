@@ -1,0 +1,76 @@
+"""Room journals made the way a hub makes them (Session, the journal's codec, chain_hash),
+synchronously, for the pure federation tests."""
+
+from __future__ import annotations
+
+from hub.codec import CODECS
+from hub.federation.convention import ConventionConfig, RoomSpec
+from hub.federation.wire import RoomRecord
+from hub.journal import FORMAT, GENESIS, chain_hash
+from hub.model import Keypad, Press
+from hub.proposals import Proposal
+from hub.records import ACTION, PRESS, RESULT, SESSION, apply_action, result_record
+from hub.session import SessionConfig
+
+FICHES = [Proposal(i, f"Fiche {i}", "écologique" if i % 2 else "sociale") for i in range(1, 5)]
+
+
+def room_config(room_index: int, keypads: int = 5, **kw) -> SessionConfig:
+    roster = [Keypad(10_000 * room_index + i, i, assembly=f"a{room_index}") for i in range(1, keypads + 1)]
+    return SessionConfig(title=f"Salle {room_index}", proposals=list(FICHES), roster=roster, **kw)
+
+
+def convention_config(rooms: list[str], **kw) -> ConventionConfig:
+    session = SessionConfig(title="Convention", proposals=list(FICHES), **kw)
+    return ConventionConfig(session, [RoomSpec(r, f"Assemblée {r}") for r in rooms])
+
+
+class RoomWriter:
+    """Appends records to a room's chain as its hub would, deciding with a real Session."""
+
+    def __init__(self, room: str, config: SessionConfig) -> None:
+        from hub.session import Session
+
+        self.room = room
+        self.records: list[RoomRecord] = []
+        self.head = GENESIS
+        self.clock = 100.0
+        self.counter = 0
+        self.add(SESSION, config.to_json())
+        self.session = Session(config)
+
+    def add(self, kind: str, body: dict | None = None, raw: bytes | None = None) -> RoomRecord:
+        raw = CODECS[FORMAT].encode(kind, body) if raw is None else raw
+        seq = len(self.records) + 1
+        self.head = chain_hash(self.head, seq, kind, raw, FORMAT)
+        rec = RoomRecord(self.room, seq, kind, FORMAT, raw, self.head)
+        self.records.append(rec)
+        return rec
+
+    def act(self, action: dict):
+        action = {**action, "at": self.clock}
+        outcome = apply_action(self.session, action)
+        self.add(ACTION, action)
+        if action["action"] == "grace_end":
+            self.add(RESULT, result_record(outcome))
+        return outcome
+
+    def press(self, keypad_id: int, key: str) -> None:
+        self.counter += 1
+        self.clock += 0.01
+        p = Press(keypad_id, self.counter, 0xFFFF, 0, key, at=self.clock)
+        d = self.session.handle_press(p)
+        self.add(PRESS, raw=CODECS[FORMAT].encode_press(p, int(d.status), d.poll_id))
+
+    def vote(self, fiche: int, keys: dict[int, str], reveal: bool = True) -> None:
+        """Select, open, presses, close, grace end (with its result record), reveal."""
+        self.act({"action": "select", "proposal": fiche})
+        poll = self.act({"action": "open", "mode": 1})
+        for kid, key in keys.items():
+            self.press(kid, key)
+        self.clock += 1
+        self.act({"action": "close"})
+        self.clock += 5
+        self.act({"action": "grace_end"})
+        if reveal:
+            self.act({"action": "reveal", "poll_id": poll.poll_id})
