@@ -136,7 +136,9 @@ def verify(
 
     Exit status: 0 verified and complete, 1 it does not verify (one line names the first bad
     record, the file's problem or the missing head), 3 verified but incomplete (no closing
-    record: copied while the hub ran, or the hub did not stop cleanly)."""
+    record: copied while the hub ran, or the hub did not stop cleanly). A plenary's journal:
+    also every room's chain, and every room's polls recounted from its presses."""
+    from hub.federation.audit import is_plenary_journal
     from hub.verify import INCOMPLETE, Head
     from hub.verify import verify as run_verify
 
@@ -156,6 +158,10 @@ def verify(
         except ValueError as exc:
             fail(f"{where}: {exc}")
     _journal_or_fail(db)
+    if is_plenary_journal(db):
+        from hub.federation.commands import verify_plenary_command
+
+        return verify_plenary_command(db, fail)
     verdict = run_verify(db, heads=noted)
     if not verdict.ok:
         fail(verdict.problem if verdict.problem.startswith(f"{db}:") else f"{db}: {verdict.problem}")
@@ -209,12 +215,18 @@ def demo(
     scripted: bool = typer.Option(False, "--scripted", help="Run the scripted session with a progress bar."),
     host: str = typer.Option("127.0.0.1", help="Web server address (interactive demo)."),
     port: int = typer.Option(8000, help="Web server port (interactive demo; 0 = any free port)."),
+    rooms: int = typer.Option(
+        0, min=0, max=20, help="A convention: this many rooms (members split by assembly) and a plenary."
+    ),
 ) -> None:
     """The hub and a simulated room of keypads through the real serial transport.
 
     Without --headless: the projector and the console are served (their URLs are printed) and
     the room votes whenever a poll is opened from the console. Ctrl-C stops it; the journal is
-    kept (its path is printed) for clicker verify, report and export."""
+    kept (its path is printed) for clicker verify, report and export. With --rooms N (headless
+    or scripted): N rooms publish their journals through a NATS server that stops for a third of
+    the session, a paper channel and an online import are entered, and the plenary adds
+    everything up; --db is then a folder for the rooms' and the plenary's journals."""
     import asyncio
 
     from rich.console import Console
@@ -222,6 +234,10 @@ def demo(
 
     from hub.sim.demo import DemoOptions, run_demo
 
+    if rooms:
+        return _convention_demo(
+            rooms, headless, scripted, record, seed, db, keypads, proposals, loss, receivers, speed, pty
+        )
     if db is None:
         db = _fresh_demo_journal()
     elif db.exists():
@@ -255,6 +271,50 @@ def demo(
     except KeyboardInterrupt:
         interrupted(db if db.exists() else None)
     typer.echo(json.dumps({**result.summary, "journal": str(db)}, ensure_ascii=False))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _convention_demo(
+    rooms: int,
+    headless: bool,
+    scripted: bool,
+    record: Path | None,
+    seed: int,
+    folder: Path | None,
+    keypads: int,
+    proposals: int,
+    loss: float,
+    receivers: int,
+    speed: float,
+    pty: bool,
+) -> None:
+    """``clicker demo --rooms N``: the convention's demo (hub/federation/demo.py)."""
+    import asyncio
+
+    from rich.console import Console
+
+    from hub.sim.demo import DemoOptions
+
+    if not (headless or scripted) or record is not None:
+        fail("--rooms runs with --headless or --scripted (and without --record)")
+    if keypads < rooms:
+        fail("--rooms: at least one keypad per room")
+    if folder is None:
+        folder = _fresh_demo_journal().with_suffix("")
+    elif folder.exists() and not (folder.is_dir() and not any(folder.iterdir())):
+        fail(f"{folder}: already exists (the demo writes its journals in a new folder)")
+    from hub.federation.demo import run_convention_demo
+
+    opts = DemoOptions(seed, keypads, proposals, loss, receivers, speed, folder, "pty" if pty else "tcp")
+    err = Console(stderr=True)
+    try:
+        result = asyncio.run(
+            run_convention_demo(opts, rooms, progress=(lambda what: err.print(what)) if scripted else None)
+        )
+    except KeyboardInterrupt:
+        interrupted(folder if folder.exists() else None)
+    typer.echo(json.dumps({**result.summary, "journals": str(folder)}, ensure_ascii=False))
     if not result.ok:
         raise typer.Exit(1)
 
@@ -539,8 +599,18 @@ def serve(
         help="Another name the hub is reached by, e.g. hub.local (repeatable).",
     ),
     web: bool = typer.Option(True, "--web/--no-web", help="Serve the projector, console and API."),
+    federate: list[str] = typer.Option(
+        [], "--federate", help="nats://HOST:PORT: also publish every journal record there (repeatable)."
+    ),
+    nats_credentials: Path | None = typer.Option(
+        None, "--nats-credentials", help="This room's NATS credentials (clicker federation setup)."
+    ),
+    nats_ca: Path | None = typer.Option(None, "--nats-ca", help="CA certificate for a TLS NATS server."),
 ) -> None:
-    """Run the hub with real receivers (resuming the journal if it exists). Ctrl-C stops it."""
+    """Run the hub with real receivers (resuming the journal if it exists). Ctrl-C stops it.
+
+    With --federate, the hub also publishes its journal to a convention's NATS server, for
+    `clicker plenary` (docs/federation.md); the room votes whether or not NATS is reachable."""
     import asyncio
 
     from hub.core import JournalRefused
@@ -573,6 +643,12 @@ def serve(
     elif journaled is None:
         fail(f"{db}: no journal to resume; give --session to start a new one")
     opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web, allow_hosts=allow_host)
+    if federate or nats_credentials is not None:
+        from hub.federation.commands import read_credentials
+
+        cred, servers = read_credentials(nats_credentials, fail, room=True)
+        opts.federate = federate or servers
+        opts.nats_credentials, opts.nats_ca = cred, str(nats_ca) if nats_ca else None
     status = 0
     try:
         status = asyncio.run(run_serve(opts, lambda line: typer.echo(line, err=True)))
@@ -631,9 +707,14 @@ def report(
     from rich.console import Console
     from rich.progress import Progress
 
+    from hub.federation.audit import is_plenary_journal
     from hub.report.pdf import ReportError, build_report
 
     _journal_or_fail(db)
+    if is_plenary_journal(db):
+        from hub.federation.report import build_plenary_report
+
+        build_report = build_plenary_report  # the convention's combined results
     try:
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("Rapport" if lang == "fr" else "Report", total=None)
@@ -654,7 +735,7 @@ def export(
         False, "--with-presses", help="Per-keypad presses (non-anonymous sessions)."
     ),
     assembly: str | None = typer.Option(
-        None, "--assembly", help="CSV: this assembly's rows instead of the plenary's."
+        None, "--assembly", help="CSV: this assembly's rows (a plenary's journal: a room, paper or online)."
     ),
 ) -> None:
     """Tallies per proposal and poll metadata, from a verified journal.
@@ -669,6 +750,14 @@ def export(
     from hub.verify import verify as run_verify
 
     _journal_or_fail(db)
+    from hub.federation.audit import is_plenary_journal
+
+    if is_plenary_journal(db):
+        if with_presses:
+            fail("--with-presses: export each room's own journal (a plenary never exports presses)")
+        from hub.federation.commands import export_plenary_command
+
+        return export_plenary_command(db, str(fmt), output, assembly, fail)
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Recount", total=None)
         verdict = run_verify(db, lambda done, total: bar.update(task, completed=done, total=total))
@@ -702,3 +791,11 @@ def export(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+# --- a convention of several rooms (hub/federation) ----------------------------------------------------
+
+from hub.federation.commands import federation_app, plenary_command  # noqa: E402
+
+app.command("plenary")(plenary_command(fail))
+app.add_typer(federation_app, name="federation")

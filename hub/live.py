@@ -23,7 +23,13 @@ from hub.session import Poll, PollState, Session
 from hub.tally_io import ranking_to_json
 
 # The parts and the top-level keys each one holds; every other key belongs to the live part.
-PARTS: dict[str, tuple[str, ...]] = {"session": ("session", "proposals"), "history": ("polls", "ranking")}
+# ``votation``: the plenary's table of channels (hub/federation), revised when a result changes.
+PARTS: dict[str, tuple[str, ...]] = {
+    "session": ("session", "proposals"),
+    "history": ("polls", "ranking"),
+    "votation": ("votation",),
+}
+PART_KEYS = frozenset(k for keys in PARTS.values() for k in keys)
 LIVE_KEYS = (
     "type",
     "version",
@@ -206,8 +212,9 @@ class LiveState:
 
 
 def live_part(state: dict[str, Any]) -> dict[str, Any]:
-    """The state without its parts: what ``GET /api/state`` answers."""
-    return {k: state[k] for k in LIVE_KEYS if k in state}
+    """The state without its parts: what ``GET /api/state`` answers (the plenary adds its own
+    live key, ``plenary``, beside ``LIVE_KEYS``)."""
+    return {k: v for k, v in state.items() if k not in PART_KEYS}
 
 
 def part(state: dict[str, Any], name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.core import Hub
+from hub.federation.access import Credential
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver, find_usb_receivers
 from hub.session import SessionConfig
@@ -31,6 +32,9 @@ class ServeOptions:
     web: bool = True
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     allow_hosts: list[str] = field(default_factory=list)
+    federate: list[str] = field(default_factory=list)  # NATS servers: publish the journal there
+    nats_credentials: Credential | None = None  # the room's own NATS user (hub.federation)
+    nats_ca: str | None = None
 
 
 class ReceiverReporter:
@@ -87,9 +91,22 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
             loop.add_signal_handler(sig, stop.set)
 
+    publisher = None
+
     async def start() -> None:
+        nonlocal publisher
         urls = await start_receivers(hub, opts)
         say(f"receivers: {', '.join(urls) or 'none'}")
+        if opts.federate and opts.nats_credentials is not None:
+            from hub.federation.room import federate
+
+            publisher = federate(hub, opts.nats_credentials, opts.federate, opts.nats_ca)
+            say(f"publishing the journal to {', '.join(opts.federate)} as room {publisher.room}")
+
+    async def stop_hub() -> None:
+        await hub.stop()
+        if publisher is not None:  # after the hub: it delivers the closing record
+            await publisher.stop()
 
     server = None
     sock = None
@@ -103,7 +120,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         say(f"journal {opts.db}: {seq} records verified, head {short_head(seq, head)}")
         if sock is not None:
             server = await start_web(
-                hub, opts.host, opts.port, opts.token, start, hub.stop, opts.allow_hosts, sock=sock
+                hub, opts.host, opts.port, opts.token, start, stop_hub, opts.allow_hosts, sock=sock
             )
             sock = None  # the server owns it now
             say(f"projector: http://{opts.host}:{server.port}/")
@@ -118,7 +135,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
     finally:
         if server is not None:
             await server.stop()  # it stops the hub
-        await hub.stop()  # without the web server (or if it never started)
+        await stop_hub()  # without the web server (or if it never started)
         if sock is not None:
             sock.close()
         if hub.session is not None:

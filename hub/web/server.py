@@ -12,6 +12,7 @@ import contextlib
 import errno
 import socket
 from collections.abc import Awaitable, Callable, Generator, Iterable
+from typing import Any
 
 import uvicorn
 
@@ -88,12 +89,26 @@ async def start_web(
     """Serve the app: the port is taken first, then ``on_start`` runs (the hub starts: its errors
     are raised here as they are), then uvicorn serves; ``WebServer.stop`` ends with ``on_stop``.
     ``sock``: a socket already bound by ``listen`` (the caller took the port before anything else)."""
+    hosts = HostPolicy(host, allow_hosts)
+    return await serve_app(lambda: create_app(hub, token, hosts=hosts), host, port, on_start, on_stop, sock)
+
+
+async def serve_app(
+    make_app: Callable[[], Any],
+    host: str,
+    port: int,
+    on_start: Callable[[], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
+    sock: socket.socket | None = None,
+) -> WebServer:
+    """``start_web`` for any app (the hub's, or the plenary's): ``make_app`` is called once
+    ``on_start`` has run."""
     sock = sock if sock is not None else listen(host, port)
     try:
         if on_start is not None:
             await on_start()
         config = uvicorn.Config(
-            create_app(hub, token, hosts=HostPolicy(host, allow_hosts)),
+            make_app(),
             log_level="warning",
             lifespan="off",
             ws="websockets-sansio",
