@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,8 @@ class DemoResult:
 
     @property
     def ok(self) -> bool:
-        return bool(self.summary.get("tallies_match_ground_truth"))
+        checks = ("tallies_match_ground_truth", "plenary_matches_rooms", "plenary_journal_verifies")
+        return bool(self.summary.get(checks[0])) and all(self.summary.get(c, True) for c in checks[1:])
 
 
 # The convention's three assemblies; the demo's members sit in them in turn.
@@ -62,6 +63,66 @@ def demo_config(fiches: list[Proposal], room: SimRoom, speed: float) -> SessionC
         grace_s=max(0.2, 1.5 / max(speed / 5, 1.0)),  # human time runs faster in the demo
         require_mic=True,
     )
+
+
+async def vote_session(
+    hub: Hub,
+    room: SimRoom,
+    fiches: list[Proposal],
+    opts: DemoOptions,
+    act: Callable[[dict[str, Any]], Awaitable[Any]],
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, list[str]]:
+    """Every fiche in turn (select, open, the room votes, close, reveal), then a consent round;
+    each poll checked against the room's ground truth. Returns the polls run and the mismatches."""
+    mismatches: list[str] = []
+    polls = 0
+
+    async def run_poll(action: dict[str, Any], check: Callable[[int], list[str]]) -> None:
+        nonlocal polls
+        poll = await act(action)
+        room.up[poll.poll_id] = poll.items[0]
+        await asyncio.sleep(0)
+        # the room votes when its receivers hear POLL_STATE; wait for it to start and finish
+        for _ in range(200):
+            if poll.poll_id in room.truth:
+                break
+            await asyncio.sleep(0.01)
+        await room.wait_voted(poll.poll_id)
+        await act({"action": "close"})
+        await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state is PollState.CLOSED, 30)
+        await act({"action": "reveal", "poll_id": poll.poll_id})
+        polls += 1
+        mismatches.extend(check(poll.poll_id))
+
+    def check_grades(number: int) -> Callable[[int], list[str]]:
+        def check(poll_id: int) -> list[str]:
+            got = hub.session.poll(poll_id).tally(number)
+            want = room.truth[poll_id].tally(hub.session.config.grade_keys)
+            return [] if got == want else [f"poll {poll_id} (fiche {number}): hub {got}, truth {want}"]
+
+        return check
+
+    for n, fiche in enumerate(fiches):
+        if opts.reboot and n == len(fiches) // 2 and room.receivers:
+            room.receivers[0].reboot()
+            room.receivers[0].drop_connection()
+        await act({"action": "select", "proposal": fiche.number})
+        await run_poll({"action": "open", "mode": int(PollMode.GRADES)}, check_grades(fiche.number))
+        if progress:
+            progress(f"fiche {fiche.number}")
+
+    if opts.consent:
+
+        def check_consent(poll_id: int) -> list[str]:
+            got = hub.session.poll(poll_id).colours
+            want = room.truth[poll_id].colours(hub.session.config.consent_keys)
+            return [] if got == want else [f"consent poll {poll_id}: hub {got}, truth {want}"]
+
+        await run_poll({"action": "open", "mode": int(PollMode.CONSENT)}, check_consent)
+        if progress:
+            progress("consent")
+    return polls, mismatches
 
 
 async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = None) -> DemoResult:
@@ -84,8 +145,6 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         db = opts.db
     hub = Hub(Journal(db))
     started = time.monotonic()
-    mismatches: list[str] = []
-    polls = 0
     try:
         urls = await room.start(opts.transport)
         config = demo_config(fiches, room, opts.speed)
@@ -101,50 +160,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
                 recorder.action(action)
             return await hub.act(action)
 
-        async def run_poll(action: dict[str, Any], check: Callable[[int], list[str]]) -> None:
-            nonlocal polls
-            poll = await act(action)
-            room.up[poll.poll_id] = poll.items[0]
-            await asyncio.sleep(0)
-            # the room votes when its receivers hear POLL_STATE; wait for it to start and finish
-            for _ in range(200):
-                if poll.poll_id in room.truth:
-                    break
-                await asyncio.sleep(0.01)
-            await room.wait_voted(poll.poll_id)
-            await act({"action": "close"})
-            await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state is PollState.CLOSED, 30)
-            await act({"action": "reveal", "poll_id": poll.poll_id})
-            polls += 1
-            mismatches.extend(check(poll.poll_id))
-
-        def check_grades(number: int) -> Callable[[int], list[str]]:
-            def check(poll_id: int) -> list[str]:
-                got = hub.session.poll(poll_id).tally(number)
-                want = room.truth[poll_id].tally(hub.session.config.grade_keys)
-                return [] if got == want else [f"poll {poll_id} (fiche {number}): hub {got}, truth {want}"]
-
-            return check
-
-        for n, fiche in enumerate(fiches):
-            if opts.reboot and n == len(fiches) // 2 and room.receivers:
-                room.receivers[0].reboot()
-                room.receivers[0].drop_connection()
-            await act({"action": "select", "proposal": fiche.number})
-            await run_poll({"action": "open", "mode": int(PollMode.GRADES)}, check_grades(fiche.number))
-            if progress:
-                progress(f"fiche {fiche.number}")
-
-        if opts.consent:
-
-            def check_consent(poll_id: int) -> list[str]:
-                got = hub.session.poll(poll_id).colours
-                want = room.truth[poll_id].colours(hub.session.config.consent_keys)
-                return [] if got == want else [f"consent poll {poll_id}: hub {got}, truth {want}"]
-
-            await run_poll({"action": "open", "mode": int(PollMode.CONSENT)}, check_consent)
-            if progress:
-                progress("consent")
+        polls, mismatches = await vote_session(hub, room, fiches, opts, act, progress)
         session = hub.session
         ranking = session.ranking(revealed_only=True)
         rx = [r.health for r in hub.receivers]
