@@ -15,7 +15,7 @@ from hub.federation.plenary import Plenary
 from hub.federation.web import create_plenary_app
 from hub.journal import Journal
 from hub.model import FRENCH_7
-from hub.web.server import start_app
+from hub.web.server import serve_app
 from tests.federation_helpers import convention_config
 
 TOKEN = "plenary-token"
@@ -117,7 +117,7 @@ async def test_views_and_the_live_channel(client, plenary):
     assert room["plenary"]["view"] == "eco" and room["poll"] is None  # nothing received yet
     views = [v["id"] for v in room["plenary"]["views"]]
     assert views == ["total", "eco", "soc", "paper", "online"]
-    server = await start_app(create_plenary_app(plenary, TOKEN), "127.0.0.1", 0, False)
+    server = await serve_app(lambda: create_plenary_app(plenary, TOKEN), "127.0.0.1", 0)
     try:
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/live?view=soc") as ws:
             first = json.loads(await ws.recv())

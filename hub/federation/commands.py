@@ -56,6 +56,9 @@ def plenary_command(fail: Fail) -> Callable[..., None]:
         host: str = typer.Option("127.0.0.1", help="Web server address."),
         port: int = typer.Option(8100, help="Web server port."),
         web: bool = typer.Option(True, "--web/--no-web", help="Serve the projector, console and API."),
+        allow_host: list[str] = typer.Option(
+            [], "--allow-host", metavar="<name>", help="Another name the plenary is reached by (repeatable)."
+        ),
     ) -> None:
         """The convention's plenary: every room's journal through NATS JetStream, checked and added up.
 
@@ -65,6 +68,8 @@ def plenary_command(fail: Fail) -> Callable[..., None]:
 
         from hub.federation.convention import PlenaryError, load_convention_file
         from hub.federation.serve import PlenaryOptions, run_plenary
+        from hub.journal import JournalError
+        from hub.web.server import PortInUse
 
         config = None
         if convention is not None:
@@ -79,11 +84,12 @@ def plenary_command(fail: Fail) -> Callable[..., None]:
         if not servers:
             fail("no NATS server: give --nats nats://HOST:PORT")
         opts = PlenaryOptions(cred, servers, db, config, str(nats_ca) if nats_ca else None, host, port, web)
+        opts.allow_hosts = allow_host
         try:
             plenary = asyncio.run(run_plenary(opts, lambda line: typer.echo(line, err=True)))
         except KeyboardInterrupt:
             return
-        except PlenaryError as exc:
+        except (PlenaryError, PortInUse, JournalError) as exc:
             fail(str(exc))
         if plenary.failure is not None:
             raise typer.Exit(1)

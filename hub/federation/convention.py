@@ -12,7 +12,6 @@ verify`` on a plenary journal recounts every room from its raw presses.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -311,17 +310,24 @@ CONVENTION_KEYS = frozenset({"rooms", "paper_guarantors"})
 
 
 def load_convention_file(path: str | Path) -> ConventionConfig:
-    """A session description (title, fiches, scale, rule...) with the convention's ``rooms``:
-    ``[{"name": "eco", "label": "Assemblée écologique"}, ...]``; bad files give one line."""
-    from hub.roster import RosterError, load_session_file
+    """A session file's description (title, fiches, grades, rule, missing-judgment policy; the
+    same schema, docs/session-file.md) with the convention's ``rooms``: ``[{"name": "eco",
+    "label": "Assemblée écologique"}, ...]`` and ``paper_guarantors``; bad files give one line."""
+    from hub.imports import InputError, read_input_file, read_json
+    from hub.session_file import parse_session, to_config
 
+    path = Path(path)
     try:
-        session = load_session_file(path, CONVENTION_KEYS)
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = read_json(read_input_file(path), str(path))
+        if not isinstance(doc, dict):
+            raise PlenaryError("expected a JSON object")
+        session_doc = {k: v for k, v in doc.items() if k not in CONVENTION_KEYS}
+        session_doc.setdefault("open_roster", True)  # the rooms hold the rosters
+        config = to_config(parse_session(session_doc, str(path)), str(path), path.parent)
         return ConventionConfig.from_json(
-            {**session.to_json(), **{k: doc[k] for k in CONVENTION_KEYS if k in doc}}
+            {**config.to_json(), **{k: doc[k] for k in CONVENTION_KEYS if k in doc}}
         )
-    except RosterError as exc:
+    except InputError as exc:
         raise PlenaryError(str(exc)) from None
     except PlenaryError as exc:
         raise PlenaryError(f"{path}: {exc}") from None

@@ -27,13 +27,15 @@ class PlenaryOptions:
     port: int = 8100
     web: bool = True
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    allow_hosts: list[str] = field(default_factory=list)
 
 
 async def run_plenary(opts: PlenaryOptions, say: Callable[[str], None]) -> Plenary:
     """The plenary and (with ``web``) its projector, console and API, until a signal; returns
     the plenary (its ``failure`` says whether it had to stop)."""
     from hub.federation.web import create_plenary_app
-    from hub.web.server import start_app
+    from hub.web.door import HostPolicy
+    from hub.web.server import listen, serve_app
 
     plenary = Plenary(Journal(opts.db), opts.cred, opts.servers, tls_ca=opts.tls_ca)
     stop = asyncio.Event()
@@ -49,11 +51,19 @@ async def run_plenary(opts: PlenaryOptions, say: Callable[[str], None]) -> Plena
         say(f"NATS: {', '.join(opts.servers)} (stream {opts.cred.stream})")
 
     server = None
+    sock = listen(opts.host, opts.port) if opts.web else None  # the port first: one line if taken
     try:
-        if opts.web:
-            server = await start_app(
-                create_plenary_app(plenary, opts.token, start, plenary.stop), opts.host, opts.port, True
+        if sock is not None:
+            hosts = HostPolicy(opts.host, opts.allow_hosts)
+            server = await serve_app(
+                lambda: create_plenary_app(plenary, opts.token, hosts),
+                opts.host,
+                opts.port,
+                start,
+                plenary.stop,
+                sock,
             )
+            sock = None  # the server owns it now
             say(f"projector: http://{opts.host}:{server.port}/")
             say(f"console:   http://{opts.host}:{server.port}/console#token={opts.token}")
         else:
@@ -69,4 +79,6 @@ async def run_plenary(opts: PlenaryOptions, say: Callable[[str], None]) -> Plena
         if server is not None:
             await server.stop()
         await plenary.stop()
+        if sock is not None:
+            sock.close()
     return plenary

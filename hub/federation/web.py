@@ -10,12 +10,10 @@ answers 422 with one line and changes nothing.
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -26,8 +24,7 @@ from hub.federation.convention import CONFIRM, ONLINE, PAPER, SHEET, TOTAL, Plen
 from hub.federation.plenary import Plenary
 from hub.live import live_part, part
 from hub.web.broadcast import Broadcaster
-
-MAX_UPLOAD = 1024 * 1024
+from hub.web.door import Door, HostPolicy, token_ok, validation_detail
 
 
 class PaperSheet(BaseModel):
@@ -44,26 +41,16 @@ class Confirmation(BaseModel):
     guarantor: str = Field(..., description="The guarantor's name (journaled)")
 
 
-def create_plenary_app(
-    plenary: Plenary,
-    token: str,
-    on_start: Callable[[], Awaitable[None]] | None = None,
-    on_stop: Callable[[], Awaitable[None]] | None = None,
-) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if on_start is not None:
-            await on_start()
-        try:
-            yield
-        finally:
-            if on_stop is not None:
-                await on_stop()
-
-    app = FastAPI(
-        title="clicker plenary", description="The convention's combined results.", lifespan=lifespan
-    )
+def create_plenary_app(plenary: Plenary, token: str, hosts: HostPolicy | None = None) -> FastAPI:
+    """The app around a started plenary; the hub's door (Host, token, size) checks every request
+    before a body byte is read."""
+    app = FastAPI(title="clicker plenary", description="The convention's combined results.")
+    app.add_middleware(Door, token=token, hosts=hosts or HostPolicy())
     broadcasters: dict[str, Broadcaster] = {}
+
+    @app.exception_handler(RequestValidationError)
+    async def one_line_422(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
 
     def broadcaster(view: str) -> Broadcaster:
         if view not in broadcasters:
@@ -77,8 +64,7 @@ def create_plenary_app(
         return view
 
     def require_token(authorization: str = Header("", description="Bearer CONTROL_TOKEN")) -> None:
-        scheme, _, given = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+        if not token_ok(authorization, token):
             raise HTTPException(401, "missing or wrong control token")
 
     async def act(kind: str, body: dict[str, Any]) -> Any:
@@ -118,11 +104,7 @@ def create_plenary_app(
         reason: str = Query(""),
         ballots: int | None = Query(None, ge=0),
     ) -> dict[str, Any]:
-        data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_UPLOAD:
-                raise HTTPException(413, f"{name}: larger than {MAX_UPLOAD} bytes")
+        data = await request.body()  # the door has bounded it
         if plenary.conv is None:
             raise HTTPException(503, "the plenary is starting")
         try:
