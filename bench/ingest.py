@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _rig import machine, run_with_blaster
 
-from hub.journal import Journal
+from hub.journal import CHECKPOINT_FULL, CHECKPOINT_TRUNCATE, Journal
 from hub.model import Press
 
 PRESS_WIRE_BYTES = 30
@@ -33,20 +34,40 @@ USB_FULL_SPEED = 12e6 / 8 / PRESS_WIRE_BYTES  # the bus's raw rate: an upper bou
 KEYPADS = 5000
 
 
-async def journal_ceiling(presses: int, batch: int) -> float:
-    """Records per second the journal alone makes durable: hashing, INSERT, COMMIT, fsync."""
+async def journal_ceiling(presses: int, batch: int) -> dict[str, float]:
+    """Records per second the journal alone makes durable (hashing, INSERT, COMMIT, fsync);
+    then what a reveal's checkpoint (FULL) and the closing one (TRUNCATE) cost on that WAL, and
+    the journal's bytes per press once checkpointed."""
     with tempfile.TemporaryDirectory(prefix="clicker-bench-") as tmp:
-        journal = Journal(Path(tmp) / "ceiling.db")
+        db = Path(tmp) / "ceiling.db"
+        journal = Journal(db)
         await journal.open()
-        press = Press(100000, 1, 1, 0, "1", 80, -50, 0, 0, "bench", time.time())
-        raw = journal.codec.encode_press(press, 0, 1)
         try:
             t0 = time.perf_counter()
             for start in range(0, presses, batch):
-                await journal.append([("press", raw)] * min(batch, presses - start))
-            return presses / (time.perf_counter() - t0)
+                entries = []
+                for i in range(start, min(start + batch, presses)):
+                    kid, counter, key = 100000 + i % KEYPADS, 1 + i // KEYPADS, "1234567"[i % 7]
+                    press = Press(kid, counter, 1, 0, key, 80, -50, 0, 0, "/dev/ttyACM0", time.time())
+                    entries.append(("press", journal.codec.encode_press(press, 0, 1)))
+                await journal.append(entries)
+            rate = presses / (time.perf_counter() - t0)
+            wal = await asyncio.to_thread(os.path.getsize, f"{db}-wal")
+            t0 = time.perf_counter()
+            await journal.append([], checkpoint=CHECKPOINT_FULL)
+            full = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            await journal.append([], checkpoint=CHECKPOINT_TRUNCATE)
+            truncate = time.perf_counter() - t0
         finally:
             await journal.close()
+        return {
+            "rate": rate,
+            "checkpoint_full_ms": 1000 * full,
+            "checkpoint_truncate_ms": 1000 * truncate,
+            "wal_bytes_at_checkpoint": wal,
+            "bytes_per_press": await asyncio.to_thread(os.path.getsize, db) / presses,
+        }
 
 
 def series(mode: str, presses: int, runs: int) -> tuple[list[float], list[int]]:
@@ -68,13 +89,15 @@ def main() -> None:
     signed, _ = series("burst-mic", presses, runs)
     rate = statistics.median(rates)
     batch = max(1, presses // statistics.median(commits))
-    ceiling = asyncio.run(journal_ceiling(presses, int(batch)))
+    alone = asyncio.run(journal_ceiling(presses, int(batch)))
+    ceiling = alone["rate"]
     print(
         json.dumps(
             {
                 "bench": "ingest",
                 "machine": machine(),
-                "journal": "SQLite WAL, synchronous=FULL",
+                "journal": "SQLite WAL, synchronous=FULL, format 2 (APSW, MessagePack)",
+                "load_average_1min": round(os.getloadavg()[0], 2),
                 "presses": presses,
                 "keypads": KEYPADS,
                 "runs": runs,
@@ -85,6 +108,10 @@ def main() -> None:
                 "signed_min_max": [round(min(signed)), round(max(signed))],
                 "journal_alone_records_per_s": round(ceiling),
                 "of_journal_alone": round(rate / ceiling, 2),
+                "journal_bytes_per_press": round(alone["bytes_per_press"], 1),
+                "checkpoint_at_reveal_ms": round(alone["checkpoint_full_ms"], 1),
+                "checkpoint_at_stop_ms": round(alone["checkpoint_truncate_ms"], 1),
+                "wal_bytes_at_checkpoint": alone["wal_bytes_at_checkpoint"],
                 "link_115200_presses_per_s": round(LINK_115200),
                 "over_115200_link": round(rate / LINK_115200, 1),
                 "usb_full_speed_presses_per_s": round(USB_FULL_SPEED),

@@ -17,6 +17,7 @@ import apsw
 
 from hub.journal import JournalError, layout_of, one_line
 from hub.verify import Verdict, verify
+from hub.wal import wal_damage
 
 
 class BackupError(Exception):
@@ -30,6 +31,7 @@ def backup_journal(src: str | Path, out: str | Path) -> Verdict:
         raise BackupError(f"{src}: no such file")
     if out.exists():
         raise BackupError(f"{out}: already exists (a backup never overwrites)")
+    damage = wal_damage(src)
     part = out.with_name(out.name + ".part")
     part.unlink(missing_ok=True)
     part.touch(mode=0o600)  # the session record may hold keypad keys: owner only
@@ -63,6 +65,8 @@ def backup_journal(src: str | Path, out: str | Path) -> Verdict:
     except (apsw.Error, OSError) as exc:
         part.unlink(missing_ok=True)
         raise BackupError(f"{src} -> {out}: {one_line(exc)}") from None
+    if damage is not None:  # the copy holds what SQLite can read; say what it cannot
+        raise BackupError(f"{src}: copied to {out} up to the damage, but {damage}")
     verdict = verify(out)
     if not verdict.ok:
         raise BackupError(f"{out}: copied, but the copy does not verify: {verdict.problem}")

@@ -28,6 +28,7 @@ from hub.receivers.link import ReceiverLink
 from hub.records import ACTION, CLOSE, PRESS, RESULT, SESSION, apply_action, result_record
 from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
 from hub.verify import BadJournal, Recount
+from hub.wal import wal_damage
 from hub.wire.messages import PollState as PollStateMsg
 from hub.wire.messages import PressResult
 from hub.wire.presses import check_mic
@@ -91,6 +92,10 @@ class Hub:
         where it was; a journal that does not verify is refused (JournalRefused) before anyone
         is answered."""
         recount = Recount()
+        damage = await asyncio.to_thread(wal_damage, self.journal.path)
+        if damage is not None:  # resuming would write over the records SQLite cannot see
+            await self.journal.close()
+            raise JournalRefused(damage)
         try:
             await self.journal.open(recount.feed)  # on the journal thread: the loop stays free
         except (JournalError, BadJournal) as exc:

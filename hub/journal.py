@@ -297,6 +297,9 @@ def read_records(path: str | Path, after: int = 0) -> Iterator[Record]:
 # --- the writer ---------------------------------------------------------------------------------------
 
 
+STORAGE_ERRNOS = {errno.EIO, errno.EROFS, errno.ENXIO, errno.ENODEV, errno.EACCES, errno.EPERM, errno.EBADF}
+
+
 def describe_failure(exc: BaseException, path: Path, os_errno: int) -> str:
     """One line naming why the journal could not be written."""
     if os_errno in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, apsw.FullError):
@@ -305,7 +308,8 @@ def describe_failure(exc: BaseException, path: Path, os_errno: int) -> str:
         return f"disk full: {path} (the file size limit was reached)"
     if isinstance(exc, apsw.IOError):
         code = apsw.mapping_extended_result_codes.get(getattr(exc, "extendedresult", 0), "SQLITE_IOERR")
-        cause = os.strerror(os_errno) if os_errno else one_line(exc)
+        # SQLite keeps the last errno of any system call: trust it only when it is a storage error
+        cause = os.strerror(os_errno) if os_errno in STORAGE_ERRNOS else one_line(exc)
         return f"I/O error: {path}: {cause} ({code})"
     return f"journal error: {path}: {one_line(exc)}"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from hub.journal import GENESIS, JournalError, JournalReader, Record
 from hub.records import CLOSE, PRESS, ReplayMismatch, apply
 from hub.session import Session, SessionError
+from hub.wal import wal_damage
 
 HEAD_RE = re.compile(r"^(?:(\d+):)?([0-9a-f]{16,64})$")
 INCOMPLETE = (
@@ -127,6 +128,10 @@ def verify(
         reader = JournalReader(path)
     except JournalError as exc:
         return Verdict(False, problem=str(exc))
+    damage = wal_damage(path)  # what SQLite would silently take as the log's end
+    if damage is not None:
+        reader.close()
+        return Verdict(False, format=reader.format, problem=damage)
     recount = Recount(heads)
     verdict = Verdict(True, format=reader.format)
     try:
