@@ -17,6 +17,7 @@ FICHES = [Proposal(i, f"Fiche {i}", "écologique" if i % 2 else "sociale") for i
 
 def room_config(room_index: int, keypads: int = 5, **kw) -> SessionConfig:
     roster = [Keypad(10_000 * room_index + i, i, assembly=f"a{room_index}") for i in range(1, keypads + 1)]
+    kw.setdefault("nonce", 0)  # the session of the presses these tests make (Press's default)
     return SessionConfig(title=f"Salle {room_index}", proposals=list(FICHES), roster=roster, **kw)
 
 

@@ -51,7 +51,7 @@ class ConventionConfig:
 
     def to_json(self) -> dict[str, Any]:
         doc = self.session.to_json()
-        for key in ("roster", "grade_keys", "consent_keys", "open_roster", "require_mic", "grace_s"):
+        for key in ("roster", "grade_keys", "consent_keys", "open_roster", "require_mic", "grace_s", "nonce"):
             doc.pop(key, None)
         doc["rooms"] = [{"name": r.name, "label": r.label} for r in self.rooms]
         doc["paper_guarantors"] = self.paper_guarantors
