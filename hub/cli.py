@@ -378,6 +378,8 @@ def replay(
             summary = asyncio.run(
                 run_replay(file, speed, db, lambda done, total: bar.update(task, completed=done, total=total))
             )
+    except KeyboardInterrupt:
+        interrupted(db if db is not None and db.exists() else None)
     except TrafficError as exc:
         fail(str(exc))
     typer.echo(json.dumps(summary))

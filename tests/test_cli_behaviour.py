@@ -135,19 +135,22 @@ def test_ctrl_c_stops_serve_and_a_receiver_that_cannot_be_opened_is_said(tmp_pat
     assert verify(db).ok
 
 
-def test_a_port_in_use_is_one_line_and_a_failure(tmp_path):
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_port_in_use_is_one_line_and_a_failure(tmp_path, command):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     port = taken.getsockname()[1]
-    db = tmp_path / "s.db"
-    args = ["serve", "--session", str(write(tmp_path, GOOD)), "--db", str(db), "--port", str(port)]
+    args = (
+        ["serve", "--session", str(write(tmp_path, GOOD)), "--db", "s.db"] if command == "serve" else ["demo"]
+    )
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "hub", *args],
+            [sys.executable, "-m", "hub", *args, "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=60,
+            cwd=tmp_path,
         )
     finally:
         taken.close()
@@ -155,7 +158,7 @@ def test_a_port_in_use_is_one_line_and_a_failure(tmp_path):
         f"clicker: error: cannot listen on 127.0.0.1:{port}: the port is in use (another clicker?); "
         "choose another --port"
     ]
-    assert not db.exists()  # nothing started, nothing written
+    assert not list(tmp_path.glob("*.db"))  # nothing started, no journal written
 
 
 def test_version_and_help():

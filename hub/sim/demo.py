@@ -4,6 +4,7 @@ session over the fiches, and a check of every poll against the simulator's groun
 from __future__ import annotations
 
 import asyncio
+import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -205,15 +206,16 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
     opens a poll from the console. Runs until interrupted."""
     import secrets
 
-    from hub.web.server import start_web
+    from hub.web.server import listen, start_web
 
+    if opts.db is None:
+        raise ValueError("the interactive demo keeps its journal: give it a path")
+    db = opts.db
+    sock: socket.socket | None = listen(host, port)  # a port in use: one line, no journal left
     fiches = clermont_fiches()[: opts.proposals]
     room = SimRoom(
         fiches, opts.keypads, opts.seed, Impairments(loss=opts.loss), opts.receivers, opts.speed / 5
     )
-    if opts.db is None:
-        raise ValueError("the interactive demo keeps its journal: give it a path")
-    db = opts.db
     hub = Hub(Journal(db))
     web = None
     stop = asyncio.Event()
@@ -230,12 +232,14 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
         for i, url in enumerate(urls):
             hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
         token = secrets.token_urlsafe(24)
-        web = await start_web(hub, host, port, token)
+        web, sock = await start_web(hub, host, port, token, sock=sock), None
         say(f"projector: http://{host}:{web.port}/   (ranking: http://{host}:{web.port}/#ranking)")
         say(f"console:   http://{host}:{web.port}/console#token={token}")
         say(f"journal:   {db}   — Ctrl-C to stop")
         await stop.wait()
     finally:
+        if sock is not None:
+            sock.close()
         if web is not None:
             await web.stop()
         await hub.stop()
