@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -46,7 +47,21 @@ def _by_type(value: Any) -> str | None:
     return "#list" if isinstance(value, list) else None
 
 
-FileName = Annotated[str, StringConstraints(min_length=1, max_length=500), Tag("#file")]
+def _fiches_file(name: str) -> str:
+    if name != BUNDLED and not name.lower().endswith((".csv", ".json")):
+        raise ValueError(f'{json.dumps(name)[:40]}: a fiches file ends in .csv or .json (or "{BUNDLED}")')
+    return name
+
+
+def _roster_file(name: str) -> str:
+    if not name.lower().endswith(".json"):
+        raise ValueError(f"{json.dumps(name)[:40]}: a roster file ends in .json")
+    return name
+
+
+FileName = StringConstraints(min_length=1, max_length=500)
+FichesFile = Annotated[str, FileName, AfterValidator(_fiches_file), Tag("#file")]
+RosterFile = Annotated[str, FileName, AfterValidator(_roster_file), Tag("#file")]
 
 
 def _file_or_list(what: str) -> Discriminator:
@@ -55,11 +70,11 @@ def _file_or_list(what: str) -> Discriminator:
 
 
 Proposals = Annotated[
-    FileName | Annotated[list[ProposalRow], Field(max_length=MAX_PROPOSALS), Tag("#list")],
+    FichesFile | Annotated[list[ProposalRow], Field(max_length=MAX_PROPOSALS), Tag("#list")],
     _file_or_list("fiches"),
 ]
 Roster = Annotated[
-    FileName | Annotated[list[KeypadEntry], Field(max_length=MAX_KEYPADS), Tag("#list")],
+    RosterFile | Annotated[list[KeypadEntry], Field(max_length=MAX_KEYPADS), Tag("#list")],
     _file_or_list("keypads"),
 ]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=1, pattern=f"^[{KEY_CHARS}]$")]

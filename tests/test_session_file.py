@@ -61,6 +61,8 @@ def refused(result) -> str:
         ({"grades": list("abcdefghijk")}, "11 items, at most 10"),
         ({"grade_keys": "123"}, "3 keys for 7 grades"),
         ({"proposals": 5}, "field 'proposals': must be a file name or a list of fiches, not 5"),
+        ({"proposals": "0"}, "field 'proposals': \"0\": a fiches file ends in .csv or .json"),
+        ({"roster": "keypads.csv"}, "field 'roster': \"keypads.csv\": a roster file ends in .json"),
         ({"proposals": [{"number": 1}]}, "proposals: fiche 1 (number 1), field 'title': missing (required)"),
         ({"proposals": [{"number": 3, "title": "a"}, {"number": 3, "title": "b"}]}, "fiche number 3 already"),
         ({"roster": [{"keypad_id": 7}]}, "roster: keypad 1 (id 0x00000007), field 'number': missing"),
