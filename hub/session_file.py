@@ -196,6 +196,12 @@ def to_config(session: SessionFile, name: str, base: Path) -> SessionConfig:
         raise SessionFileError(f"{name}: {exc}") from None
 
 
+def session_document(config: SessionConfig) -> dict[str, Any]:
+    """A session file's content for ``config`` (what ``load_session_file`` reads back): its
+    journaled description without what the hub adds itself (the session nonce)."""
+    return {k: v for k, v in config.to_json().items() if k in SessionFile.model_fields}
+
+
 def load_session_file(path: str | Path) -> SessionConfig:
     """``session.json`` to the config a new journal starts with; relative paths are relative to it."""
     path = Path(path)

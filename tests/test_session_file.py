@@ -180,3 +180,13 @@ async def test_resume_ignores_the_session_file_and_says_so(tmp_path):
         assert await asyncio.wait_for(proc.wait(), 30) == 0
     assert f"{changed} is ignored (--resume)" in lines[0]
     assert journaled_session(db).title == "Essai"
+
+
+def test_a_config_written_as_a_session_file_reads_back_the_same(tmp_path):
+    """What tools write (session_document) is what the schema reads; the nonce is the hub's own."""
+    from hub.session_file import session_document
+
+    config = load_session_file(write(tmp_path, {**GOOD, "grades": ["Non", "Bof", "Oui"], "anonymous": False}))
+    assert config.nonce is not None and "nonce" not in session_document(config)
+    again = load_session_file(write(tmp_path, session_document(config), "again.json"))
+    assert differences(config, again) == []
