@@ -45,6 +45,7 @@ class Codec(Protocol):
 
 
 _TYPES = tuple(str if n in ("key", "receiver") else float if n == "at" else int for n in PRESS_FIELDS)
+_N = len(PRESS_FIELDS)
 
 
 def _press(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
@@ -53,13 +54,14 @@ def _press(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
     if type(status) is not int or type(poll_id) is not int:
         raise RecordError("press status and poll must be integers")
     n = len(fields)
-    if tuple(map(type, fields)) != _TYPES[:n]:
+    types = tuple(map(type, fields))
+    if types != _TYPES and types != _TYPES[:n]:  # a record of an older Press has fewer fields
         if not 5 <= n <= len(PRESS_FIELDS):
             raise RecordError(f"a press has {n} fields")
         for name, value, expected in zip(PRESS_FIELDS, fields, _TYPES):
             if type(value) is not expected and not (expected is float and type(value) is int):
                 raise RecordError(f"press field {name} is {type(value).__name__}")
-    return PressRecord(status, poll_id, Press._make(fields) if n == len(PRESS_FIELDS) else Press(*fields))
+    return PressRecord(status, poll_id, Press._make(fields) if n == _N else Press(*fields))
 
 
 class JsonCodec:

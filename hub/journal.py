@@ -163,10 +163,10 @@ class _CompactLayout(_Layout):
 
     def parse(self, row: tuple[Any, ...]) -> tuple[int, str, bytes, bytes]:
         seq, kind_id, raw, digest = row
-        kind = KIND_NAMES.get(kind_id) if isinstance(kind_id, int) else None
+        kind = KIND_NAMES.get(kind_id) if type(kind_id) is int else None
         if kind is None:
             raise JournalError(f"record {seq}: unknown record kind {str(kind_id)[:20]!r}")
-        if not isinstance(raw, bytes) or not isinstance(digest, bytes) or len(digest) != 32:
+        if type(raw) is not bytes or type(digest) is not bytes or len(digest) != 32:
             raise JournalError(f"record {seq} ({kind}): malformed row")
         return seq, kind, raw, digest
 
@@ -231,18 +231,20 @@ def _records(conn: apsw.Connection, layout: _Layout, after: int = 0, batch: int 
             raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
         if not rows:
             return
+        parse, chain, decode, hexed = layout.parse, layout.link, layout.codec.decode, layout.hex
         for row in rows:
-            seq, kind, raw, link = layout.parse(row)
-            where = f"record {seq} ({kind})"
+            seq, kind, raw, link = parse(row)
             if seq != expected:
                 raise JournalError(f"record {expected} is missing (found {seq} next)")
-            if layout.link(prev, seq, kind, raw) != link:
-                raise JournalError(f"{where}: hash chain broken (edited, inserted or reordered)")
+            if chain(prev, seq, kind, raw) != link:
+                raise JournalError(
+                    f"record {seq} ({kind}): hash chain broken (edited, inserted or reordered)"
+                )
             try:
-                body = layout.codec.decode(kind, raw)
+                body = decode(kind, raw)
             except RecordError as exc:
-                raise JournalError(f"{where}: {exc}") from None
-            yield Record(seq, kind, body, layout.hex(link), raw)
+                raise JournalError(f"record {seq} ({kind}): {exc}") from None
+            yield Record(seq, kind, body, hexed(link), raw)
             prev, expected = link, seq + 1
 
 
