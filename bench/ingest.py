@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -70,23 +71,29 @@ async def journal_ceiling(presses: int, batch: int) -> dict[str, float]:
         }
 
 
-def series(mode: str, presses: int, runs: int) -> tuple[list[float], list[int]]:
-    """Durable presses per second of each run, and each run's number of commits."""
-    rates, commits = [], []
+def series(mode: str, presses: int, runs: int) -> tuple[list[float], list[int], list[float]]:
+    """Durable presses per second of each run, each run's number of commits, and the hub's CPU
+    time per press (its process, journal thread included; the receiver is another process):
+    a figure the other work on a shared machine disturbs far less than the rate."""
+    rates, commits, cpu = [], [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_SELF)
         stats, doc = asyncio.run(run_with_blaster(mode, presses, KEYPADS, 0))
+        after = resource.getrusage(resource.RUSAGE_SELF)
         if stats["counted"] != presses:
             raise SystemExit(f"{mode}: only {stats['counted']} of {presses} presses counted")
         rates.append(doc["answered"] / doc["elapsed"])
         commits.append(stats["commits"])
-    return rates, commits
+        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        cpu.append(1e6 * used / presses)
+    return rates, commits, cpu
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
     presses, runs = (10_000, 1) if quick else (60_000, 3)
-    rates, commits = series("burst", presses, runs)
-    signed, _ = series("burst-mic", presses, runs)
+    rates, commits, cpu = series("burst", presses, runs)
+    signed, _, signed_cpu = series("burst-mic", presses, runs)
     rate = statistics.median(rates)
     batch = max(1, presses // statistics.median(commits))
     alone = asyncio.run(journal_ceiling(presses, int(batch)))
@@ -104,7 +111,9 @@ def main() -> None:
                 "durable_presses_per_s": round(rate),
                 "min_max": [round(min(rates)), round(max(rates))],
                 "commits_per_run": commits,
+                "hub_cpu_us_per_press": round(statistics.median(cpu), 1),
                 "signed_presses_per_s": round(statistics.median(signed)),
+                "signed_hub_cpu_us_per_press": round(statistics.median(signed_cpu), 1),
                 "signed_min_max": [round(min(signed)), round(max(signed))],
                 "journal_alone_records_per_s": round(ceiling),
                 "of_journal_alone": round(rate / ceiling, 2),
