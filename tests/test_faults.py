@@ -17,12 +17,12 @@ import sys
 import pytest
 
 from hub.core import Hub
-from hub.journal import Journal, read_records
+from hub.journal import Journal
 from hub.model import PressStatus
-from hub.records import PressRecord
 from hub.verify import verify
 from tests.conftest import make_config
 from tests.fake_receiver import FakeReceiver
+from tests.journals import counted_in, forge_vote
 
 EXIT_JOURNAL_FAILED = 74
 
@@ -33,14 +33,6 @@ async def open_session(db) -> None:
     await hub.start(make_config(n_keypads=70))
     await hub.act({"action": "open", "mode": 1})
     await hub.stop()
-
-
-def counted_in(db) -> set[tuple[int, int]]:
-    return {
-        (r.body.press.keypad_id, r.body.press.counter)
-        for r in read_records(db)
-        if isinstance(r.body, PressRecord) and r.body.status == PressStatus.COUNTED
-    }
 
 
 async def burst_until_exit(rx: FakeReceiver, child: asyncio.subprocess.Process) -> None:
@@ -121,13 +113,6 @@ async def stopped_journal(tmp_path):
     return db
 
 
-def forge(db) -> None:
-    """Change a counted vote and recompute every hash (a forger who knows the format)."""
-    from tests.test_journal_format import forge_vote
-
-    forge_vote(db)
-
-
 def zero_page(db) -> None:
     data = bytearray(db.read_bytes())
     middle = len(data) // 4096 // 2
@@ -143,7 +128,7 @@ def garbage(db) -> None:
     db.write_bytes(b"\x00clicker?" * 3000)
 
 
-@pytest.mark.parametrize("damage", [forge, zero_page, truncate, garbage])
+@pytest.mark.parametrize("damage", [forge_vote, zero_page, truncate, garbage])
 def test_serve_refuses_a_damaged_journal_in_one_line(stopped_journal, damage):
     db = stopped_journal
     damage(db)

@@ -14,12 +14,12 @@ import pytest
 
 from hub.codec import CODECS
 from hub.core import Hub
-from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS, Journal, read_records
+from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS, Journal
 from hub.model import PollMode, Press, PressStatus
-from hub.records import PressRecord
 from hub.verify import verify
 from tests.conftest import make_config
 from tests.fake_receiver import FakeReceiver
+from tests.journals import counted_in
 
 
 def comparable(snapshot: dict) -> dict:
@@ -217,11 +217,7 @@ async def test_sigkill_mid_burst_loses_no_counted_press(tmp_path):
         await rx.close()
     counted = {(r.keypad_id, r.counter) for r in rx.results if r.status == PressStatus.COUNTED}
     assert len(counted) >= 600 and sent > len(rx.results)  # killed mid-burst, answers outstanding
-    journaled = {
-        (r.body.press.keypad_id, r.body.press.counter)
-        for r in read_records(db)
-        if isinstance(r.body, PressRecord) and r.body.status == PressStatus.COUNTED
-    }
+    journaled = counted_in(db)
     assert counted <= journaled, f"{len(counted - journaled)} presses answered counted but not journaled"
     v = verify(db)
     assert v.ok, v.problem

@@ -24,6 +24,7 @@ from hub.records import PressRecord
 from hub.session import SessionError
 from hub.verify import Head, verify
 from tests.conftest import make_config
+from tests.journals import forge_vote
 
 
 def clicker(*args: str) -> subprocess.CompletedProcess[str]:
@@ -223,27 +224,6 @@ async def test_replay_and_verify_hold_one_bounded_batch(tmp_path, monkeypatch):
     await replay.close()
     assert len(alive) == 303 and most <= 2  # the one being applied (and the generator's last)
     assert verify(db).ok
-
-
-def forge_vote(db) -> int:
-    """Change a counted vote and recompute every hash after it (a forger who knows the format)."""
-    layout = journal_module.LAYOUTS[2]
-    codec = CODECS[2]
-    conn = sqlite3.connect(db)
-    rows = conn.execute("SELECT seq, kind, body FROM journal ORDER BY seq").fetchall()
-    target = next(seq for seq, kind, _ in reversed(rows) if kind == KIND_IDS["press"])
-    prev = layout.genesis
-    for seq, kind, body in rows:
-        name = journal_module.KIND_NAMES[kind]
-        if seq == target:
-            rec = codec.decode("press", body)
-            body = codec.encode_press(rec.press._replace(key="7" if rec.press.key != "7" else "1"), 0, 1)
-            conn.execute("UPDATE journal SET body = ? WHERE seq = ?", (body, seq))
-        prev = layout.link(prev, seq, name, body)
-        conn.execute("UPDATE journal SET hash = ? WHERE seq = ?", (prev, seq))
-    conn.commit()
-    conn.close()
-    return target
 
 
 async def test_the_hub_refuses_a_journal_that_does_not_verify(tmp_path):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-from pathlib import Path
 
 import pytest
 
@@ -21,16 +20,9 @@ from hub.records import PressRecord
 from hub.verify import verify
 from tests.conftest import make_config
 from tests.crash_vfs import CrashDisk, write_image
+from tests.journals import counted_in
 
 _names = itertools.count()
-
-
-def counted_in(db: Path) -> set[tuple[int, int]]:
-    return {
-        (r.body.press.keypad_id, r.body.press.counter)
-        for r in read_records(db)
-        if isinstance(r.body, PressRecord) and r.body.status == PressStatus.COUNTED
-    }
 
 
 async def a_day(hub: Hub, rng: random.Random, answers: list) -> None:
@@ -67,7 +59,7 @@ async def test_a_power_cut_at_any_instant_loses_no_counted_press(tmp_path, seed)
     cuts: list[tuple[dict[str, bytes], int]] = []
 
     def maybe_cut(d: CrashDisk) -> None:  # on the journal thread, before each disk operation
-        if rng.random() < 0.2:
+        if rng.random() < 0.3:
             cuts.append((d.crash_image(), len(answers)))
 
     hub = Hub(Journal(db, vfs=disk.name))
@@ -81,7 +73,6 @@ async def test_a_power_cut_at_any_instant_loses_no_counted_press(tmp_path, seed)
         disk.unregister()
     final = [(r.seq, r.hash) for r in read_records(db)]
     assert len(cuts) >= 70, "too few cut points: the test would prove little"
-    print(f"seed {seed}: {len(cuts)} cut points, {len(final)} records")
     for n, (image, answered) in enumerate(cuts):
         crashed = write_image(image, db, tmp_path / f"cut{n}")
         v = verify(crashed)
