@@ -18,7 +18,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from hub.model import PollMode, PressStatus
+from hub.results import poll_results
 from hub.session import Poll, PollState, Session
 from hub.tally_io import ranking_to_json
 
@@ -157,7 +157,7 @@ class LiveState:
             return None
         poll = poll_summary(shown)
         poll["voted"] = self._voted_numbers(shown)
-        if shown.state is PollState.REVEALED or shown.mode is PollMode.CONSENT:
+        if shown.state is PollState.REVEALED:  # never before: not even a consent round's colours
             poll["results"] = self._poll_results(shown)
         return poll
 
@@ -179,28 +179,11 @@ class LiveState:
 
     def _poll_results(self, poll: Poll) -> dict[str, Any]:
         s = self.session
-        # a counted press is the only thing that changes an active poll's counts
-        key = (
-            poll.poll_id,
-            poll.state,
-            s.history_revision,
-            s.config_revision,
-            s.statuses[PressStatus.COUNTED],
-        )
+        # a revealed poll's counts no longer change: built once per reveal (or roster change)
+        key = (poll.poll_id, poll.state, s.history_revision, s.config_revision)
         if self._results is not None and self._results[0] == key:
             return self._results[1]
-        if poll.mode is PollMode.CONSENT:
-            results: dict[str, Any] = {
-                "colours": dict(poll.colours),
-                "speaking_queue": s.speaking_queue(poll),
-            }
-        else:
-            ranking = s.poll_ranking(poll)
-            number_of = {p.label: p.number for p in s.config.proposals}
-            rows = ranking_to_json(ranking)["ranking"]
-            for row in rows:
-                row["number"] = number_of[row["proposal"]]
-            results = {"items": rows, "electorate": ranking.voters}
+        results = poll_results(s, poll)
         self._results = (key, results)
         return results
 

@@ -133,6 +133,11 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
     consent_id = hub.session.active.poll_id
     await projector.goto(base + "/")
     await room.wait_voted(consent_id)
+    await projector.wait_for_selector("#turnout", timeout=GUARD_MS)
+    assert await projector.locator(".colours").count() == 0  # no colour counts while cards are up
+    await console.click("#close")
+    await hub.wait_until(lambda: hub.session.poll(consent_id).state is PollState.CLOSED, 10)
+    await console.keyboard.press("Enter")  # reveal
     await projector.wait_for_selector("text=Prise de parole", timeout=GUARD_MS)
     await projector.screenshot(path=ARTIFACTS / "projector-consent.png")
     await console.screenshot(path=ARTIFACTS / "console.png")

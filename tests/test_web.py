@@ -207,14 +207,23 @@ async def test_bad_imports_are_refused_with_one_line(client, hub, path, text, fm
     assert hub.journal.records == before
 
 
-async def test_poll_charts_for_slides(client, hub):
+async def test_poll_charts_for_slides_only_once_revealed_or_with_the_token(client, hub):
     await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
     assert (await client.get("/api/polls/1/chart.svg")).status_code == 409  # still open: nothing to draw
+    assert (await client.get("/api/polls/1/chart.svg", headers=AUTH)).status_code == 409
     answers = []
     hub.submit_press(Press(1001, 1, 1, 0, "6", at=hub.clock()), answers.append)
     await hub.wait_until(lambda: answers, 5)
     await client.post("/api/polls/close", headers=AUTH)
     await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
+    refused = await client.get("/api/polls/1/chart.svg")  # closed, not revealed: not for the public
+    assert refused.status_code == 401 and "not revealed" in refused.json()["detail"]
+    assert (
+        await client.get("/api/polls/1/chart.png", headers={"Authorization": "Bearer no"})
+    ).status_code == 401
+    preview = await client.get("/api/polls/1/chart.svg", headers=AUTH)  # the console may preview it
+    assert preview.status_code == 200 and preview.content.startswith(b"<?xml")
+    await client.post("/api/polls/1/reveal", headers=AUTH)
     svg = await client.get("/api/polls/1/chart.svg")
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
     assert svg.content.startswith(b"<?xml")

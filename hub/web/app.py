@@ -25,8 +25,9 @@ from hub.imports import InputError
 from hub.live import live_part, part
 from hub.model import PollMode
 from hub.proposals import parse_proposals
+from hub.results import poll_results
 from hub.roster import parse_roster_file, roster_json
-from hub.session import Poll, PollState, SessionConfig, SessionError
+from hub.session import Poll, PollState, Session, SessionConfig, SessionError
 from hub.web.broadcast import Broadcaster
 from hub.web.door import Door, HostPolicy, token_ok, validation_detail
 
@@ -114,9 +115,30 @@ def create_app(
     async def one_line_422(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": validation_detail(exc.errors())}, status_code=422)
 
+    def has_token(authorization: str) -> bool:
+        return token_ok(authorization, token)
+
     def require_token(authorization: str = Header("", description="Bearer CONTROL_TOKEN")) -> None:
-        if not token_ok(authorization, token):
+        if not has_token(authorization):
             raise HTTPException(401, "missing or wrong control token")
+
+    def session() -> Session:
+        assert hub.session is not None, "the hub is started before the app serves"
+        return hub.session
+
+    def result_poll(poll_id: int, authorization: str) -> Poll:
+        """A poll whose result may be shown to this caller: revealed, or closed with the token."""
+        try:
+            poll = session().poll(poll_id)
+        except SessionError as exc:
+            raise HTTPException(404, str(exc)) from None
+        if poll.state is PollState.REVEALED:
+            return poll
+        if poll.state is PollState.CLOSED:
+            if has_token(authorization):
+                return poll
+            raise HTTPException(401, f"poll {poll_id} is not revealed: its result needs the control token")
+        raise HTTPException(409, f"poll {poll_id} is {poll.state}: it has no result to show")
 
     async def act(action: dict[str, Any]) -> Any:
         try:
@@ -215,15 +237,30 @@ def create_app(
         await act({"action": "load_roster", "roster": roster_json(keypads)["keypads"]})
         return {"keypads": len(keypads)}
 
-    @app.get("/api/polls/{poll_id}/chart.{fmt}", summary="A poll's merit profile as SVG or PNG (for slides)")
-    async def chart(poll_id: int, fmt: Literal["svg", "png"]) -> Response:
-        try:
-            poll = hub.session.poll(poll_id)
-        except SessionError as exc:
-            raise HTTPException(404, str(exc)) from None
-        if poll.mode is PollMode.CONSENT or poll.state not in (PollState.CLOSED, PollState.REVEALED):
-            raise HTTPException(409, f"poll {poll_id} has no result to draw yet")
-        ranking = hub.session.poll_ranking(poll)
+    @app.get(
+        "/api/polls/{poll_id}/result",
+        summary="A closed or revealed poll's result (the console's preview before revealing)",
+    )
+    async def result(
+        poll_id: int, authorization: str = Header("", description="Bearer CONTROL_TOKEN")
+    ) -> dict[str, Any]:
+        if not has_token(authorization):
+            raise HTTPException(401, "missing or wrong control token")
+        return poll_results(session(), result_poll(poll_id, authorization))
+
+    @app.get(
+        "/api/polls/{poll_id}/chart.{fmt}",
+        summary="A revealed poll's merit profile as SVG or PNG (for slides); a closed one with the token",
+    )
+    async def chart(
+        poll_id: int,
+        fmt: Literal["svg", "png"],
+        authorization: str = Header("", description="Bearer CONTROL_TOKEN (before the reveal)"),
+    ) -> Response:
+        poll = result_poll(poll_id, authorization)
+        if poll.mode is PollMode.CONSENT:
+            raise HTTPException(409, f"poll {poll_id} is a consent round: it has no merit profile")
+        ranking = session().poll_ranking(poll)
         # matplotlib runs in a worker thread, never in the loop
         data = await asyncio.get_running_loop().run_in_executor(None, _draw, ranking, fmt)
         return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png")

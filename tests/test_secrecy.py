@@ -1,0 +1,130 @@
+"""Nothing about a poll before its reveal: an unauthenticated client watching ``/ws/live``,
+``/api/state`` and the chart endpoints through a whole grades poll and a consent round sees
+exactly the same thing whatever keys the room pressed, until the facilitator reveals (then it
+does see the result: the observation is sharp enough to notice one). The console, with its
+token, can preview a closed poll before revealing it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import websockets
+
+from hub.core import Hub
+from hub.journal import Journal
+from hub.model import Press
+from hub.session import PollState
+from hub.web.server import start_web
+from tests.sessions import convention_config
+
+TOKEN = "secrecy-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+KEYPADS = 15
+PUBLIC_GETS = [
+    "/api/state",
+    "/api/state/session",
+    "/api/state/history",
+    *(f"/api/polls/{n}/chart.{fmt}" for n in (1, 2, 3) for fmt in ("svg", "png")),
+]
+
+
+class Watcher:
+    """What an unauthenticated client sees: every live message, and the public GETs."""
+
+    def __init__(self, hub: Hub, http: httpx.AsyncClient, ws: Any) -> None:
+        self.hub, self.http, self.ws = hub, http, ws
+        self.live: dict[int, str] = {}  # version -> message, as received
+        self.seen: list[tuple[str, str]] = []
+
+    async def catch_up(self) -> None:
+        """Read live messages until the hub's newest state has arrived."""
+        while max(self.live, default=-1) < self.hub.version:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
+            self.live[msg["version"]] = json.dumps(msg, sort_keys=True)
+
+    async def look(self, step: str) -> None:
+        await self.catch_up()
+        for path in PUBLIC_GETS:
+            r = await self.http.get(path)
+            body = r.text if "json" in r.headers.get("content-type", "") else f"{len(r.content)} bytes"
+            self.seen.append((f"{step} GET {path}", f"{r.status_code} {body}"))
+
+
+async def _session(tmp_path, name: str, grade_keys: str, consent_keys: str) -> tuple[list, dict, dict]:
+    now = [1_800_000_000.0]
+    hub = Hub(Journal(tmp_path / f"{name}.db"), clock=lambda: now[0])
+    await hub.start(convention_config(keypads=KEYPADS, fiches=3))
+    web = await start_web(hub, "127.0.0.1", 0, TOKEN)
+    base = f"http://127.0.0.1:{web.port}"
+    try:
+        async with (
+            httpx.AsyncClient(base_url=base) as http,
+            websockets.connect(f"ws://127.0.0.1:{web.port}/ws/live") as ws,
+        ):
+            w = Watcher(hub, http, ws)
+            previews: dict[str, Any] = {}
+
+            async def poll(mode: str, keys: str, step: str) -> None:
+                r = await http.post("/api/polls/open", json={"mode": mode}, headers=AUTH)
+                assert r.status_code == 200, r.text
+                poll_id = r.json()["poll_id"]
+                await w.look(f"{step} open")
+                for n, key in enumerate(keys, 1):  # one press at a time, each seen by the watcher
+                    now[0] += 1
+                    answers: list[Any] = []
+                    hub.submit_press(Press(0x10000 + n, poll_id, poll_id, 0, key, at=now[0]), answers.append)
+                    await hub.wait_until(lambda a=answers: bool(a), 5)
+                    await w.look(f"{step} press {n}")
+                await http.post("/api/polls/close", headers=AUTH)
+                await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 5)
+                await w.look(f"{step} closed")
+                # the console previews the result with its token; without, nothing
+                r = await http.get(f"/api/polls/{poll_id}/result", headers=AUTH)
+                assert r.status_code == 200, r.text
+                previews[step] = r.json()
+                assert (await http.get(f"/api/polls/{poll_id}/result")).status_code == 401
+                await http.post(f"/api/polls/{poll_id}/reveal", headers=AUTH)
+                await w.look(f"{step} revealed")
+
+            await poll("grades", grade_keys, "grades")
+            await http.post("/api/proposals/next", headers=AUTH)
+            await poll("consent", consent_keys, "consent")
+            return w.seen, w.live, previews
+    finally:
+        await web.stop()
+        await hub.stop()
+
+
+def _same_until(first: str, a: tuple, b: tuple) -> None:
+    """Rooms a and b differ only in the keys pressed in one poll: every public answer and every
+    live message is the same in both until that poll's step ``first`` (its reveal)."""
+    seen_a, live_a, _ = a
+    seen_b, live_b, _ = b
+    assert [s for s, _ in seen_a] == [s for s, _ in seen_b]
+    cut = next(i for i, (s, _) in enumerate(seen_a) if s.startswith(first))
+    for (step, x), (_, y) in zip(seen_a[:cut], seen_b[:cut]):
+        assert x == y, f"{step}: the public answer depends on the keys pressed"
+    assert any(x != y for (_, x), (_, y) in zip(seen_a[cut:], seen_b[cut:])), "the reveal went unseen"
+    common = sorted(set(live_a) & set(live_b))
+    differ = [v for v in common if live_a[v] != live_b[v]]
+    assert differ, "the live channel never showed the result"
+    assert json.loads(live_a[differ[0]])["poll"]["state"] == "revealed", f"live message {differ[0]}"
+    assert len([v for v in common if v < differ[0]]) >= KEYPADS  # every press's state compared
+
+
+async def test_an_unauthenticated_watcher_learns_nothing_before_the_reveal(tmp_path):
+    grades_a, grades_b = "123456712345671", "765432176543217"
+    consent_a, consent_b = "ABCDABCDABCDABC", "DDDDCCCCBBBBAAA"
+    room = await _session(tmp_path, "a", grades_a, consent_a)
+    other_grades = await _session(tmp_path, "b", grades_b, consent_a)
+    other_cards = await _session(tmp_path, "c", grades_a, consent_b)
+    _same_until("grades revealed", room, other_grades)
+    _same_until("consent revealed", room, other_cards)
+    # the facilitator's preview did hold each room's own result before the reveal
+    assert room[2]["grades"]["items"][0]["tally"] == [3, 2, 2, 2, 2, 2, 2]
+    assert other_grades[2]["grades"]["items"][0]["tally"] == [2, 2, 2, 2, 2, 2, 3]
+    assert room[2]["consent"]["colours"] == {"green": 4, "yellow": 4, "orange": 4, "red": 3}
+    assert other_cards[2]["consent"]["colours"] == {"green": 3, "yellow": 4, "orange": 4, "red": 4}
