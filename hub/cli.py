@@ -608,6 +608,9 @@ def serve(
         None, "--nats-credentials", help="This room's NATS credentials (clicker federation setup)."
     ),
     nats_ca: Path | None = typer.Option(None, "--nats-ca", help="CA certificate for a TLS NATS server."),
+    new_token: bool = typer.Option(
+        False, "--new-token", help="Replace the console's control token (kept beside the journal)."
+    ),
 ) -> None:
     """Run the hub with real receivers (resuming the journal if it exists). Ctrl-C stops it.
 
@@ -644,7 +647,9 @@ def serve(
                 fail("\n".join(lines))
     elif journaled is None:
         fail(f"{db}: no journal to resume; give --session to start a new one")
-    opts = ServeOptions(receiver, usb, ble, adverts, config, db, host, port, web, allow_hosts=allow_host)
+    opts = ServeOptions(
+        receiver, usb, ble, adverts, config, db, host, port, web, allow_hosts=allow_host, new_token=new_token
+    )
     if federate or nats_credentials is not None:
         from hub.federation.commands import read_credentials
 

@@ -71,6 +71,7 @@ class Hub:
         self._work = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._grace_task: asyncio.Task[None] | None = None
+        self._countdown_task: asyncio.Task[None] | None = None
         self._inflight: deque[asyncio.Task[None]] = deque()
         self._dirty = asyncio.Event()
         self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
@@ -122,6 +123,7 @@ class Hub:
             asyncio.create_task(self._publisher(), name="hub publisher"),
         ]
         self._schedule_grace()
+        self._schedule_countdown()
         self._changed()
 
     async def stop(self) -> None:
@@ -131,12 +133,12 @@ class Hub:
         self._closed = True
         for r in self.receivers:
             await r.stop()
-        await cancel_and_wait(*self._tasks, self._grace_task)
+        await cancel_and_wait(*self._tasks, self._grace_task, self._countdown_task)
         if self._inflight:  # let commits already handed to the journal finish and be answered
             await asyncio.wait(self._inflight, timeout=10)
             await cancel_and_wait(*self._inflight)
             self._inflight.clear()
-        self._tasks, self._grace_task = [], None
+        self._tasks, self._grace_task, self._countdown_task = [], None, None
         if self._started and self.failure is None:
             await self._close_journal()
         await self.journal.close()
@@ -323,6 +325,7 @@ class Hub:
                 for r in self.receivers:
                     r.send_poll_state()
                 self._schedule_grace()
+                self._schedule_countdown()
             self._changed()
 
         def abort() -> None:
@@ -343,6 +346,28 @@ class Hub:
         await asyncio.sleep(max(0.0, ends - self.clock()))
         with contextlib.suppress(SessionError, TimeoutError, HubFailure):
             await self.act({"action": "grace_end"})
+
+    def _schedule_countdown(self) -> None:
+        """A poll whose countdown closes it: close it when the countdown reaches zero (the close
+        is an ordinary journaled action, ``by: countdown``, so a replay needs no timer)."""
+        assert self.session is not None
+        ends = self.session.countdown_ends_at()
+        task = self._countdown_task
+        if task is not None and not task.done():
+            if ends is not None and task.get_name() == f"countdown {ends[0]}":
+                return
+            task.cancel()  # the poll was closed (or reset) before its countdown ended
+        self._countdown_task = None
+        if ends is not None:
+            poll_id, when = ends
+            self._countdown_task = asyncio.create_task(
+                self._end_countdown(poll_id, when), name=f"countdown {poll_id}"
+            )
+
+    async def _end_countdown(self, poll_id: int, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - self.clock()))
+        with contextlib.suppress(SessionError, TimeoutError, HubFailure):
+            await self.act({"action": "close", "poll_id": poll_id, "by": "countdown"})
 
     # --- publishing --------------------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from hub.results import poll_results
+from hub.assemblies import assemblies, members
+from hub.results import poll_results, rankings_by_assembly
 from hub.session import Poll, PollState, Session
 from hub.tally_io import ranking_to_json
 
@@ -26,7 +27,7 @@ from hub.tally_io import ranking_to_json
 # ``votation``: the plenary's table of channels (hub/federation), revised when a result changes.
 PARTS: dict[str, tuple[str, ...]] = {
     "session": ("session", "proposals"),
-    "history": ("polls", "ranking"),
+    "history": ("polls", "ranking", "rankings_by_assembly"),
     "votation": ("votation",),
 }
 PART_KEYS = frozenset(k for keys in PARTS.values() for k in keys)
@@ -36,6 +37,7 @@ LIVE_KEYS = (
     "at",
     "revisions",
     "current",
+    "display",
     "poll",
     "receivers",
     "low_battery",
@@ -58,6 +60,9 @@ def poll_summary(poll: Poll, live_turnout: bool = True) -> dict[str, Any]:
         "closed_at": poll.closed_at,
         "reset_reason": poll.reset_reason,
         "countdown_ends": None if poll.countdown_s is None else poll.opened_at + poll.countdown_s,
+        "countdown_close": poll.countdown_close,
+        "closed_by": poll.closed_by,
+        "round": poll.round,
     }
 
 
@@ -96,6 +101,7 @@ class LiveState:
             "at": now,
             "revisions": dict(self.revisions),
             "current": s.current,
+            "display": dict(s.display),
             "poll": self._poll(),
             "receivers": receivers,
             "low_battery": self._low_battery(seen_low),
@@ -130,6 +136,8 @@ class LiveState:
                 "rule": str(cfg.rule),
                 "missing": str(cfg.missing),
                 "grace_s": cfg.grace_s,
+                "min_group": cfg.min_group,
+                "assemblies": [{"name": a, "members": members(s)[a]} for a in assemblies(s)],
             },
             "proposals": [
                 {"number": p.number, "title": p.title, "transition": p.transition, "subject": p.subject}
@@ -146,7 +154,11 @@ class LiveState:
             row["number"] = p.number
             row["title"] = p.title
             row["transition"] = p.transition
-        return {"polls": [poll_summary(p, live_turnout=False) for p in s.polls], "ranking": doc}
+        return {
+            "polls": [poll_summary(p, live_turnout=False) for p in s.polls],
+            "ranking": doc,
+            "rankings_by_assembly": rankings_by_assembly(s),
+        }
 
     # --- the live part -------------------------------------------------------------------------
 

@@ -54,9 +54,15 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
     at = float(action.get("at", 0.0))
     if name == "open":
         items = action.get("items")
-        return session.open_poll(PollMode(int(action.get("mode", 1))), at, items, action.get("countdown_s"))
+        return session.open_poll(
+            PollMode(int(action.get("mode", 1))),
+            at,
+            items,
+            action.get("countdown_s"),
+            bool(action.get("countdown_close", False)),
+        )
     if name == "close":
-        return session.close_poll(at)
+        return session.close_poll(at, action.get("poll_id"), str(action.get("by", "facilitator")))
     if name == "grace_end":
         return session.finish_grace()
     if name == "reveal":
@@ -76,6 +82,9 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
         return None
     if name == "step":
         return session.step(int(action["delta"]))
+    if name == "display":
+        session.show(str(action.get("view", "auto")), str(action.get("assembly", "")))
+        return None
     raise SessionError(f"unknown action {name!r}")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     web: bool = True
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    token: str | None = None  # default: the one kept beside the journal (hub/web/token.py)
+    new_token: bool = False
     allow_hosts: list[str] = field(default_factory=list)
     federate: list[str] = field(default_factory=list)  # NATS servers: publish the journal there
     nats_credentials: Credential | None = None  # the room's own NATS user (hub.federation)
@@ -119,12 +119,17 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         seq, head = hub.journal.durable
         say(f"journal {opts.db}: {seq} records verified, head {short_head(seq, head)}")
         if sock is not None:
+            from hub.web.token import control_token, token_path
+
+            token = opts.token or control_token(opts.db, opts.new_token)
             server = await start_web(
-                hub, opts.host, opts.port, opts.token, start, stop_hub, opts.allow_hosts, sock=sock
+                hub, opts.host, opts.port, token, start, stop_hub, opts.allow_hosts, sock=sock
             )
             sock = None  # the server owns it now
             say(f"projector: http://{opts.host}:{server.port}/")
-            say(f"console:   http://{opts.host}:{server.port}/console#token={opts.token}")
+            say(f"console:   http://{opts.host}:{server.port}/console#token={token}")
+            if not opts.token:
+                say(f"token:     {token_path(opts.db)} (kept across restarts; --new-token replaces it)")
         else:
             await start()
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(hub.stopped.wait())]

@@ -53,7 +53,15 @@ def new_nonce() -> int:
 
 
 class SessionError(ValueError):
-    """A facilitator action that cannot be done now; the message is one line for the console."""
+    """A facilitator action that cannot be done now; the message is one line for the console.
+
+    ``code`` and ``params`` name the refusal for the console, which words it in its language
+    (the message stays the English line for logs and the API's ``detail``)."""
+
+    def __init__(self, message: str, code: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class PollState(StrEnum):
@@ -231,7 +239,10 @@ class Poll:
     state: PollState = PollState.OPEN
     closed_at: float | None = None
     reset_reason: str = ""
-    countdown_s: float | None = None  # shown on the projector; the facilitator still closes
+    countdown_s: float | None = None  # shown on the projector
+    countdown_close: bool = False  # the hub closes the poll when the countdown reaches zero
+    closed_by: str = ""  # "facilitator" or "countdown"
+    round: int = 1  # 2 for a proposal's second round (set when it opens; reset polls not counted)
     # (keypad_id, item) -> (counter, value): value is a grade index or a consent colour
     last: dict[tuple[int, int], tuple[int, int | str]] = field(default_factory=dict)
     profiles: dict[int, MeritProfile] = field(default_factory=dict)
@@ -312,6 +323,9 @@ class Session:
         self.config_revision = 0
         self.history_revision = 0
         self._ranking: tuple[tuple[int, int, int], Ranking] | None = None
+        # what the projector shows, chosen from the console: the poll or the ranking, for the
+        # plenary (""), one assembly, or every assembly ("*")
+        self.display: dict[str, str] = {"view": "auto", "assembly": ""}
 
     # --- facilitator actions -------------------------------------------------------------
 
@@ -334,13 +348,13 @@ class Session:
     def poll(self, poll_id: int) -> Poll:
         poll = self._by_id.get(poll_id)
         if poll is None:
-            raise SessionError(f"no poll {poll_id}")
+            raise SessionError(f"no poll {poll_id}", "no_poll", poll_id=poll_id)
         return poll
 
     def replace_proposals(self, proposals: list[Proposal]) -> None:
         """Load the fiches from the console: only before any vote, so no result changes meaning."""
         if self.polls:
-            raise SessionError("the fiches cannot change once a vote has been held")
+            raise SessionError("the fiches cannot change once a vote has been held", "locked")
         numbers = [p.number for p in proposals]
         if not proposals or len(set(numbers)) != len(numbers):
             raise SessionError("the fiches need distinct numbers")
@@ -352,7 +366,7 @@ class Session:
     def replace_roster(self, keypads: list[Keypad]) -> None:
         """Load the roster from the console: only before any vote."""
         if self.polls:
-            raise SessionError("the roster cannot change once a vote has been held")
+            raise SessionError("the roster cannot change once a vote has been held", "locked")
         if len({k.keypad_id for k in keypads}) != len(keypads) or len({k.number for k in keypads}) != len(
             keypads
         ):
@@ -361,28 +375,65 @@ class Session:
         self.keypads = {k.keypad_id: k for k in keypads}
         self.config_revision += 1
 
+    def _stay_while_voting(self) -> None:
+        """The room is voting on the fiche up: moving away is refused until the poll is closed."""
+        poll = self.active
+        if poll is not None:
+            raise SessionError(
+                f"poll {poll.poll_id} is still {poll.state}: close it before moving to another proposal",
+                "poll_active",
+                poll_id=poll.poll_id,
+                state=str(poll.state),
+            )
+
     def select(self, number: int) -> None:
         """Put a proposal up (the projector shows it; the next grades poll is on it)."""
         if number not in self.proposals:
-            raise SessionError(f"no proposal {number}")
+            raise SessionError(f"no proposal {number}", "no_proposal", number=number)
+        if number != self.current:
+            self._stay_while_voting()
         self.current = number
 
     def step(self, delta: int) -> int:
         """Next (+1) or previous (-1) proposal in the session's order."""
         order = [p.number for p in self.config.proposals]
         if self.current is None:
-            raise SessionError("the session has no proposal")
+            raise SessionError("the session has no proposal", "no_proposal")
         i = order.index(self.current) + delta
         if not 0 <= i < len(order):
-            raise SessionError("no next proposal" if delta > 0 else "no previous proposal")
+            raise SessionError(
+                "no next proposal" if delta > 0 else "no previous proposal",
+                "no_next" if delta > 0 else "no_previous",
+            )
+        self._stay_while_voting()
         self.current = order[i]
         return self.current
 
+    def show(self, view: str, assembly: str = "") -> None:
+        """Choose what the projector shows: ``auto`` (the poll) or ``ranking``, for the plenary
+        (""), an assembly of the roster, or every assembly ("*")."""
+        if view not in ("auto", "ranking"):
+            raise SessionError(f"unknown view {view!r} (auto or ranking)", "bad_view")
+        known = {k.assembly for k in self.keypads.values()} - {""}
+        if assembly not in ("", "*") and assembly not in known:
+            raise SessionError(f"no assembly {assembly!r} in the roster", "no_assembly", assembly=assembly)
+        self.display = {"view": view, "assembly": assembly}
+
     def open_poll(
-        self, mode: PollMode, now: float, items: Iterable[int] | None = None, countdown_s: float | None = None
+        self,
+        mode: PollMode,
+        now: float,
+        items: Iterable[int] | None = None,
+        countdown_s: float | None = None,
+        countdown_close: bool = False,
     ) -> Poll:
         if self.active is not None:
-            raise SessionError(f"poll {self.active.poll_id} is still {self.active.state}: close it first")
+            raise SessionError(
+                f"poll {self.active.poll_id} is still {self.active.state}: close it first",
+                "poll_active",
+                poll_id=self.active.poll_id,
+                state=str(self.active.state),
+            )
         mode = PollMode(mode)
         if mode is PollMode.NONE:
             raise SessionError("a poll needs a mode: grades, consent or self-paced")
@@ -407,8 +458,18 @@ class Session:
         if poll_id >= UNKNOWN_POLL:
             raise SessionError("this session has used every poll number")
         if countdown_s is not None and not 0 < countdown_s <= 3600:
-            raise SessionError("a countdown lasts between 1 s and 1 hour")
-        poll = Poll(poll_id, mode, chosen, now, countdown_s=countdown_s)
+            raise SessionError("a countdown lasts between 1 s and 1 hour", "countdown_range")
+        if countdown_close and countdown_s is None:
+            raise SessionError("closing at the end of the countdown needs a countdown", "countdown_range")
+        poll = Poll(poll_id, mode, chosen, now, countdown_s=countdown_s, countdown_close=countdown_close)
+        if mode is not PollMode.CONSENT:  # earlier rounds on these proposals (reset ones discarded)
+            poll.round = 1 + sum(
+                1
+                for p in self.polls
+                if p.mode is not PollMode.CONSENT
+                and p.state is not PollState.RESET
+                and set(p.items) & set(chosen)
+            )
         if mode is PollMode.CONSENT:
             poll.colours = dict.fromkeys(CONSENT_COLOURS, 0)
         else:
@@ -422,14 +483,25 @@ class Session:
             self.current = chosen[0]
         return poll
 
-    def close_poll(self, now: float) -> Poll:
+    def close_poll(self, now: float, poll_id: int | None = None, by: str = "facilitator") -> Poll:
+        """Close the open poll (``poll_id``, when given, must be it: a countdown's close never
+        closes another poll)."""
         poll = self.active
-        if poll is None or poll.state is not PollState.OPEN:
-            raise SessionError("no open poll to close")
+        if poll is None or poll.state is not PollState.OPEN or poll_id not in (None, poll.poll_id):
+            raise SessionError("no open poll to close", "no_open_poll")
         poll.state = PollState.CLOSING
         poll.closed_at = now
         self.history_revision += 1
+        poll.closed_by = by
         return poll
+
+    def countdown_ends_at(self) -> tuple[int, float] | None:
+        """(poll id, when) the open poll is to be closed by its countdown, if it is."""
+        poll = self.active
+        if poll is None or poll.state is not PollState.OPEN or not poll.countdown_close:
+            return None
+        assert poll.countdown_s is not None
+        return poll.poll_id, poll.opened_at + poll.countdown_s
 
     def grace_ends_at(self) -> float | None:
         poll = self.active
@@ -450,19 +522,24 @@ class Session:
     def reveal(self, poll_id: int | None = None) -> Poll:
         poll = self.poll(poll_id) if poll_id is not None else (self.polls[-1] if self.polls else None)
         if poll is None:
-            raise SessionError("no poll to reveal")
+            raise SessionError("no poll to reveal", "no_poll")
         if poll.state is not PollState.CLOSED:
-            raise SessionError(f"poll {poll.poll_id} is {poll.state}: only a closed poll can be revealed")
+            raise SessionError(
+                f"poll {poll.poll_id} is {poll.state}: only a closed poll can be revealed",
+                "not_closed",
+                poll_id=poll.poll_id,
+                state=str(poll.state),
+            )
         poll.state = PollState.REVEALED
         self.history_revision += 1
         return poll
 
     def reset_poll(self, poll_id: int, reason: str) -> Poll:
         if not reason.strip():
-            raise SessionError("a reset needs a reason (it is journaled)")
+            raise SessionError("a reset needs a reason (it is journaled)", "reason_needed")
         poll = self.poll(poll_id)
         if poll.state is PollState.RESET:
-            raise SessionError(f"poll {poll_id} is already reset")
+            raise SessionError(f"poll {poll_id} is already reset", "already_reset", poll_id=poll_id)
         poll.state = PollState.RESET
         poll.reset_reason = reason.strip()
         self.history_revision += 1
@@ -594,19 +671,8 @@ class Session:
         return sorted(self.keypads[k].number for k in keypad_ids if k in self.keypads)
 
     def round_of(self, poll: Poll) -> int:
-        """1 for a proposal's first grades poll, 2 for its second round, and so on (reset polls
-        do not count: their votes were discarded)."""
-        if poll.mode is PollMode.CONSENT:
-            return 1
-        earlier = [
-            p
-            for p in self.polls
-            if p.poll_id < poll.poll_id
-            and p.mode is not PollMode.CONSENT
-            and p.state is not PollState.RESET
-            and set(p.items) & set(poll.items)
-        ]
-        return 1 + len(earlier)
+        """1 for a proposal's first grades poll, 2 for its second round, and so on."""
+        return poll.round
 
     def speaking_queue(self, poll: Poll) -> list[dict[str, Any]]:
         """Consent round: keypad numbers with red first, then orange, then yellow, in order of pressing."""

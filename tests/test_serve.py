@@ -65,18 +65,51 @@ async def test_serve_runs_a_poll_and_stops_cleanly(tmp_path):
         await rx.close()
     v = verify(db)
     assert v.ok and v.presses == 1
-    # resumed without a session file: the journal has it all
+    # resumed without a session file: the journal has it all, and the console's token is the same
+    first_token = token
+    assert (tmp_path / "s.db.token").stat().st_mode & 0o777 == 0o600
     rx = FakeReceiver()
     url = await rx.start()
     proc, base, token = await start_serve("--db", str(db), "--receiver", url, "--port", "0")
     try:
+        assert token == first_token  # every open console tab keeps working
         async with httpx.AsyncClient(base_url=base) as web:
             state = (await web.get("/api/state")).json()
             assert state["poll"]["state"] == "open" and state["poll"]["turnout"] == 1
+            r = await web.post("/api/polls/close", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
         await rx.close()
+    # --new-token rotates it: the old one is refused from then on
+    proc, base, token = await start_serve("--db", str(db), "--port", "0", "--new-token")
+    try:
+        assert token != first_token and (tmp_path / "s.db.token").read_text().strip() == token
+        async with httpx.AsyncClient(base_url=base) as web:
+            old = await web.post("/api/proposals/next", headers={"Authorization": f"Bearer {first_token}"})
+            assert old.status_code == 401
+            new = await web.post("/api/proposals/next", headers={"Authorization": f"Bearer {token}"})
+            assert new.status_code == 200, new.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+def test_the_token_file_is_the_owners_alone_and_a_bad_one_is_replaced(tmp_path):
+    import os
+
+    from hub.web.token import control_token, token_path
+
+    db = tmp_path / "j.db"
+    token = control_token(db)
+    assert control_token(db) == token and token_path(db).stat().st_mode & 0o777 == 0o600
+    os.chmod(token_path(db), 0o644)  # copied carelessly
+    assert control_token(db) == token and token_path(db).stat().st_mode & 0o777 == 0o600
+    token_path(db).write_text("short\n")
+    fresh = control_token(db)
+    assert fresh != token and len(fresh) >= 24 and control_token(db) == fresh
+    assert control_token(db, new=True) != fresh
 
 
 def test_serve_refuses_bad_session_files(tmp_path):

@@ -28,6 +28,7 @@ MUTATING = [
     ("/api/proposals/2/select", None),
     ("/api/proposals/next", None),
     ("/api/proposals/previous", None),
+    ("/api/display", {"view": "ranking"}),
     ("/api/session/proposals", {"text": "number,title\n1,x\n"}),
     ("/api/session/roster", {"keypads": []}),
 ]
@@ -67,6 +68,7 @@ async def test_a_whole_poll_through_the_api(client, hub):
         "mode": "grades",
         "state": "open",
         "items": [1],
+        "countdown_close": False,
     }
     answers = []
     hub.submit_press(Press(1001, 1, 1, 0, "6", at=hub.clock()), answers.append)
@@ -238,3 +240,71 @@ async def test_countdown_is_shown_and_checked(client, hub):
     r = await client.post("/api/polls/open", json={"mode": "grades", "countdown_s": 30}, headers=AUTH)
     poll = (await client.get("/api/state")).json()["poll"]
     assert poll["countdown_ends"] == pytest.approx(poll["opened_at"] + 30)
+
+
+async def test_moving_away_while_a_poll_is_open_is_refused_with_a_code(client, hub):
+    await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
+    before = hub.journal.records
+    for path in ("/api/proposals/next", "/api/proposals/3/select"):
+        r = await client.post(path, headers=AUTH)
+        assert r.status_code == 409
+        assert r.json()["code"] == "poll_active" and r.json()["params"] == {"poll_id": 1, "state": "open"}
+    assert hub.journal.records == before and hub.session.current == 1
+    assert (await client.post("/api/proposals/1/select", headers=AUTH)).status_code == 200  # staying is fine
+    await client.post("/api/polls/close", headers=AUTH)
+    r = await client.post("/api/proposals/next", headers=AUTH)  # still in its grace period
+    assert r.status_code == 409 and r.json()["params"]["state"] == "closing"
+    await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
+    assert (await client.post("/api/proposals/next", headers=AUTH)).json() == {"current": 2}
+
+
+async def test_a_countdown_can_close_the_poll_at_zero(client, hub):
+    r = await client.post(
+        "/api/polls/open", json={"mode": "grades", "countdown_s": 0.3, "countdown_close": True}, headers=AUTH
+    )
+    assert r.json()["countdown_close"] is True
+    await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 10)
+    poll = (await client.get("/api/state")).json()["poll"]
+    assert (poll["state"], poll["closed_by"], poll["countdown_close"]) == ("closed", "countdown", True)
+    # the close is journaled like the facilitator's: a replay reaches the same state without a timer
+    from hub.verify import verify
+
+    replayed = verify(hub.journal.path).session
+    assert replayed.poll(1).closed_by == "countdown" and replayed.poll(1).state == "closed"
+
+
+async def test_a_countdown_that_does_not_close_and_one_closed_early(client, hub):
+    await client.post("/api/polls/open", json={"mode": "grades", "countdown_s": 0.2}, headers=AUTH)
+    await asyncio.sleep(0.5)
+    assert hub.session.poll(1).state == "open"  # shown only: the facilitator closes
+    await client.post("/api/polls/close", headers=AUTH)
+    await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
+    await client.post("/api/proposals/next", headers=AUTH)
+    await client.post(
+        "/api/polls/open", json={"mode": "grades", "countdown_s": 60, "countdown_close": True}, headers=AUTH
+    )
+    await client.post("/api/polls/close", headers=AUTH)  # closed by hand long before zero
+    await hub.wait_until(lambda: hub.session.poll(2).state == "closed", 5)
+    assert hub.session.poll(2).closed_by == "facilitator"
+    r = await client.post("/api/polls/open", json={"mode": "grades", "countdown_close": True}, headers=AUTH)
+    assert r.status_code == 409 and r.json()["code"] == "countdown_range"
+
+
+async def test_a_second_round_is_labelled_and_kept_in_the_history(client, hub):
+    for _ in range(2):
+        await client.post("/api/polls/open", json={"mode": "grades"}, headers=AUTH)
+        await client.post("/api/polls/close", headers=AUTH)
+        await hub.wait_until(lambda: hub.session.polls[-1].state == "closed", 5)
+        await client.post(f"/api/polls/{hub.session.polls[-1].poll_id}/reveal", headers=AUTH)
+    state = (await client.get("/api/state")).json()
+    assert [(p["poll_id"], p["items"], p["round"]) for p in state["polls"]] == [(1, [1], 1), (2, [1], 2)]
+    assert state["poll"]["round"] == 2
+
+
+async def test_the_projector_view_is_chosen_from_the_console(client, hub):
+    r = await client.post("/api/display", json={"view": "ranking", "assembly": "*"}, headers=AUTH)
+    assert r.json() == {"view": "ranking", "assembly": "*"}
+    assert (await client.get("/api/state")).json()["display"] == {"view": "ranking", "assembly": "*"}
+    r = await client.post("/api/display", json={"view": "auto", "assembly": "nope"}, headers=AUTH)
+    assert r.status_code == 409 and r.json()["code"] == "no_assembly"
+    assert hub.session.display == {"view": "ranking", "assembly": "*"}

@@ -207,6 +207,7 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
     import secrets
 
     from hub.web.server import listen, start_web
+    from hub.web.token import control_token
 
     if opts.db is None:
         raise ValueError("the interactive demo keeps its journal: give it a path")
@@ -231,7 +232,8 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
         hub.subscribe(follow)
         for i, url in enumerate(urls):
             hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
-        token = secrets.token_urlsafe(24)
+        # a kept journal keeps its console token too (beside it, 0600), like `clicker serve`
+        token = control_token(db) if opts.db is not None else secrets.token_urlsafe(24)
         web, sock = await start_web(hub, host, port, token, sock=sock), None
         say(f"projector: http://{host}:{web.port}/   (ranking: http://{host}:{web.port}/#ranking)")
         say(f"console:   http://{host}:{web.port}/console#token={token}")

@@ -37,9 +37,20 @@ MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": P
 class OpenPoll(BaseModel):
     mode: Literal["grades", "consent", "self-paced"] = "grades"
     items: list[int] | None = Field(None, description="Proposal numbers (self-paced polls; else the one up)")
-    countdown_s: float | None = Field(
-        None, description="A countdown shown on the projector (it closes nothing)"
-    )
+    countdown_s: float | None = Field(None, description="A countdown shown on the projector")
+    countdown_close: bool = Field(False, description="Close the poll when the countdown reaches zero")
+
+
+class Display(BaseModel):
+    view: Literal["auto", "ranking"] = Field("auto", description="The poll (auto) or the ranking")
+    assembly: str = Field("", description='"" the plenary, an assembly\'s name, or "*" every assembly')
+
+
+class Refused(Exception):
+    """A facilitator action the session refused: 409 with the line, its code and parameters."""
+
+    def __init__(self, exc: SessionError) -> None:
+        self.exc = exc
 
 
 class Reset(BaseModel):
@@ -69,6 +80,7 @@ def _poll_json(poll: Poll) -> dict[str, Any]:
         "mode": poll.mode.name.lower().replace("_", "-"),
         "state": str(poll.state),
         "items": list(poll.items),
+        "countdown_close": poll.countdown_close,
     }
 
 
@@ -140,11 +152,16 @@ def create_app(
             raise HTTPException(401, f"poll {poll_id} is not revealed: its result needs the control token")
         raise HTTPException(409, f"poll {poll_id} is {poll.state}: it has no result to show")
 
+    @app.exception_handler(Refused)
+    async def refused(_request: Any, err: Refused) -> JSONResponse:
+        exc = err.exc
+        return JSONResponse({"detail": str(exc), "code": exc.code, "params": exc.params}, status_code=409)
+
     async def act(action: dict[str, Any]) -> Any:
         try:
             return await hub.act(action)
         except SessionError as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Refused(exc) from None
         except HubFailure as exc:  # the journal could not be written: nothing was applied
             raise HTTPException(503, f"hub stopped: {exc}") from None
         except TimeoutError:
@@ -165,6 +182,8 @@ def create_app(
             action["items"] = body.items
         if body.countdown_s is not None:
             action["countdown_s"] = body.countdown_s
+        if body.countdown_close:
+            action["countdown_close"] = True
         return _poll_json(await act(action))
 
     @app.post(
@@ -187,6 +206,13 @@ def create_app(
     async def select(number: int) -> dict[str, Any]:
         await act({"action": "select", "proposal": number})
         return {"current": number}
+
+    @app.post(
+        "/api/display", dependencies=[Depends(require_token)], summary="Choose what the projector shows"
+    )
+    async def display(body: Display) -> dict[str, str]:
+        await act({"action": "display", "view": body.view, "assembly": body.assembly})
+        return dict(session().display)
 
     @app.post("/api/proposals/next", dependencies=[Depends(require_token)], summary="Next proposal")
     async def next_proposal() -> dict[str, Any]:
