@@ -36,20 +36,37 @@ class Watcher:
 
     def __init__(self, hub: Hub, http: httpx.AsyncClient, ws: Any) -> None:
         self.hub, self.http, self.ws = hub, http, ws
-        self.live: dict[int, str] = {}  # version -> message, as received
+        self.base = hub.version  # versions start from the hub's start time: compared relative to it
+        self.live: dict[int, str] = {}  # relative version -> message, as received
         self.seen: list[tuple[str, str]] = []
+
+    def relative(self, doc: Any) -> str:
+        """The document with its versions and revisions counted from the hub's start."""
+        if isinstance(doc, dict):
+            doc = dict(doc)
+            if isinstance(doc.get("version"), int):
+                doc["version"] -= self.base
+            if isinstance(doc.get("revision"), int):
+                doc["revision"] -= self.base
+            if isinstance(doc.get("revisions"), dict):
+                doc["revisions"] = {k: v - self.base for k, v in doc["revisions"].items()}
+        return json.dumps(doc, sort_keys=True)
 
     async def catch_up(self) -> None:
         """Read live messages until the hub's newest state has arrived."""
-        while max(self.live, default=-1) < self.hub.version:
+        while max(self.live, default=-1) + self.base < self.hub.version:
             msg = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
-            self.live[msg["version"]] = json.dumps(msg, sort_keys=True)
+            self.live[msg["version"] - self.base] = self.relative(msg)
 
     async def look(self, step: str) -> None:
         await self.catch_up()
         for path in PUBLIC_GETS:
             r = await self.http.get(path)
-            body = r.text if "json" in r.headers.get("content-type", "") else f"{len(r.content)} bytes"
+            body = (
+                self.relative(r.json())
+                if "json" in r.headers.get("content-type", "")
+                else f"{len(r.content)} bytes"
+            )
             self.seen.append((f"{step} GET {path}", f"{r.status_code} {body}"))
 
 

@@ -296,9 +296,9 @@ async def test_a_second_round_is_labelled_and_kept_in_the_history(client, hub):
         await client.post("/api/polls/close", headers=AUTH)
         await hub.wait_until(lambda: hub.session.polls[-1].state == "closed", 5)
         await client.post(f"/api/polls/{hub.session.polls[-1].poll_id}/reveal", headers=AUTH)
-    state = (await client.get("/api/state")).json()
-    assert [(p["poll_id"], p["items"], p["round"]) for p in state["polls"]] == [(1, [1], 1), (2, [1], 2)]
-    assert state["poll"]["round"] == 2
+    history = (await client.get("/api/state/history")).json()
+    assert [(p["poll_id"], p["items"], p["round"]) for p in history["polls"]] == [(1, [1], 1), (2, [1], 2)]
+    assert (await client.get("/api/state")).json()["poll"]["round"] == 2
 
 
 async def test_the_projector_view_is_chosen_from_the_console(client, hub):
