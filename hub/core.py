@@ -295,7 +295,8 @@ class Hub:
                     raw = codec.encode(ACTION, work.action)  # before applying: all or nothing
                     outcome = apply_action(session, work.action)
                 except (SessionError, RecordError) as exc:
-                    answers.append((work.done, None, SessionError(str(exc))))  # nothing changed
+                    refused = exc if isinstance(exc, SessionError) else SessionError(str(exc))
+                    answers.append((work.done, None, refused))  # nothing changed
                     continue
                 entries.append((ACTION, raw))
                 if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
@@ -305,7 +306,7 @@ class Hub:
                 poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
                 answers.append((work.done, outcome, None))
 
-        quiet = session.active is None  # no poll open or closing once this batch is applied
+        quiet = session.quiet  # no poll in flight once this batch is applied (its head is public)
 
         nonce = self.session_nonce()
 

@@ -339,6 +339,14 @@ class Session:
         return self.config.nonce is None
 
     @property
+    def quiet(self) -> bool:
+        """No poll in flight: none open or closing, and the last one not closed awaiting its
+        reveal. Only a journal head taken at such a moment is published (a head taken earlier
+        commits to keys whose result is still secret)."""
+        last = self.polls[-1] if self.polls else None
+        return last is None or last.state not in (*ACTIVE, PollState.CLOSED)
+
+    @property
     def last_poll_id(self) -> int:
         """The poll a keypad should consider current: the last one, 0 before the first."""
         if not self.polls:

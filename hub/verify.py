@@ -64,7 +64,7 @@ class Recount:
         self.seq = 0
         self.head = GENESIS
         self.last_kind = ""
-        self.quiet_head = (0, "")  # the last record after which no poll was open (public)
+        self.quiet_head = (0, "")  # the last record after which no poll was in flight (public)
         self._by_seq = {h.seq: h for h in heads if h.seq is not None}
         self._loose = {h for h in heads if h.seq is None}
         self.missing_heads = [*self._by_seq.values(), *self._loose]
@@ -78,7 +78,7 @@ class Recount:
         self.records += 1
         self.presses += rec.kind == PRESS
         self.seq, self.head, self.last_kind = rec.seq, rec.hash, rec.kind
-        if self.session is not None and self.session.active is None:
+        if self.session is not None and self.session.quiet:
             self.quiet_head = (rec.seq, rec.hash)
         if self.missing_heads:
             self._check_heads(rec)
