@@ -157,7 +157,8 @@ async def test_an_outbox_cursor_rides_on_the_next_commit(tmp_path):
 
 async def test_the_published_head_never_moves_while_a_poll_is_open(tmp_path):
     """A head taken right after a press could be brute-forced back to its key: the live state
-    carries the head as of the last commit after which no poll was open."""
+    carries the head as of the last commit after which no poll was in flight (open, closing, or
+    closed awaiting its reveal)."""
     db = tmp_path / "s.db"
     hub = await write_presses(db, 20)
     try:
@@ -165,6 +166,8 @@ async def test_the_published_head_never_moves_while_a_poll_is_open(tmp_path):
         await hub.act({"action": "close"})
         assert hub.snapshot()["journal"]["seq"] == 1  # closing: presses still count
         await hub.act({"action": "grace_end"})
+        assert hub.snapshot()["journal"]["seq"] == 1  # closed, not revealed: its keys still secret
+        await hub.act({"action": "reveal", "poll_id": 1})
         assert hub.snapshot()["journal"] == dict(zip(("seq", "head"), hub.journal.durable, strict=True))
     finally:
         await hub.stop()
