@@ -73,7 +73,8 @@ class Watcher:
 async def _session(tmp_path, name: str, grade_keys: str, consent_keys: str) -> tuple[list, dict, dict]:
     now = [1_800_000_000.0]
     hub = Hub(Journal(tmp_path / f"{name}.db"), clock=lambda: now[0])
-    await hub.start(convention_config(keypads=KEYPADS, fiches=3))
+    # the same session in every room (its nonce too): only the keys pressed differ
+    await hub.start(convention_config(keypads=KEYPADS, fiches=3, nonce=0))
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     base = f"http://127.0.0.1:{web.port}"
     try:
