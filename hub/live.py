@@ -214,4 +214,4 @@ def live_part(state: dict[str, Any]) -> dict[str, Any]:
 
 def part(state: dict[str, Any], name: str) -> dict[str, Any]:
     """One part of the state with its revision: what ``GET /api/state/<name>`` answers."""
-    return {"revision": state["revisions"][name], **{k: state[k] for k in PARTS[name]}}
+    return {"revision": state["revisions"][name], **{k: state[k] for k in PARTS[name] if k in state}}

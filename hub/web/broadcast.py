@@ -39,7 +39,7 @@ class Encoder:
                 continue
             cached = self._parts.get(name)
             if cached is None or cached[0] != revision:
-                body = orjson.dumps({k: state[k] for k in PARTS[name]})
+                body = orjson.dumps({k: state[k] for k in PARTS[name] if k in state})
                 cached = self._parts[name] = (revision, body)
             pieces.append(b"," + cached[1][1:-1])
             held[name] = revision
