@@ -114,7 +114,9 @@ async def presses_during(hub: Hub, n: int, during) -> dict:
     async def press(i: int) -> None:
         done = asyncio.get_running_loop().create_future()
         t0 = time.perf_counter()
-        hub.submit_press(Press(1000 + i % 70, 10_000 + i, 0xFFFF, 0, "5", at=time.time()), done.set_result)
+        nonce = hub.session.config.nonce or 0  # a press of this session
+        p = Press(1000 + i % 70, 10_000 + i, 0xFFFF, 0, "5", at=time.time(), session_nonce=nonce)
+        hub.submit_press(p, done.set_result)
         await asyncio.wait_for(done, 10)
         latencies.append((time.perf_counter() - t0) * 1000)
 

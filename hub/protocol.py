@@ -27,6 +27,8 @@ MIC_SIZE = 4
 ADVERT_VERSION = 2
 ADVERT_FORMAT = "<BIIIHHBBI"  # version, then these fields
 ADVERT_FIELDS = ("keypad_id", "counter", "session_nonce", "poll_id", "item", "key", "battery", "mic")
+AIR_HEADER_SIZE = 1  # receiver to keypad: the type byte, then the payload
+AIR_TO_KEYPAD = (0x11, 0x12)
 
 
 class MessageType(IntEnum):

@@ -116,6 +116,12 @@ def header(s: Schema) -> str:
     for f in s.advert_fields:
         out.append(f"#define CLK_ADVERT_OFF_{f.name.upper()} {at}u")
         at += f.size
+    out += [
+        "",
+        "/* The air link, receiver to keypad: a message's type byte, then its payload (clk_air_pack). */",
+        f"#define CLK_AIR_HEADER_SIZE {s.air_header_size}u",
+        "#define CLK_MAX_AIR (CLK_AIR_HEADER_SIZE + CLK_MAX_PAYLOAD)",
+    ]
     union = [f"        clk_{m.snake} {m.snake};" for m in s.messages if m.fields]
     out += [
         "",
@@ -138,6 +144,8 @@ def header(s: Schema) -> str:
         "/* Returns 1 and fills p (rssi and age_ms 0) for a valid advert, 0 otherwise. */",
         "int clk_advert_decode(const uint8_t *in, size_t len, clk_press *p);",
         "const char *clk_reject_name(enum clk_reject r);",
+        "/* 1 for the types a receiver sends keypads on the air. */",
+        "int clk_air_type(uint8_t type);",
         "",
         "#endif",
     ]
@@ -290,6 +298,10 @@ def source(s: Schema) -> str:
         "void clk_advert_encode(const clk_press *x, uint8_t p[CLK_ADVERT_SIZE]) {",
         "    p[0] = CLK_ADVERT_VERSION;",
         *[f"    {_store(f, 'CLK_ADVERT_OFF_' + f.name.upper(), 'x->' + f.name)}" for f in s.advert_fields],
+        "}",
+        "",
+        "int clk_air_type(uint8_t type) {",
+        "    return " + " || ".join(f"type == CLK_{m.name}" for m in s.air_to_keypad) + ";",
         "}",
         "",
         "int clk_advert_decode(const uint8_t *p, size_t len, clk_press *x) {",

@@ -135,6 +135,15 @@ def sections(s: Schema, vectors: dict[str, Any]) -> dict[str, str]:
     for f in s.advert_fields:
         advert.append(f"| {at} | {f.size} | `{f.name}` ({f.type}) |")
         at += f.size
+    air = [
+        "| direction | frame |",
+        "|---|---|",
+        f"| keypad -> receiver | the advert layout (version {s.advert_version}) |",
+    ]
+    air += [
+        f"| receiver -> keypad | {m.name}: its type byte `{m.type:#04x}`, then its payload |"
+        for m in s.air_to_keypad
+    ]
     constants = [
         "| constant | value |",
         "|---|---|",
@@ -160,6 +169,7 @@ def sections(s: Schema, vectors: dict[str, Any]) -> dict[str, str]:
             "codes": _enum_tables(s),
             "mic": mic,
             "advert": advert,
+            "air": air,
             "examples": _examples(vectors),
         }.items()
     }

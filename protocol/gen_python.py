@@ -63,6 +63,8 @@ def spec_module(s: Schema) -> str:
         f"ADVERT_VERSION = {s.advert_version}",
         f'ADVERT_FORMAT = "{advert_fmt}"  # version, then these fields',
         *_tuple([f'"{f.name}"' for f in s.advert_fields], 0, "ADVERT_FIELDS = "),
+        f"AIR_HEADER_SIZE = {s.air_header_size}  # receiver to keypad: the type byte, then the payload",
+        *_tuple([f"0x{m.type:02X}" for m in s.air_to_keypad], 0, "AIR_TO_KEYPAD = "),
         "",
         "",
         "class MessageType(IntEnum):",

@@ -100,6 +100,8 @@ class Schema:
     mic_size: int
     advert_version: int
     advert_fields: tuple[Field, ...]
+    air_header_size: int
+    air_to_keypad: tuple[Message, ...]
 
     def limit(self, f: Field) -> int:
         """The most entries of a counted array: ``max_<field>`` of [protocol]."""
@@ -180,4 +182,6 @@ def load(path: Path = SCHEMA) -> Schema:
         int(doc["mic"]["size"]),
         int(doc["advert"]["version"]),
         advert,
+        int(doc["air"]["header_size"]),
+        tuple(next(m for m in messages if m.name == n) for n in doc["air"]["to_keypad"]),
     )

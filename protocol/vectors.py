@@ -488,8 +488,20 @@ def build() -> dict[str, list[dict[str, Any]]]:
         }
     ]
     assert advert[0]["payload"] == WORKED["advert"]
+    air = [
+        {
+            "name": v["name"],
+            "type": v["type"],
+            "fields": v["fields"],
+            "air": f"{v['type']:02x}" + v["decoded"][10:-4],
+        }
+        for v in msgs
+        if v["type"] in protocol.AIR_TO_KEYPAD and v["name"].startswith("worked ")
+    ]
+    assert len(air) == len(protocol.AIR_TO_KEYPAD)
     return {
         "crc": _crc(),
+        "air": air,
         "cobs": _cobs(),
         "messages": msgs,
         "mic": _mic(worked),

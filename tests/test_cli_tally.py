@@ -1,4 +1,4 @@
-"""`clicker tally`: the DESIGN.md contract, run as a user runs it (a real process)."""
+"""`clicker tally`: the contract of docs/design.md, run as a user runs it (a real process)."""
 
 import json
 import subprocess

@@ -13,7 +13,7 @@ def order(ranking):
 
 
 def test_lower_median_of_an_even_split_is_the_lower_grade():
-    # DESIGN.md and Balinski & Laraki (2011), ch. 13: the majority grade is the lower median.
+    # docs/design.md and Balinski & Laraki (2011), ch. 13: the majority grade is the lower median.
     counts = [35, 0, 0, 0, 0, 35, 0]
     assert lower_median(counts) == 0
     r = rank({"A": counts}, voters=70)
@@ -66,11 +66,11 @@ def test_mieuxvoter_library_readme_example():
 
 
 def test_design_example_is_decided_by_the_deep_majority_value():
-    # DESIGN.md's example. Both have majority grade Bien and 30/70 proponents (gauge +, equal),
-    # so the gauge cannot decide. Removing medians: hi reaches Très bien at depth 6 for both;
-    # Fiche 21's lo drops to Assez bien at depth 14 (position 22), Fiche 14's only at depth 16.
-    # Fiche 14 keeps Bien longer: it is first. (DESIGN.md's illustrative output lists
-    # Fiche 21 first; the exact rule says otherwise.)
+    # The example of the README and docs/design.md. Both have majority grade Bien and 30/70
+    # proponents (gauge +, equal), so the gauge cannot decide. Removing medians: hi reaches Très
+    # bien at depth 6 for both; Fiche 21's lo drops to Assez bien at depth 14 (position 22),
+    # Fiche 14's only at depth 16. Fiche 14 keeps Bien longer: it is first (listing Fiche 21
+    # first, as a first sketch of the contract did, would be wrong).
     r = rank({"Fiche 14": [2, 3, 5, 10, 20, 15, 15], "Fiche 21": [0, 4, 6, 12, 18, 20, 10]}, voters=70)
     assert order(r) == [("Fiche 14", 1), ("Fiche 21", 2)]
     assert r.entries[0].versus_next.step == "majority-value"

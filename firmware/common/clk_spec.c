@@ -259,6 +259,10 @@ void clk_advert_encode(const clk_press *x, uint8_t p[CLK_ADVERT_SIZE]) {
     put32(p + CLK_ADVERT_OFF_MIC, x->mic);
 }
 
+int clk_air_type(uint8_t type) {
+    return type == CLK_PRESS_RESULT || type == CLK_POLL_STATE;
+}
+
 int clk_advert_decode(const uint8_t *p, size_t len, clk_press *x) {
     if (len != CLK_ADVERT_SIZE || p[0] != CLK_ADVERT_VERSION) return 0;
     memset(x, 0, sizeof *x);

@@ -251,6 +251,10 @@ typedef struct {
 #define CLK_ADVERT_OFF_BATTERY 18u
 #define CLK_ADVERT_OFF_MIC 19u
 
+/* The air link, receiver to keypad: a message's type byte, then its payload (clk_air_pack). */
+#define CLK_AIR_HEADER_SIZE 1u
+#define CLK_MAX_AIR (CLK_AIR_HEADER_SIZE + CLK_MAX_PAYLOAD)
+
 typedef struct {
     uint8_t type, flags;
     uint16_t seq;
@@ -278,5 +282,7 @@ void clk_advert_encode(const clk_press *p, uint8_t out[CLK_ADVERT_SIZE]);
 /* Returns 1 and fills p (rssi and age_ms 0) for a valid advert, 0 otherwise. */
 int clk_advert_decode(const uint8_t *in, size_t len, clk_press *p);
 const char *clk_reject_name(enum clk_reject r);
+/* 1 for the types a receiver sends keypads on the air. */
+int clk_air_type(uint8_t type);
 
 #endif

@@ -94,18 +94,20 @@ enum clk_reject clk_parse(const uint8_t *f, size_t len, clk_msg *m) {
 }
 
 size_t clk_air_pack(const clk_msg *m, uint8_t out[CLK_MAX_AIR]) {
-    size_t n = clk_payload(m, out + 1);
+    size_t n;
+    if (!clk_air_type(m->type)) return 0;
+    n = clk_payload(m, out + CLK_AIR_HEADER_SIZE);
     if (n == (size_t)-1) return 0;
     out[0] = m->type;
-    return n + 1;
+    return n + CLK_AIR_HEADER_SIZE;
 }
 
 enum clk_reject clk_air_parse(const uint8_t *air, size_t len, clk_msg *m) {
-    if (len < 1) {
+    if (len < CLK_AIR_HEADER_SIZE || !clk_air_type(air[0])) {
         memset(m, 0, sizeof *m);
-        return CLK_BAD_LENGTH;
+        return len < CLK_AIR_HEADER_SIZE ? CLK_BAD_LENGTH : CLK_UNKNOWN_TYPE;
     }
-    return clk_parse_payload(air[0], air + 1, len - 1, m);
+    return clk_parse_payload(air[0], air + CLK_AIR_HEADER_SIZE, len - CLK_AIR_HEADER_SIZE, m);
 }
 
 void clk_stream_init(clk_stream *s) { memset(s, 0, sizeof *s); }

@@ -32,9 +32,9 @@ size_t clk_encode(const clk_msg *m, uint8_t *out, size_t cap);
 enum clk_reject clk_parse(const uint8_t *frame, size_t len, clk_msg *m);
 
 /* The air link between receiver and keypads (ESP-NOW): a message as its type byte then its bare
- * payload, no CRC or COBS (the radio has its own). Keypads send PRESS as the advert layout
- * instead (clk_advert_encode). Returns the length, or 0 for an unknown type or a bad field. */
-#define CLK_MAX_AIR (1u + CLK_MAX_PAYLOAD)
+ * payload, no CRC or COBS (the radio has its own); only the types of clk_air_type (PRESS_RESULT,
+ * POLL_STATE). Keypads send PRESS as the advert layout instead (clk_advert_encode). Pack returns
+ * the length, or 0 for another type or a bad field. */
 size_t clk_air_pack(const clk_msg *m, uint8_t out[CLK_MAX_AIR]);
 enum clk_reject clk_air_parse(const uint8_t *air, size_t len, clk_msg *m);
 

@@ -9,6 +9,7 @@
  *   mic KEYHEX KEYPAD COUNTER NONCE POLL ITEM KEY BATTERY
  *   advert_enc KEYPAD COUNTER NONCE POLL ITEM KEY BATTERY MIC | advert_dec HEX
  *   hello PROTO NONCE                 (the receiver's answer, as a frame on the wire)
+ *   air HEX                           (an air frame to a keypad: its fields, after a round trip)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,13 @@ int main(void) {
             memset(&msg, 0, sizeof msg);
             msg.type = CLK_PRESS;
             if (!clk_advert_decode(a, n, &msg.u.press)) printf("ERR\n"); else { clk_print_msg(&msg); printf("\n"); }
+        } else if (strcmp(cmd, "air") == 0) {
+            clk_msg msg;
+            uint8_t back[CLK_MAX_AIR];
+            n = unhex(strtok_r(NULL, " \n", &save), a, sizeof a);
+            if (clk_air_parse(a, n, &msg) != CLK_OK) printf("ERR\n");
+            else if (clk_air_pack(&msg, back) != n || memcmp(back, a, n) != 0) printf("ERR repack\n");
+            else { clk_print_msg(&msg); printf("\n"); }
         } else if (strcmp(cmd, "hello") == 0) {
             clk_hello h;
             clk_msg answer;
