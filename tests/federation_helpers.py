@@ -59,7 +59,9 @@ class RoomWriter:
     def press(self, keypad_id: int, key: str) -> None:
         self.counter += 1
         self.clock += 0.01
-        p = Press(keypad_id, self.counter, 0xFFFF, 0, key, at=self.clock)
+        p = Press(
+            keypad_id, self.counter, 0xFFFF, 0, key, at=self.clock, session_nonce=self.session.config.nonce
+        )
         d = self.session.handle_press(p)
         self.add(PRESS, raw=CODECS[FORMAT].encode_press(p, int(d.status), d.poll_id))
 

@@ -55,7 +55,15 @@ class RoomNode:
         for k, key in keys.items():
             self.counter += 1
             hub.submit_press(
-                Press(10_000 * self.index + k, self.counter, 0xFFFF, 0, key, at=hub.clock()),
+                Press(
+                    10_000 * self.index + k,
+                    self.counter,
+                    0xFFFF,
+                    0,
+                    key,
+                    at=hub.clock(),
+                    session_nonce=hub.session.config.nonce,  # a press of this room's session
+                ),
                 self.answers.append,
             )
         await hub.wait_until(lambda: len(self.answers) == before + len(keys), 10)
