@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _rig import machine, run_with_blaster
 
-from hub.journal import CHECKPOINT_FULL, CHECKPOINT_TRUNCATE, Journal
+from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal
 from hub.model import Press
 from hub.wire.messages import Press as WirePress
 
@@ -57,7 +57,7 @@ async def journal_ceiling(presses: int, batch: int) -> dict[str, float]:
             rate = presses / (time.perf_counter() - t0)
             wal = await asyncio.to_thread(os.path.getsize, f"{db}-wal")
             t0 = time.perf_counter()
-            await journal.append([], checkpoint=CHECKPOINT_FULL)
+            await journal.append([], checkpoint=CHECKPOINT_PASSIVE)
             full = time.perf_counter() - t0
             t0 = time.perf_counter()
             await journal.append([], checkpoint=CHECKPOINT_TRUNCATE)

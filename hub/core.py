@@ -20,7 +20,7 @@ from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.codec import RecordError
-from hub.journal import CHECKPOINT_FULL, CHECKPOINT_TRUNCATE, Journal, JournalError
+from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
 from hub.model import PollMode, Press
 from hub.protocol import PollStateCode
@@ -302,7 +302,7 @@ class Hub:
                 if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
                     entries.append((RESULT, codec.encode(RESULT, result_record(outcome))))
                 if work.action["action"] == "reveal":
-                    checkpoint = CHECKPOINT_FULL
+                    checkpoint = CHECKPOINT_PASSIVE
                 poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
                 answers.append((work.done, outcome, None))
 

@@ -57,8 +57,9 @@ OUTBOX = "CREATE TABLE IF NOT EXISTS outbox (name TEXT PRIMARY KEY, seq INTEGER 
 SET_CURSOR = (
     "INSERT INTO outbox (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq"
 )
-CHECKPOINT_FULL = apsw.SQLITE_CHECKPOINT_FULL
-CHECKPOINT_TRUNCATE = apsw.SQLITE_CHECKPOINT_TRUNCATE
+CHECKPOINT_PASSIVE = apsw.SQLITE_CHECKPOINT_PASSIVE  # at a reveal: never waits for a reader
+CHECKPOINT_TRUNCATE = apsw.SQLITE_CHECKPOINT_TRUNCATE  # at a clean stop: the WAL emptied
+BUSY_TIMEOUT_MS = 2000  # another program holding the write lock longer than this stops the hub
 
 
 class JournalError(Exception):
@@ -304,6 +305,8 @@ STORAGE_ERRNOS = {errno.EIO, errno.EROFS, errno.ENXIO, errno.ENODEV, errno.EACCE
 
 def describe_failure(exc: BaseException, path: Path, os_errno: int) -> str:
     """One line naming why the journal could not be written."""
+    if isinstance(exc, apsw.BusyError | apsw.LockedError):
+        return f"journal locked by another program: {path}"
     if os_errno in (errno.ENOSPC, errno.EDQUOT) or isinstance(exc, apsw.FullError):
         return f"disk full: {path}"
     if os_errno == errno.EFBIG:
@@ -371,6 +374,7 @@ class Journal:
             raise JournalError(f"cannot be opened ({one_line(exc)})") from None
         try:
             try:
+                conn.set_busy_timeout(BUSY_TIMEOUT_MS)
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchall()[0][0]
                 conn.execute("PRAGMA synchronous=FULL")
                 fresh = not conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
@@ -402,7 +406,7 @@ class Journal:
     ) -> tuple[int, str]:
         """Write ``entries`` (kind, body encoded by ``codec``) in one transaction; once durable,
         return the last record's sequence number and hash. With ``checkpoint``
-        (``CHECKPOINT_FULL`` or ``CHECKPOINT_TRUNCATE``) the WAL is then copied into the main
+        (``CHECKPOINT_PASSIVE`` or ``CHECKPOINT_TRUNCATE``) the WAL is then copied into the main
         file, so that the file alone holds every record. Raises JournalFailure, for good, after
         the first failure."""
         cursors, self._pending_cursors = self._pending_cursors, {}
@@ -455,10 +459,6 @@ class Journal:
                 if cursors:
                     conn.executemany(SET_CURSOR, list(cursors.items()))
                 conn.execute("COMMIT")
-            if checkpoint is not None:
-                logged, done = conn.wal_checkpoint(mode=checkpoint)
-                if logged != done:
-                    log.warning("journal checkpoint left %d of %d frames (a reader)", logged - done, logged)
         except Exception as exc:
             raise self._poison(exc) from None
         self._seq, self._link = seq, link
@@ -466,7 +466,23 @@ class Journal:
         if rows:
             self.commits += 1
             self.records += len(rows)
+        if checkpoint is not None:
+            self._checkpoint(checkpoint)
         return self._durable
+
+    def _checkpoint(self, mode: int) -> None:
+        """Copy the WAL into the main file. A reader on an older snapshot (a backup, a verify,
+        a publisher) may hold part of it back: the records are durable in the WAL all the same,
+        so that is said, never taken for a failure; a failed write or sync is one."""
+        assert self._conn is not None
+        try:
+            logged, done = self._conn.wal_checkpoint(mode=mode)
+        except (apsw.BusyError, apsw.LockedError):
+            logged, done = -1, 0
+        except Exception as exc:
+            raise self._poison(exc) from None
+        if logged != done:
+            log.warning("journal %s: a reader holds the WAL; the main file is not complete yet", self.path)
 
     def _poison(self, exc: Exception) -> JournalFailure:
         conn = self._conn

@@ -306,3 +306,27 @@ async def test_an_answered_press_is_durable_and_counted(tmp_path):
     got = [r for r in read_records(db) if r.kind == "press"]
     assert len(got) == 10 and all(r.body.status == PressStatus.COUNTED for r in got)
     assert seq == 12  # session, open, 10 presses; the closing record comes after
+
+
+async def test_a_reader_during_a_reveal_or_the_stop_never_stops_the_hub(tmp_path, caplog):
+    """A guarantor's backup or verify holds a read snapshot: the checkpoints of a reveal and of
+    the clean stop then leave part of the WAL, they do not fail (the records are durable)."""
+    import apsw
+
+    db = tmp_path / "s.db"
+    hub = await write_presses(db, 20)
+    reader = apsw.Connection(f"file:{db}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+    try:
+        await hub.act({"action": "close"})
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM journal").fetchall() == [(23,)]  # a snapshot
+        await hub.act({"action": "grace_end"})  # frames after the reader's snapshot
+        await hub.act({"action": "reveal", "poll_id": 1})
+        await hub.act({"action": "select", "proposal": 2})  # the hub goes on
+        await hub.stop()
+        assert hub.failure is None
+        assert "a reader holds the WAL" in caplog.text
+    finally:
+        reader.close()
+    v = verify(db)
+    assert v.ok and v.complete
