@@ -261,7 +261,7 @@ class Hub:
         """The first failure stops the hub: nothing more is decided, committed or answered."""
         if self.failure is None:
             self.failure = exc
-            log.error("hub stopped: %s", exc)
+            log.info("hub stopped: %s", exc)  # the runner says it, once, with the journal's head
             self.stopped.set()
             self._changed()
 

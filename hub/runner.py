@@ -148,6 +148,6 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
     if hub.failure is not None:
         seq, head = hub.journal.durable
         held = f"the journal holds records 1 to {seq}, head {short_head(seq, head)}"
-        say(f"hub stopped: {hub.failure} ({held})")
+        say(f"hub stopped: {hub.failure}; {held}")
         return EXIT_JOURNAL_FAILED
     return 0
