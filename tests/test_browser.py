@@ -1,6 +1,8 @@
 """The pages in headless Chromium (Playwright with the system Chromium): the projector follows a
-simulated room, every view renders (screenshots are saved in artifacts/), and the console runs a
-poll end to end from the keyboard."""
+simulated room through the real radio and serial path, the console runs a poll from the keyboard
+and speaks French or English, the ranking's filter forgives case and accents. Screenshots are
+saved in artifacts/. The layout matrix is tests/test_display_matrix.py; a whole day run from the
+console, tests/test_console_day.py."""
 
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",  # the countdown's end is heard (tests count it)
 ]
 TOKEN = "browser-test-token"
 GUARD_MS = 15_000  # a hang guard, not a timing claim: latency is measured by bench/display.py
@@ -75,7 +78,7 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
     ARTIFACTS.mkdir(exist_ok=True)
     projector = await browser.new_page(viewport={"width": 1280, "height": 720})
     await projector.goto(base + "/")
-    await projector.wait_for_selector("text=En attente du prochain vote", timeout=GUARD_MS)
+    await projector.wait_for_selector("text=Le vote va bientôt s'ouvrir.", timeout=GUARD_MS)
     await projector.screenshot(path=ARTIFACTS / "projector-waiting.png")
 
     console = await browser.new_page()
@@ -149,14 +152,14 @@ async def test_the_console_reports_a_refused_action(room_and_hub, browser):
     await page.goto(f"{base}/console#token=wrong")
     await page.wait_for_selector("#fiches li", timeout=GUARD_MS)
     await page.click("#open")
-    await page.wait_for_selector("text=missing or wrong control token", timeout=GUARD_MS)
+    await page.wait_for_selector("#bar.error >> text=Jeton de contrôle absent ou faux", timeout=GUARD_MS)
 
 
 async def test_projector_reconnects_and_resyncs(room_and_hub, browser):
     _room, hub, base, web = room_and_hub
     page = await browser.new_page()
     await page.goto(base + "/")
-    await page.wait_for_selector("text=En attente", timeout=GUARD_MS)
+    await page.wait_for_selector("text=Le vote va bientôt s'ouvrir.", timeout=GUARD_MS)
     port = web[0].port
     await web[0].stop()  # the server goes away: the page keeps its last picture
     await hub.act({"action": "open", "mode": 1})  # and misses this change
@@ -182,3 +185,65 @@ async def test_console_imports_fiches_and_shows_what_is_wrong(room_and_hub, brow
     await page.set_input_files("#fiches-file", files=[good])
     await page.wait_for_selector("text=Fiche 6 — Bus", timeout=GUARD_MS)
     assert sorted(hub.session.proposals) == [5, 6]
+
+
+async def test_the_ranking_filter_forgives_case_and_accents_and_says_when_nothing_matches(tmp_path, browser):
+    from tests.sessions import Room, convention_config, grades_poll
+
+    fiches = clermont_fiches()
+    chosen = [p for t in ("écologique", "sociale", "démocratique") for p in fiches if p.transition == t][::5]
+    hub = Hub(Journal(tmp_path / "f.db"))
+    await hub.start(convention_config(keypads=12, proposals=chosen))
+    web = await start_web(hub, "127.0.0.1", 0, TOKEN)
+    try:
+        room = Room(hub, seed=2)
+        for p in chosen:
+            await grades_poll(room, p.number)
+        by_transition: dict[str, set[str]] = {}
+        for p in hub.session.config.proposals:
+            by_transition.setdefault(p.transition, set()).add(p.title)
+        page = await browser.new_page(viewport={"width": 1280, "height": 720})
+        for asked, meant in (
+            ("ECOLOGIQUE", "écologique"),
+            ("Démocratique", "démocratique"),
+            ("sociale", "sociale"),
+        ):
+            await page.goto(f"http://127.0.0.1:{web.port}/?view=ranking&transition={asked}")
+            await page.wait_for_selector("#rows .t", timeout=GUARD_MS)
+            shown = set(await page.locator("#rows .t").evaluate_all("(ts) => ts.map((t) => t.title)"))
+            assert shown == by_transition[meant], asked
+        await page.goto(f"http://127.0.0.1:{web.port}/?view=ranking&transition=agricole")
+        hint = await page.locator("#hint").text_content(timeout=GUARD_MS)
+        assert "Aucune fiche révélée pour la transition « agricole »" in hint
+        assert all(t in hint for t in by_transition), hint  # and which transitions there are
+        await page.screenshot(path=ARTIFACTS / "projector-ranking-no-match.png")
+    finally:
+        await web.stop()
+        await hub.stop()
+
+
+async def test_the_whole_console_speaks_english_too(room_and_hub, browser):
+    _room, hub, base, _web = room_and_hub
+    page = await browser.new_page(viewport={"width": 1280, "height": 720})
+    await page.goto(f"{base}/console#token={TOKEN}")
+    await page.wait_for_selector("#fiches li.current", timeout=GUARD_MS)
+    await page.click("#lang")
+    await page.wait_for_selector("#open >> text=Open the vote (space)", timeout=GUARD_MS)
+    await page.click("#open")
+    await page.wait_for_selector("#bar.ok >> text=Poll 1 open.", timeout=GUARD_MS)
+    await page.wait_for_selector("#pollstate >> text=Poll 1 (grades): open", timeout=GUARD_MS)
+    await page.click("#next")  # refused by the hub, worded here, offered as close-and-move
+    await page.wait_for_selector(
+        "#ask-text >> text=Poll 1 is still open. Close it and move to fiche 2?", timeout=GUARD_MS
+    )
+    await page.click("#ask-no")
+    await page.click('#fiches li[data-n="3"]')
+    await page.wait_for_selector("#ask-text >> text=move to fiche 3?", timeout=GUARD_MS)
+    await page.click("#ask-no")
+    assert hub.session.current == 1
+    text = await page.locator("body").inner_text()
+    for french in ("Ouvrir", "Clore", "Révéler", "Historique", "N'ont pas voté", "ouvert", "Précédente"):
+        assert french not in text, french
+    await page.screenshot(path=ARTIFACTS / "console-english.png")
+    await page.click("#lang")
+    await page.wait_for_selector("#open >> text=Ouvrir le vote (espace)", timeout=GUARD_MS)

@@ -1,0 +1,53 @@
+/* Run in a projector page by tests/test_display_matrix.py: what is wrong with the layout (an
+   empty list when nothing is). `expected`: {keypads, dark}. */
+(expected) => {
+  const W = innerWidth, H = innerHeight, out = [];
+  const doc = document.scrollingElement;
+  if (doc.scrollHeight > H + 1 || doc.scrollWidth > W + 1) out.push(`the document scrolls (${doc.scrollWidth}x${doc.scrollHeight})`);
+  const boxes = [...document.querySelectorAll("[data-box]")].map((e) => [e.dataset.box, e.getBoundingClientRect(), e])
+    .filter(([, r]) => r.width > 0 && r.height > 0);
+  for (const [name, r, e] of boxes) {
+    if (r.left < -0.5 || r.top < -0.5 || r.right > W + 0.5 || r.bottom > H + 0.5)
+      out.push(`${name} lies outside the viewport (${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.right)},${Math.round(r.bottom)})`);
+    if (!e.matches(".clamp, .ellipsis") && (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1))
+      out.push(`${name} clips its content (${e.scrollWidth}x${e.scrollHeight} in ${e.clientWidth}x${e.clientHeight})`);
+  }
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, p] = boxes[i], [b, q] = boxes[j];
+    const w = Math.min(p.right, q.right) - Math.max(p.left, q.left), h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (w > 0.5 && h > 0.5) out.push(`${a} overlaps ${b}`);
+  }
+  const grid = document.getElementById("grid");
+  if (grid) {
+    const g = grid.getBoundingClientRect();
+    if (grid.children.length !== expected.keypads) out.push(`${grid.children.length} keypads in the grid, not ${expected.keypads}`);
+    for (const c of grid.children) {
+      const r = c.getBoundingClientRect();
+      if (r.bottom > g.bottom + 0.5 || r.right > g.right + 0.5 || r.height < 8) { out.push(`keypad ${c.dataset.n} does not fit`); break; }
+      if (c.scrollWidth > c.clientWidth + 1) { out.push(`keypad ${c.dataset.n}'s number is cut`); break; }
+    }
+  }
+  for (const s of document.querySelectorAll(".seg > span"))
+    if (s.style.visibility !== "hidden" && getComputedStyle(s).display !== "none" && s.scrollWidth > s.parentElement.clientWidth + 1)
+      out.push(`a share label is wider than its segment`);
+  for (const bar of document.querySelectorAll(".bar")) {
+    const m = bar.querySelector(".median");
+    if (!m) continue;
+    const line = m.getBoundingClientRect();
+    for (const s of bar.querySelectorAll(".seg > span")) {
+      if (s.style.visibility === "hidden" || getComputedStyle(s).display === "none") continue;
+      const r = s.getBoundingClientRect();
+      if (r.width && r.right > line.left && r.left < line.right) { out.push("a share label lies under the 50 % line"); break; }
+    }
+  }
+  const grade = document.querySelector(".verdict .grade");
+  if (grade) {
+    const size = parseFloat(getComputedStyle(grade).fontSize);
+    for (const e of document.querySelectorAll("main *"))
+      if (e.childNodes.length && [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && parseFloat(getComputedStyle(e).fontSize) > size)
+        { out.push(`"${e.textContent.slice(0, 30)}" is larger than the majority grade`); break; }
+  }
+  const bg = getComputedStyle(document.body).backgroundColor;
+  if (expected.dark !== (bg === "rgb(16, 19, 24)")) out.push(`the page background is ${bg}`);
+  return out;
+}
