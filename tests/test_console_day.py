@@ -121,6 +121,7 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
             if number == 3:  # a false start: reset, with its reason, then held again
                 await click(console, "#open")
                 await said(console, "ouvert")
+                await console.wait_for_selector("#pollstate >> text=ouvert", timeout=GUARD_MS)
                 await click(console, "#reset")
                 await click(console, "#ask-yes")  # no reason yet: refused in the dialog
                 await console.wait_for_selector(
@@ -135,7 +136,9 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
             if number == 5:  # a countdown that closes the poll at zero, seen and heard
                 await console.fill("#countdown", "2")
                 await console.check("#countdown-close")
+                before = len(session.polls)
                 await click(console, "#open")
+                await hub.wait_until(lambda n=before: len(session.polls) > n, 10)
                 poll_id = session.polls[-1].poll_id
                 await hub.wait_until(lambda p=poll_id: session.poll(p).state is PollState.CLOSED, 15)
                 assert session.poll(poll_id).closed_by == "countdown"

@@ -87,6 +87,10 @@ async def test_serve_runs_a_poll_and_stops_cleanly(tmp_path):
     try:
         assert token != first_token and (tmp_path / "s.db.token").read_text().strip() == token
         async with httpx.AsyncClient(base_url=base) as web:
+            for _ in range(100):  # the poll closed before the restart ends its grace period first
+                if (await web.get("/api/state")).json()["poll"]["state"] == "closed":
+                    break
+                await asyncio.sleep(0.1)
             old = await web.post("/api/proposals/next", headers={"Authorization": f"Bearer {first_token}"})
             assert old.status_code == 401
             new = await web.post("/api/proposals/next", headers={"Authorization": f"Bearer {token}"})
