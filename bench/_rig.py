@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import Keypad
+from hub.model import Keypad, PressStatus
 from hub.proposals import Proposal
 from hub.receivers.serial import SerialReceiver
 from hub.session import SessionConfig
@@ -79,7 +79,7 @@ async def run_with_blaster(
             "commits": hub.journal.commits,
             "records": hub.journal.records,
             "batches": hub.batches,
-            "counted": hub.session.statuses[0],
+            "counted": hub.session.statuses[PressStatus.COUNTED],
         }
         if after is not None:
             stats["after"] = await after(hub, extra)

@@ -55,7 +55,7 @@ def apply_action(session: Session, action: dict[str, Any]) -> Poll | int | None:
     if name == "open":
         items = action.get("items")
         return session.open_poll(
-            PollMode(int(action.get("mode", 1))),
+            PollMode(int(action.get("mode", PollMode.GRADES))),
             at,
             items,
             action.get("countdown_s"),

@@ -15,8 +15,8 @@ from hub.protocol import MIC_FORMAT, MIC_INPUT_SIZE, MIC_SIZE, MIC_TAG
 from hub.wire.messages import Press
 
 KEYED_CACHE = 8192  # keyed contexts kept: more than the keypads of any session
-_INPUT = struct.Struct("<4s" + MIC_FORMAT[1:])
-assert _INPUT.size == MIC_INPUT_SIZE
+_COVERED = struct.calcsize(MIC_FORMAT)  # the prefix of the PRESS payload the MIC covers
+assert len(MIC_TAG) + _COVERED == MIC_INPUT_SIZE
 # Protocol v1's input ("CLK1", no session nonce): only to recount journals written before v1.1.
 _INPUT_V1 = struct.Struct("<4sIIHHBB")
 
@@ -27,28 +27,15 @@ def _keyed(key: bytes) -> CMAC:
     return CMAC(algorithms.AES(key))
 
 
-def mic_input(
-    keypad_id: int, counter: int, session_nonce: int, poll_id: int, item: int, key: int, battery: int
-) -> bytes:
-    """The bytes the MIC covers (rssi and age_ms are added by the receiver: not covered)."""
-    return _INPUT.pack(MIC_TAG, keypad_id, counter, session_nonce, poll_id, item, key, battery)
-
-
 def mic_input_v1(keypad_id: int, counter: int, poll_id: int, item: int, key: int, battery: int) -> bytes:
     """What v1 keypads signed: journals of sessions held before v1.1 are recounted with it."""
     return _INPUT_V1.pack(b"CLK1", keypad_id, counter, poll_id, item, key, battery)
 
 
 def press_mic_input(press: Press) -> bytes:
-    return mic_input(
-        press.keypad_id,
-        press.counter,
-        press.session_nonce,
-        press.poll_id,
-        press.item,
-        press.key,
-        press.battery,
-    )
+    """The bytes the MIC covers: the tag, then the first 18 bytes of the PRESS payload (rssi,
+    age_ms and the MIC itself come after: the receiver adds the first two)."""
+    return MIC_TAG + press.payload()[:_COVERED]
 
 
 def tag(key: bytes, data: bytes) -> bytes:

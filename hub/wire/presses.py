@@ -4,6 +4,8 @@ AES (docs/protocol.md, "The MIC")."""
 
 from __future__ import annotations
 
+import struct
+
 from hub.model import Press
 from hub.protocol import REVISION
 from hub.wire import mic
@@ -50,15 +52,10 @@ def _input(press: Press, revision: int = REVISION) -> bytes | None:
     if revision == 1:
         k = ord(press.key)
         return mic.mic_input_v1(press.keypad_id, press.counter, press.poll_id, press.item, k, press.battery)
-    return mic.mic_input(
-        press.keypad_id,
-        press.counter,
-        press.session_nonce,
-        press.poll_id,
-        press.item,
-        ord(press.key),
-        press.battery,
-    )
+    try:
+        return mic.press_mic_input(to_wire(press))
+    except struct.error:
+        return None  # a field out of its wire range: no keypad signed this
 
 
 def check_mic(key: bytes, press: Press, revision: int = REVISION) -> bool:
