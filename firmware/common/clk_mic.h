@@ -1,7 +1,7 @@
 /* The press MIC: first 4 bytes (u32 LE) of AES-128-CMAC(keypad key, clk_mic_input(press)), where
  * the input is "CLK2" and the first 18 bytes of the PRESS payload: keypad_id, counter,
  * session_nonce, poll_id, item, key, battery (docs/protocol.md, "The MIC").
- * Uses mbedTLS's CMAC, which ESP-IDF and Zephyr ship and Debian packages as libmbedtls-dev. */
+ * The CMAC is clk_cmac.c's, the same portable code on every target (docs/decisions.md). */
 #ifndef CLK_MIC_H
 #define CLK_MIC_H
 
