@@ -1,13 +1,10 @@
 /*
- * clicker keypad firmware (ESP32-C3): GPIO, LED, NVS and ESP-NOW glue around
- * firmware/common/clk_keypad (the state machine) and clk_mic (AES-CMAC via mbedTLS).
+ * clicker keypad, ESP32-C3: the board's half of firmware/hal/clk_hal.h (key matrix, LED, NVS,
+ * deep sleep, ESP-NOW) under the portable application firmware/app/clk_keypad_app, which is
+ * the code the emulated board runs in CI (`make -C firmware qemu-test`).
  *
- * STUB ON PURPOSE: needs an ESP32-C3 board and the espressif32 PlatformIO platform, which the
- * project's CI does not have. It has not been compiled here. See hardware.md, "Firmware status".
- *
- * Wire protocol v1.1 (docs/protocol.md): presses carry and sign the session nonce heard in
- * POLL_STATE or PRESS_RESULT; it is kept in RTC memory across deep sleep. This key layout has
- * no way to name a proposal, so presses are for the proposal put to the vote (item 0).
+ * NOT COMPILED HERE: needs an ESP32-C3 and the espressif32 PlatformIO platform, which the
+ * project's CI does not have (hardware.md, "Firmware status").
  *
  * Pins (hardware.md, "Keypad wiring"): matrix rows GPIO0, GPIO1, GPIO3 (inputs, pull-up,
  * deep-sleep wake sources), columns GPIO5, GPIO6, GPIO7, GPIO10 (outputs, held low while
@@ -21,8 +18,8 @@
 #include <esp_wifi.h>
 
 extern "C" {
-#include "clk_keypad.h"
-#include "clk_mic.h"
+#include "clk_hal.h"
+#include "clk_keypad_app.h"
 }
 
 static const uint8_t CHANNEL = 6;
@@ -30,68 +27,102 @@ static const uint8_t BROADCAST[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
 static const int ROWS[3] = {0, 1, 3};
 static const int COLS[4] = {5, 6, 7, 10};
 /* The printed key card: 1-7 grades (1 = À rejeter .. 7 = Excellent); A-D consent colours
- * (A green, B yellow, C orange, D red); '#' resends nothing, it only shows the last LED. */
+ * (A green, B yellow, C orange, D red); '#' shows the last answer again. */
 static const char KEYMAP[3][4] = {{'1', '2', '3', '4'}, {'5', '6', '7', '#'}, {'A', 'B', 'C', 'D'}};
 static const int LED_GREEN = 20, LED_RED = 21, BATTERY_ADC = 4;
 
 static Preferences nvs;
-static clk_keypad kp;
-RTC_DATA_ATTR static uint32_t rtc_session_nonce; /* survives deep sleep, not a power cycle */
-static uint8_t aes_key[16];
-static bool has_key;
-static volatile bool got_air;
-static uint8_t air[CLK_MAX_AIR];
-static volatile int air_len;
+static clk_keypad_app app;
 
-static int store_counter(void *, uint32_t counter) {
-    return nvs.putUInt("counter", counter) == sizeof(uint32_t) ? 0 : -1;
+/* Datagrams from the ESP-NOW callback (Wi-Fi task) to the main loop: a small ring. */
+struct Heard {
+    uint8_t from[6];
+    int8_t rssi;
+    uint8_t len;
+    uint8_t data[CLK_RADIO_MAX];
+};
+static Heard heard[4];
+static volatile uint8_t heard_head, heard_tail;
+
+static void on_air(const esp_now_recv_info_t *info, const uint8_t *data, int len) {
+    uint8_t next = (heard_head + 1) % 4;
+    if (len <= 0 || len > (int)CLK_RADIO_MAX || next == heard_tail) return; /* full: lost, as on air */
+    Heard &h = heard[heard_head];
+    memcpy(h.from, info->src_addr, 6);
+    h.rssi = info->rx_ctrl ? (int8_t)info->rx_ctrl->rssi : 0;
+    h.len = (uint8_t)len;
+    memcpy(h.data, data, (size_t)len);
+    heard_head = next;
 }
 
-static int sign_press(void *, const clk_press *p, uint32_t *mic) {
-    if (!has_key) { *mic = 0; return 0; }
-    return clk_mic_compute(aes_key, p, mic);
+extern "C" {
+
+uint32_t clk_hal_now_ms(void) { return millis(); }
+
+void clk_hal_idle(uint32_t deadline_ms) {
+    int32_t left = (int32_t)(deadline_ms - millis());
+    if (left > 0) delay(left < 10 ? left : 10); /* keys are scanned, not interrupts: look often */
 }
 
-static void on_air(const esp_now_recv_info_t *, const uint8_t *data, int len) {
-    if (len <= 0 || len > (int)sizeof air) return;
-    memcpy(air, data, (size_t)len);
-    air_len = len;
-    got_air = true;
+uint32_t clk_hal_random32(void) { return esp_random(); }
+
+uint32_t clk_hal_chip_id(void) { return (uint32_t)ESP.getEfuseMac(); }
+
+size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {
+    if (heard_tail == heard_head) return 0;
+    const Heard &h = heard[heard_tail];
+    size_t n = h.len <= cap ? h.len : 0;
+    memcpy(from->b, h.from, 6);
+    *rssi = h.rssi;
+    memcpy(buf, h.data, n);
+    heard_tail = (heard_tail + 1) % 4;
+    return n;
 }
 
-static uint8_t battery_percent() {
+int clk_hal_radio_send(const clk_radio_addr *to, const uint8_t *data, size_t len) {
+    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -1;
+}
+
+void clk_hal_leds(int green, int red) {
+    digitalWrite(LED_GREEN, green ? HIGH : LOW);
+    digitalWrite(LED_RED, red ? HIGH : LOW);
+}
+
+uint8_t clk_hal_key(void) {
+    for (int c = 0; c < 4; c++) {
+        for (int k = 0; k < 4; k++) digitalWrite(COLS[k], k == c ? LOW : HIGH);
+        delayMicroseconds(20);
+        for (int r = 0; r < 3; r++)
+            if (digitalRead(ROWS[r]) == LOW) return (uint8_t)KEYMAP[r][c];
+    }
+    return 0;
+}
+
+uint8_t clk_hal_battery(void) {
     int mv = analogReadMilliVolts(BATTERY_ADC) * 2; /* 1:1 divider */
     int pct = (mv - 2000) * 100 / (3000 - 2000);   /* 2 x AAA: 3.0 V full, 2.0 V empty */
     return (uint8_t)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
 }
 
-static char scan_keys() {
-    for (int c = 0; c < 4; c++) {
-        for (int k = 0; k < 4; k++) digitalWrite(COLS[k], k == c ? LOW : HIGH);
-        delayMicroseconds(20);
-        for (int r = 0; r < 3; r++)
-            if (digitalRead(ROWS[r]) == LOW) return KEYMAP[r][c];
-    }
+int clk_hal_nvs_get_u32(const char *name, uint32_t *value) {
+    if (!nvs.isKey(name)) return -1;
+    *value = nvs.getUInt(name, 0);
     return 0;
 }
 
-static void show_led() {
-    clk_led led = clk_keypad_led(&kp);
-    bool blink = (millis() / 250) % 2;
-    digitalWrite(LED_GREEN, led == CLK_LED_COUNTED || (led == CLK_LED_PENDING && blink));
-    digitalWrite(LED_RED, led == CLK_LED_REFUSED || (led == CLK_LED_PENDING && blink) ||
-                              (led == CLK_LED_NO_ANSWER && blink));
+int clk_hal_nvs_get_blob(const char *name, uint8_t *buf, size_t len) {
+    return nvs.isKey(name) && nvs.getBytesLength(name) == len && nvs.getBytes(name, buf, len) == len ? 0 : -1;
 }
 
-static void send_press(const clk_press *p) {
-    uint8_t out[CLK_ADVERT_SIZE];
-    clk_advert_encode(p, out);
-    esp_now_send(BROADCAST, out, sizeof out);
+int clk_hal_nvs_set_u32(const char *name, uint32_t value) {
+    return nvs.putUInt(name, value) == sizeof(uint32_t) ? 0 : -1; /* nvs_commit inside */
 }
 
-static void sleep_until_key() {
-    rtc_session_nonce = kp.session_nonce;
-    for (int c = 0; c < 4; c++) { digitalWrite(COLS[c], LOW); gpio_hold_en((gpio_num_t)COLS[c]); }
+void clk_hal_deep_sleep(void) {
+    for (int c = 0; c < 4; c++) {
+        digitalWrite(COLS[c], LOW);
+        gpio_hold_en((gpio_num_t)COLS[c]);
+    }
     gpio_deep_sleep_hold_en();
     uint64_t mask = 0;
     for (int r = 0; r < 3; r++) mask |= 1ULL << ROWS[r];
@@ -99,16 +130,17 @@ static void sleep_until_key() {
     esp_deep_sleep_start();
 }
 
+} /* extern "C" */
+
 void setup() {
-    for (int c = 0; c < 4; c++) { gpio_hold_dis((gpio_num_t)COLS[c]); pinMode(COLS[c], OUTPUT); }
+    for (int c = 0; c < 4; c++) {
+        gpio_hold_dis((gpio_num_t)COLS[c]);
+        pinMode(COLS[c], OUTPUT);
+    }
     for (int r = 0; r < 3; r++) pinMode(ROWS[r], INPUT_PULLUP);
     pinMode(LED_GREEN, OUTPUT);
     pinMode(LED_RED, OUTPUT);
     nvs.begin("clicker", false);
-    has_key = nvs.getBytes("aes_key", aes_key, sizeof aes_key) == sizeof aes_key;
-    clk_keypad_init(&kp, nvs.getUInt("id", (uint32_t)ESP.getEfuseMac()), nvs.getUInt("counter", 0), store_counter,
-                    sign_press, nullptr);
-    kp.session_nonce = rtc_session_nonce; /* 0 after power-on: the first answer names it */
     WiFi.mode(WIFI_STA);
     esp_wifi_set_channel(CHANNEL, WIFI_SECOND_CHAN_NONE);
     esp_now_init();
@@ -117,28 +149,7 @@ void setup() {
     memcpy(bc.peer_addr, BROADCAST, 6);
     bc.channel = CHANNEL;
     esp_now_add_peer(&bc);
+    clk_keypad_app_init(&app, millis());
 }
 
-void loop() {
-    static char held = 0;
-    uint32_t now = millis();
-    char key = scan_keys();
-    if (key && key != held && key != '#') {
-        clk_press p;
-        if (clk_keypad_press(&kp, (uint8_t)key, 0, battery_percent(), now, &p) == CLK_KP_SEND) send_press(&p);
-    }
-    held = key;
-    if (got_air) {
-        clk_msg m;
-        got_air = false;
-        if (clk_air_parse(air, (size_t)air_len, &m) == CLK_OK) { /* type byte, then the payload */
-            if (m.type == CLK_PRESS_RESULT) clk_keypad_on_result(&kp, &m.u.press_result, now);
-            else if (m.type == CLK_POLL_STATE) clk_keypad_on_poll_state(&kp, &m.u.poll_state);
-        }
-    }
-    clk_press again;
-    while (clk_keypad_tick(&kp, now, &again)) send_press(&again); /* repeats, or a press signed again */
-    show_led();
-    if (!key && clk_keypad_can_sleep(&kp)) sleep_until_key();
-    delay(5);
-}
+void loop() { clk_hal_idle(clk_keypad_app_step(&app, millis())); }

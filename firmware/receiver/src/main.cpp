@@ -1,16 +1,15 @@
 /*
- * clicker receiver firmware (ESP32-S3): radio and USB glue around firmware/common.
+ * clicker receiver, ESP32-S3: the board's half of firmware/hal/clk_hal.h (hub link over USB
+ * CDC or BLE GATT, ESP-NOW radio) under the portable application
+ * firmware/app/clk_receiver_app, which is the code the emulated board runs in CI
+ * (`make -C firmware qemu-test`, `clicker demo --firmware`).
  *
- * STUB ON PURPOSE: this file needs an ESP32-S3 board and the espressif32 PlatformIO
- * platform, neither of which exists in the project's CI. It has not been compiled here.
- * The protocol logic it calls (COBS/CRC framing, message codecs, relay queue) is the host-
- * tested code of firmware/common. See hardware.md, "Firmware status".
+ * NOT COMPILED HERE: needs an ESP32-S3 and the espressif32 PlatformIO platform, which the
+ * project's CI does not have (hardware.md, "Firmware status").
  *
- * Hub side: wire protocol v1.1 (docs/protocol.md) over USB CDC, frames COBS(..) 0x00, or
- * BLE GATT (env receiver-ble, -DCLK_HUB_LINK_BLE, NimBLE). Keypad side: ESP-NOW, air format =
- * the 23-byte advert layout (keypad -> receiver), and PRESS_RESULT / POLL_STATE as a type byte
- * then the payload (receiver -> keypad, clk_air_pack; broadcast for POLL_STATE). A hub of another protocol revision gets
- * ERROR (clk_link.c) and no press.
+ * Hub side: USB CDC carrying COBS frames (env receiver), or BLE GATT carrying one decoded frame
+ * per value (env receiver-ble, -DCLK_HUB_LINK_BLE, NimBLE), converted here to and from the
+ * application's COBS byte stream. Keypad side: ESP-NOW.
  */
 #include <Arduino.h>
 #include <WiFi.h>
@@ -19,49 +18,88 @@
 #include <esp_wifi.h>
 
 extern "C" {
-#include "clk_link.h"
-#include "clk_relay.h"
-#include "clk_wire.h"
+#include "clk_fw_version.h"
+#include "clk_hal.h"
+#include "clk_receiver_app.h"
 }
 
 static const uint8_t CHANNEL = 6;
 static const uint8_t BROADCAST[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+static clk_receiver_app app;
 
-static clk_stream rx_stream;
-static clk_relay relay;
-static uint16_t tx_seq;
-static uint32_t boot_id, rx_ok, rx_bad;
-static bool hub_ok; /* the hub's HELLO named our protocol revision: presses may go to it */
+/* Datagrams from the ESP-NOW callback (Wi-Fi task) to the main loop. */
+struct Heard {
+    uint8_t from[6];
+    int8_t rssi;
+    uint8_t len;
+    uint8_t data[CLK_RADIO_MAX];
+};
+static const uint8_t HEARD_CAP = 32;
+static Heard heard[HEARD_CAP];
+static volatile uint8_t heard_head, heard_tail;
 
-/* Keypad MAC addresses by id, learned from their frames, so results go back unicast. */
-struct Peer { uint32_t id; uint8_t mac[6]; };
-static Peer peers[256];
+static void on_air(const esp_now_recv_info_t *info, const uint8_t *data, int len) {
+    uint8_t next = (heard_head + 1) % HEARD_CAP;
+    if (len <= 0 || len > (int)CLK_RADIO_MAX || next == heard_tail) return; /* full: the keypad retries */
+    Heard &h = heard[heard_head];
+    memcpy(h.from, info->src_addr, 6);
+    h.rssi = info->rx_ctrl ? (int8_t)info->rx_ctrl->rssi : 0;
+    h.len = (uint8_t)len;
+    memcpy(h.data, data, (size_t)len);
+    heard_head = next;
+}
 
-/* Presses heard in the radio callback wait here for the main loop (single producer). */
-static volatile uint16_t heard_head, heard_tail;
-static clk_press heard[64];
+/* ESP-NOW unicasts only to registered peers, at most 20: the last few keypads answered stay
+ * registered, the oldest is replaced. */
+static const int PEERS = 16;
+static uint8_t peer_macs[PEERS][6];
+static int peer_count, peer_next;
+
+static void ensure_peer(const uint8_t mac[6]) {
+    if (esp_now_is_peer_exist(mac)) return;
+    if (peer_count == PEERS) esp_now_del_peer(peer_macs[peer_next]);
+    else peer_count++;
+    memcpy(peer_macs[peer_next], mac, 6);
+    peer_next = (peer_next + 1) % PEERS;
+    esp_now_peer_info_t info = {};
+    memcpy(info.peer_addr, mac, 6);
+    info.channel = CHANNEL;
+    esp_now_add_peer(&info);
+}
 
 #ifdef CLK_HUB_LINK_BLE
-/* The hub link over BLE GATT: one decoded frame (no COBS) per value. */
+/* The hub link over BLE GATT: one decoded frame (no COBS) per value, turned into the COBS
+ * byte stream the application reads, and back. */
 #include <NimBLEDevice.h>
 static const char *SERVICE_UUID = "16e83246-023e-4201-98e3-df49a93c1b1d";
 static const char *NOTIFY_UUID = "16e83247-023e-4201-98e3-df49a93c1b1d";
 static const char *WRITE_UUID = "16e83248-023e-4201-98e3-df49a93c1b1d";
 static NimBLECharacteristic *to_hub;
-static void on_frame(void *, const clk_msg *m);
+static uint8_t from_hub[4 * CLK_MAX_WIRE];
+static volatile size_t from_hub_len;
+static portMUX_TYPE from_hub_lock = portMUX_INITIALIZER_UNLOCKED;
+static uint8_t to_hub_buf[CLK_MAX_WIRE];
+static size_t to_hub_len;
 
 class FromHub : public NimBLECharacteristicCallbacks {
     void onWrite(NimBLECharacteristic *c, NimBLEConnInfo &) override {
         NimBLEAttValue v = c->getValue();
-        clk_msg m;
-        if (clk_parse(v.data(), v.size(), &m) == CLK_OK) on_frame(nullptr, &m);
-        else rx_bad++;
+        uint8_t wire[CLK_MAX_WIRE];
+        size_t n = clk_cobs_encode(v.data(), v.size(), wire, sizeof wire - 1);
+        if (n == 0) return;
+        wire[n++] = 0;
+        portENTER_CRITICAL(&from_hub_lock);
+        if (from_hub_len + n <= sizeof from_hub) {
+            memcpy(from_hub + from_hub_len, wire, n);
+            from_hub_len += n;
+        }
+        portEXIT_CRITICAL(&from_hub_lock);
     }
 };
 
-static void ble_begin() {
+static void link_begin() {
     NimBLEDevice::init("clicker-rx");
-    NimBLEDevice::setMTU(517); /* the hub needs 250: its longest frame in one value */
+    NimBLEDevice::setMTU(185);
     NimBLEServer *server = NimBLEDevice::createServer();
     NimBLEService *svc = server->createService(SERVICE_UUID);
     to_hub = svc->createCharacteristic(NOTIFY_UUID, NIMBLE_PROPERTY::NOTIFY);
@@ -70,87 +108,82 @@ static void ble_begin() {
     NimBLEDevice::getAdvertising()->addServiceUUID(SERVICE_UUID);
     NimBLEDevice::getAdvertising()->start();
 }
-#endif
 
-static void send_msg(clk_msg *m) {
-    m->seq = tx_seq++;
-#ifdef CLK_HUB_LINK_BLE
-    uint8_t frame[CLK_MAX_DECODED];
-    size_t n = clk_pack(m, frame);
-    if (n && to_hub) { to_hub->setValue(frame, n); to_hub->notify(); }
+extern "C" size_t clk_hal_link_read(uint8_t *buf, size_t cap) {
+    portENTER_CRITICAL(&from_hub_lock);
+    size_t n = from_hub_len < cap ? from_hub_len : cap;
+    memcpy(buf, from_hub, n);
+    memmove(from_hub, from_hub + n, from_hub_len - n);
+    from_hub_len -= n;
+    portEXIT_CRITICAL(&from_hub_lock);
+    return n;
+}
+
+extern "C" void clk_hal_link_write(const uint8_t *data, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != 0) {
+            if (to_hub_len < sizeof to_hub_buf) to_hub_buf[to_hub_len++] = data[i];
+            continue;
+        }
+        uint8_t frame[CLK_MAX_DECODED];
+        int ok;
+        size_t n = clk_cobs_decode(to_hub_buf, to_hub_len, frame, sizeof frame, &ok);
+        to_hub_len = 0;
+        if (ok && n && to_hub) {
+            to_hub->setValue(frame, n);
+            to_hub->notify();
+        }
+    }
+}
 #else
-    uint8_t out[CLK_MAX_WIRE];
-    size_t n = clk_encode(m, out, sizeof out);
-    if (n) Serial.write(out, n);
+static void link_begin() { Serial.begin(115200); }
+
+extern "C" size_t clk_hal_link_read(uint8_t *buf, size_t cap) {
+    int n = Serial.available() ? Serial.read(buf, cap) : 0;
+    return n > 0 ? (size_t)n : 0;
+}
+
+extern "C" void clk_hal_link_write(const uint8_t *data, size_t len) { Serial.write(data, len); }
 #endif
+
+extern "C" {
+
+uint32_t clk_hal_now_ms(void) { return millis(); }
+
+void clk_hal_idle(uint32_t deadline_ms) {
+    int32_t left = (int32_t)(deadline_ms - millis());
+    if (left > 0) delay(1); /* USB and radio arrive through callbacks: look again soon */
 }
 
-static void remember_peer(uint32_t id, const uint8_t *mac) {
-    Peer &p = peers[id & 0xFF];
-    if (p.id != id || memcmp(p.mac, mac, 6) != 0) {
-        p.id = id;
-        memcpy(p.mac, mac, 6);
-        esp_now_peer_info_t info = {};
-        memcpy(info.peer_addr, mac, 6);
-        info.channel = CHANNEL;
-        esp_now_add_peer(&info);
-    }
+uint32_t clk_hal_random32(void) { return esp_random(); }
+
+uint32_t clk_hal_chip_id(void) { return (uint32_t)ESP.getEfuseMac(); }
+
+size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {
+    if (heard_tail == heard_head) return 0;
+    const Heard &h = heard[heard_tail];
+    size_t n = h.len <= cap ? h.len : 0;
+    memcpy(from->b, h.from, 6);
+    *rssi = h.rssi;
+    memcpy(buf, h.data, n);
+    heard_tail = (heard_tail + 1) % HEARD_CAP;
+    return n;
 }
 
-static void on_air(const esp_now_recv_info_t *info, const uint8_t *data, int len) {
-    clk_press p;
-    if (!clk_advert_decode(data, (size_t)len, &p)) { rx_bad++; return; }
-    rx_ok++;
-    p.rssi = info->rx_ctrl ? (int8_t)info->rx_ctrl->rssi : 0;
-    remember_peer(p.keypad_id, info->src_addr);
-    uint16_t next = (heard_head + 1) % 64;
-    if (next != heard_tail) { heard[heard_head] = p; heard_head = next; }
+int clk_hal_radio_send(const clk_radio_addr *to, const uint8_t *data, size_t len) {
+    if (to) ensure_peer(to->b);
+    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -1;
 }
 
-static void to_keypad(void *, const clk_press_result *r) {
-    clk_msg m = {};
-    uint8_t payload[CLK_MAX_AIR];
-    m.type = CLK_PRESS_RESULT;
-    m.u.press_result = *r;
-    size_t n = clk_air_pack(&m, payload);
-    const Peer &p = peers[r->keypad_id & 0xFF];
-    esp_now_send(p.id == r->keypad_id ? p.mac : BROADCAST, payload, n);
-}
+/* Only the "id" override is read on a receiver; its serial is otherwise the chip's. */
+int clk_hal_nvs_get_u32(const char *, uint32_t *) { return -1; }
+int clk_hal_nvs_get_blob(const char *, uint8_t *, size_t) { return -1; }
+int clk_hal_nvs_set_u32(const char *, uint32_t) { return -1; }
 
-static void on_frame(void *, const clk_msg *m) {
-    clk_msg out = {};
-    switch (m->type) {
-    case CLK_HELLO: {
-        const clk_rx_identity id = {CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH, (uint32_t)ESP.getEfuseMac(),
-                                    boot_id, CLK_RADIO_ESP_NOW, CHANNEL, 255};
-        hub_ok = clk_rx_answer_hello(&m->u.hello, &id, &out) == 1; /* HELLO_ACK, or ERROR */
-        send_msg(&out);
-        break;
-    }
-    case CLK_PING:
-        out.type = CLK_STATUS;
-        out.u.status = {millis(), rx_ok, rx_bad, relay.count, relay.dropped};
-        send_msg(&out);
-        break;
-    case CLK_PRESS_RESULT:
-        clk_relay_on_result(&relay, &m->u.press_result, to_keypad, nullptr);
-        break;
-    case CLK_POLL_STATE: {
-        uint8_t payload[CLK_MAX_AIR];
-        size_t n = clk_air_pack(m, payload);
-        if (n) esp_now_send(BROADCAST, payload, n); /* keypads awake hear it */
-        break;
-    }
-    default:
-        break;
-    }
-}
+} /* extern "C" */
 
 void setup() {
-    Serial.begin(115200);
-    boot_id = esp_random();
-    clk_stream_init(&rx_stream);
-    clk_relay_init(&relay);
+    link_begin();
     WiFi.mode(WIFI_STA);
     esp_wifi_set_channel(CHANNEL, WIFI_SECOND_CHAN_NONE);
     esp_now_init();
@@ -159,29 +192,8 @@ void setup() {
     memcpy(bc.peer_addr, BROADCAST, 6);
     bc.channel = CHANNEL;
     esp_now_add_peer(&bc);
-#ifdef CLK_HUB_LINK_BLE
-    ble_begin();
-#endif
+    static const clk_receiver_board info = {2 /* ESP-NOW */, CHANNEL, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH};
+    clk_receiver_app_init(&app, &info, millis());
 }
 
-void loop() {
-    uint8_t buf[128];
-    int n = Serial.available() ? Serial.read(buf, sizeof buf) : 0;
-    if (n > 0) clk_stream_feed(&rx_stream, buf, (size_t)n, on_frame, nullptr);
-    uint32_t now = millis();
-    while (heard_tail != heard_head) {
-        clk_relay_add(&relay, &heard[heard_tail], now);
-        heard_tail = (heard_tail + 1) % 64;
-    }
-    clk_press due[8];
-    uint8_t flags[8];
-    size_t k = hub_ok ? clk_relay_due(&relay, now, due, flags, 8) : 0; /* queued until a hub we speak with */
-    for (size_t i = 0; i < k; i++) {
-        clk_msg m = {};
-        m.type = CLK_PRESS;
-        m.flags = flags[i];
-        m.u.press = due[i];
-        send_msg(&m);
-    }
-    delay(1);
-}
+void loop() { clk_hal_idle(clk_receiver_app_step(&app, millis())); }
