@@ -212,6 +212,9 @@ def demo(
     speed: float = typer.Option(25.0, min=1.0, help="How much faster than people the room presses."),
     record: Path | None = typer.Option(None, help="Record all serial traffic to this JSONL file."),
     pty: bool = typer.Option(False, "--pty", help="Connect the receivers through ptys instead of TCP."),
+    firmware: bool = typer.Option(
+        False, "--firmware", help="Receivers run the receiver firmware on an emulated RV32 board (QEMU)."
+    ),
     scripted: bool = typer.Option(False, "--scripted", help="Run the scripted session with a progress bar."),
     host: str = typer.Option("127.0.0.1", help="Web server address (interactive demo)."),
     port: int = typer.Option(8000, help="Web server port (interactive demo; 0 = any free port)."),
@@ -245,6 +248,10 @@ def demo(
     opts = DemoOptions(
         seed, keypads, proposals, loss, receivers, speed, db, "pty" if pty else "tcp", record=record
     )
+    if firmware:
+        if pty:
+            fail("--firmware: the emulated receiver's hub link is a TCP socket (no --pty)")
+        opts.firmware = _firmware_images().receiver
     err = Console(stderr=True)
     try:
         if headless:
@@ -327,6 +334,16 @@ def _fresh_demo_journal() -> Path:
         n += 1
         path = Path(f"{stem}-{n}.db")
     return path
+
+
+def _firmware_images():
+    """The firmware images for the emulated board, built (incrementally) in firmware/build."""
+    from hub.sim.qemu import FIRMWARE_DIR, FirmwareError, build_images
+
+    try:
+        return build_images(FIRMWARE_DIR / "build")
+    except FirmwareError as exc:
+        fail(str(exc))
 
 
 def _print_demo_table(console, summary: dict) -> None:

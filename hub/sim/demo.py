@@ -4,6 +4,7 @@ session over the fiches, and a check of every poll against the simulator's groun
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import tempfile
 import time
@@ -21,7 +22,7 @@ from hub.receivers.serial import SerialReceiver
 from hub.records import poll_tallies
 from hub.session import PollState, SessionConfig
 from hub.sim.ether import Impairments
-from hub.sim.room import SimRoom
+from hub.sim.room import FirmwareRoom, SimRoom
 from hub.sim.traffic import TrafficRecorder
 
 
@@ -38,6 +39,7 @@ class DemoOptions:
     consent: bool = True
     reboot: bool = True  # one receiver reboots mid-session
     record: Path | None = None
+    firmware: Path | None = None  # the receiver firmware image: receivers run it in QEMU
 
 
 @dataclass
@@ -129,6 +131,7 @@ async def vote_session(
 async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = None) -> DemoResult:
     fiches = clermont_fiches()[: opts.proposals]
     recorder = TrafficRecorder(opts.record) if opts.record else None
+    tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-")
     room = SimRoom(
         fiches,
         opts.keypads,
@@ -137,13 +140,9 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         opts.receivers,
         opts.speed,
         recorder=recorder.bytes if recorder else None,
+        firmware=FirmwareRoom(opts.firmware, Path(tmp.name)) if opts.firmware else None,
     )
-    tmp = None
-    if opts.db is None:
-        tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-")
-        db = Path(tmp.name) / "demo.db"
-    else:
-        db = opts.db
+    db = opts.db or Path(tmp.name) / "demo.db"
     hub = Hub(Journal(db))
     started = time.monotonic()
     try:
@@ -162,6 +161,9 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             return await hub.act(action)
 
         polls, mismatches = await vote_session(hub, room, fiches, opts, act, progress)
+        # a receiver rebooted late in a short session may still be on its way back
+        with contextlib.suppress(TimeoutError):
+            await hub.wait_until(lambda: all(r.health.connected for r in hub.receivers), 15)
         session = hub.session
         ranking = session.ranking(revealed_only=True)
         rx = [r.health for r in hub.receivers]
@@ -176,6 +178,8 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             "keypads": opts.keypads,
             "receivers": len(rx),
             "receiver_reconnects": sum(max(0, h.connects - 1) for h in rx),
+            "receiver_firmware": sorted({h.firmware for h in rx}) if opts.firmware else None,
+            "receiver_queue_dropped": sum(h.dropped for h in rx),
             "frames_rejected_by_hub": sum(h.rx_bad for h in rx),
             "journal_records": hub.journal.records,
             "journal_commits": hub.journal.commits,
@@ -197,8 +201,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         await room.close()
         if recorder:
             recorder.close()
-        if tmp is not None:
-            tmp.cleanup()
+        tmp.cleanup()
 
 
 async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable[[str], None]) -> None:
@@ -214,8 +217,15 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
     db = opts.db
     sock: socket.socket | None = listen(host, port)  # a port in use: one line, no journal left
     fiches = clermont_fiches()[: opts.proposals]
+    tmp = tempfile.TemporaryDirectory(prefix="clicker-demo-")
     room = SimRoom(
-        fiches, opts.keypads, opts.seed, Impairments(loss=opts.loss), opts.receivers, opts.speed / 5
+        fiches,
+        opts.keypads,
+        opts.seed,
+        Impairments(loss=opts.loss),
+        opts.receivers,
+        opts.speed / 5,
+        firmware=FirmwareRoom(opts.firmware, Path(tmp.name)) if opts.firmware else None,
     )
     hub = Hub(Journal(db))
     web = None
@@ -246,3 +256,4 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
             await web.stop()
         await hub.stop()
         await room.close()
+        tmp.cleanup()

@@ -15,12 +15,14 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hub.aio import cancel_and_wait, within
 from hub.model import DEFAULT_GRADE_KEYS, Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
 from hub.protocol import PollStateCode
 from hub.sim.ether import Ether, Impairments
+from hub.sim.firmware_receiver import FirmwareReceiver
 from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
 from hub.sim.receiver import Recorder, VirtualReceiver
 from hub.sim.voters import Room as Opinions
@@ -50,6 +52,14 @@ class Truth:
         return out
 
 
+@dataclass(frozen=True)
+class FirmwareRoom:
+    """Receivers that are the receiver firmware on emulated boards (hub/sim/qemu.py)."""
+
+    elf: Path
+    workdir: Path  # the boards' RAM files and sockets
+
+
 class SimRoom:
     def __init__(
         self,
@@ -64,6 +74,7 @@ class SimRoom:
         recorder: Recorder | None = None,
         wrong_key_rate: float = 0.02,
         change_rate: float = 0.08,
+        firmware: FirmwareRoom | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.proposals = proposals
@@ -82,8 +93,18 @@ class SimRoom:
             for k in roster
         ]
         self.by_id = {k.keypad_id: k for k in self.keypads}
-        self.receivers = [
-            VirtualReceiver(f"rx{j + 1}", self.ether, self.rng, self._result, self._poll_state, recorder)
+        self.receivers: list[VirtualReceiver | FirmwareReceiver] = [
+            FirmwareReceiver(
+                f"rx{j + 1}",
+                self.ether,
+                self.rng,
+                self._result,
+                self._poll_state,
+                firmware.elf,
+                firmware.workdir,
+            )
+            if firmware
+            else VirtualReceiver(f"rx{j + 1}", self.ether, self.rng, self._result, self._poll_state, recorder)
             for j in range(receivers)
         ]
         self.truth: dict[int, Truth] = {}
