@@ -417,14 +417,20 @@ def sim(
         help="The keypads' roster: its keypads vote and sign with its keys. If the file does not "
         "exist, the simulated keypads (keys drawn from --seed) are written there for `clicker serve`.",
     ),
+    firmware: bool = typer.Option(
+        False, "--firmware", help="Receivers run the receiver firmware on an emulated RV32 board (QEMU)."
+    ),
 ) -> None:
     """A simulated room against a running hub: start it, then `clicker serve --receiver URL`."""
     import asyncio
+    import tempfile
 
     from hub.proposals import clermont_fiches
     from hub.roster import save_roster
     from hub.sim.ether import Impairments
-    from hub.sim.room import SimRoom
+    from hub.sim.room import FirmwareRoom, SimRoom
+
+    elf = _firmware_images().receiver if firmware else None
 
     keys = None
     if roster is not None and roster.exists():
@@ -434,8 +440,16 @@ def sim(
             fail(f"{roster}: keypad n° {unsigned[0]} has no key (clicker keypads provision {roster} ...)")
 
     async def main() -> None:
+        boards = tempfile.TemporaryDirectory(prefix="clicker-sim-")
         room = SimRoom(
-            clermont_fiches(), keypads, seed, Impairments(loss=loss), receivers, speed, roster=keys
+            clermont_fiches(),
+            keypads,
+            seed,
+            Impairments(loss=loss),
+            receivers,
+            speed,
+            roster=keys,
+            firmware=FirmwareRoom(elf, Path(boards.name)) if elf else None,
         )
         if roster is not None and keys is None:
             save_roster(roster, room.roster())
@@ -449,6 +463,7 @@ def sim(
             await asyncio.Event().wait()
         finally:
             await room.close()
+            boards.cleanup()
 
     import contextlib
 

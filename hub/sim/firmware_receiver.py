@@ -78,7 +78,9 @@ class FirmwareReceiver:
     # --- the board --------------------------------------------------------------------------------
 
     async def serve_tcp(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Power the board on; returns the URL the hub opens."""
+        """Power the board on; returns the URL the hub opens (on ``port`` if given)."""
+        if port:
+            self.board.port = port
         await self._boot()
         return self.board.url
 
