@@ -93,10 +93,7 @@ uint32_t clk_keypad_app_step(clk_keypad_app *a, uint32_t now) {
     a->held = key;
     if (clk_keypad_tick(&a->kp, now, &again)) transmit(&again);
     show(a, now);
-    if (!key && clk_keypad_can_sleep(&a->kp)) {
-        clk_hal_leds(0, 0);
-        clk_hal_deep_sleep(); /* does not return */
-    }
+    if (!key && clk_keypad_can_sleep(&a->kp)) clk_hal_deep_sleep(); /* LEDs dark; does not return */
     if (a->kp.pending) next = sooner(next, a->kp.next_send_ms);
     if (a->kp.led == CLK_LED_PENDING || a->kp.led == CLK_LED_NO_ANSWER)
         next = sooner(next, (now / CLK_KP_BLINK_MS + 1) * CLK_KP_BLINK_MS);

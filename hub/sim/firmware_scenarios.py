@@ -247,8 +247,8 @@ async def keypad_scenario(
         res.checks["retries_after_loss_until_counted"] = (
             green is not None
             and len(sends) >= 3
-            and 0.2 <= gaps[0] <= 0.6
-            and 0.45 <= gaps[1] <= 1.0
+            and 0.2 <= gaps[0] < gaps[1]  # 300 ms, then 600 ms (later when the machine is busy)
+            and gaps[1] >= 1.6 * gaps[0]
             and hub_status(counter) is PressStatus.COUNTED
         )
         res.checks["woken_keypad_sends_unknown_poll"] = air.uplink[0][1].poll_id == UNKNOWN_POLL
@@ -347,10 +347,10 @@ async def keypad_scenario(
         after = {text for _, text in panel.leds(red[0], slept)} if red else set()
         res.checks["no_answer_after_eight_sends"] = (
             len(sends) == 8
-            and 11.2 <= sends[-1] - sends[0] <= 12.5
+            and 11.6 <= sends[-1] - sends[0] <= 13.5  # 11.7 s, later when the machine is busy
             and all(text != "led 1 0" for _, text in panel.leds(pressed))
             and bool(red)
-            and 2.0 <= red[0] - sends[-1] <= 3.0
+            and 2.2 <= red[0] - sends[-1] <= 3.5
             and after == {"led 0 1", "led 0 0"}  # red blink, then dark
             and slept > red[0]
         )
