@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean qemu-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/display.py
 	$(BIN)/python bench/door.py
+
+# The firmware images in QEMU (hardware.md): the last line of stdout is the JSON report.
+qemu-test: $(VENV)/.installed
+	$(MAKE) -s --no-print-directory -C firmware qemu-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

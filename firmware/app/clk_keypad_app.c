@@ -27,10 +27,11 @@ void clk_keypad_app_init(clk_keypad_app *a, uint32_t now) {
     a->has_key = clk_hal_nvs_get_blob("aes_key", a->aes_key, sizeof a->aes_key) == 0;
     a->leds_shown = -1;
     clk_keypad_init(&a->kp, id, counter, store_counter, sign_press, a);
+    a->kp.session_nonce = clk_hal_retained_get(); /* 0 after power-on: the first answer names it */
 }
 
 static void transmit(const clk_press *p) {
-    uint8_t air[CLK_ADVERT_SIZE];
+    uint8_t air[CLK_ADVERT_SIZE]; /* a keypad's press travels in the advert layout */
     clk_advert_encode(p, air);
     clk_hal_radio_send(NULL, air, sizeof air);
 }
@@ -44,10 +45,11 @@ static void hear(clk_keypad_app *a, uint32_t now) {
         clk_msg m;
         n = clk_hal_radio_recv(buf, sizeof buf, &from, &rssi);
         if (n == 0) return;
-        if (clk_parse_payload(CLK_PRESS_RESULT, buf, n, &m) == CLK_OK) {
-            if (clk_keypad_on_result(&a->kp, &m.u.result, now)) a->answered = 1;
-        } else if (clk_parse_payload(CLK_POLL_STATE, buf, n, &m) == CLK_OK) {
-            clk_keypad_on_poll_state(&a->kp, &m.u.poll);
+        if (clk_air_parse(buf, n, &m) != CLK_OK) continue; /* a type byte, then the payload */
+        if (m.type == CLK_PRESS_RESULT) {
+            if (clk_keypad_on_result(&a->kp, &m.u.press_result, now)) a->answered = 1;
+        } else if (m.type == CLK_POLL_STATE) {
+            clk_keypad_on_poll_state(&a->kp, &m.u.poll_state);
         }
     }
 }
@@ -88,13 +90,18 @@ uint32_t clk_keypad_app_step(clk_keypad_app *a, uint32_t now) {
     uint8_t key = clk_hal_key();
     clk_press again;
     uint32_t next = now + CLK_KP_MAX_IDLE_MS;
+    unsigned i;
     hear(a, now);
     if (key && key != a->held) press(a, key, now);
     a->held = key;
-    if (clk_keypad_tick(&a->kp, now, &again)) transmit(&again);
+    while (clk_keypad_tick(&a->kp, now, &again)) transmit(&again); /* repeats, or a press signed again */
     show(a, now);
-    if (!key && clk_keypad_can_sleep(&a->kp)) clk_hal_deep_sleep(); /* LEDs dark; does not return */
-    if (a->kp.pending) next = sooner(next, a->kp.next_send_ms);
+    if (!key && clk_keypad_can_sleep(&a->kp)) { /* LEDs dark */
+        clk_hal_retained_set(a->kp.session_nonce);
+        clk_hal_deep_sleep(); /* does not return */
+    }
+    for (i = 0; i < CLK_KP_SLOTS; i++)
+        if (a->kp.slot[i].used) next = sooner(next, a->kp.slot[i].next_send_ms);
     if (a->kp.led == CLK_LED_PENDING || a->kp.led == CLK_LED_NO_ANSWER)
         next = sooner(next, (now / CLK_KP_BLINK_MS + 1) * CLK_KP_BLINK_MS);
     else if (a->kp.led != CLK_LED_OFF)

@@ -3,7 +3,8 @@
  * (clk_keypad: counter persisted first), broadcast on the radio and repeated until the hub's
  * answer comes back through a receiver; the LED shows pending (amber blink), counted (green,
  * only from a `counted` or `duplicate` PRESS_RESULT), refused (red) or no answer (red blink);
- * with nothing pending and the LED dark it deep-sleeps until the next key, forgetting the poll.
+ * with nothing pending and the LED dark it deep-sleeps until the next key, forgetting the poll
+ * but keeping the session nonce (in the board's retained word).
  */
 #ifndef CLK_KEYPAD_APP_H
 #define CLK_KEYPAD_APP_H

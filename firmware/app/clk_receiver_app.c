@@ -20,15 +20,15 @@ static void remember_peer(clk_receiver_app *a, uint32_t keypad_id, const clk_rad
 static void to_keypad(void *ctx, const clk_press_result *r) {
     clk_receiver_app *a = ctx;
     const clk_rx_peer *p = &a->peers[r->keypad_id % CLK_RX_PEERS];
-    uint8_t payload[CLK_MAX_PAYLOAD];
+    uint8_t air[CLK_MAX_AIR];
     clk_msg m;
     size_t n;
     memset(&m, 0, sizeof m);
     m.type = CLK_PRESS_RESULT;
-    m.u.result = *r;
-    n = clk_payload(&m, payload);
-    if (n == (size_t)-1) return;
-    clk_hal_radio_send(p->used && p->keypad_id == r->keypad_id ? &p->addr : NULL, payload, n);
+    m.u.press_result = *r;
+    n = clk_air_pack(&m, air);
+    if (n == 0) return;
+    clk_hal_radio_send(p->used && p->keypad_id == r->keypad_id ? &p->addr : NULL, air, n);
 }
 
 static void on_frame(void *ctx, const clk_msg *m) {
@@ -36,19 +36,20 @@ static void on_frame(void *ctx, const clk_msg *m) {
     clk_msg out;
     memset(&out, 0, sizeof out);
     switch (m->type) {
-    case CLK_HELLO:
-        out.type = CLK_HELLO_ACK;
-        out.u.hello_ack.proto = CLK_VERSION;
-        out.u.hello_ack.fw_major = a->board.fw_major;
-        out.u.hello_ack.fw_minor = a->board.fw_minor;
-        out.u.hello_ack.fw_patch = a->board.fw_patch;
-        out.u.hello_ack.rx_serial = a->serial;
-        out.u.hello_ack.boot_id = a->boot_id;
-        out.u.hello_ack.radio = a->board.radio;
-        out.u.hello_ack.channel = a->board.channel;
-        out.u.hello_ack.max_keypads = CLK_RX_PEERS;
+    case CLK_HELLO: {
+        clk_rx_identity id;
+        id.fw_major = a->board.fw_major;
+        id.fw_minor = a->board.fw_minor;
+        id.fw_patch = a->board.fw_patch;
+        id.rx_serial = a->serial;
+        id.boot_id = a->boot_id;
+        id.radio = a->board.radio;
+        id.channel = a->board.channel;
+        id.max_keypads = CLK_RX_PEERS;
+        a->hub_ok = clk_rx_answer_hello(&m->u.hello, &id, &out) == 1; /* HELLO_ACK, or ERROR */
         send_msg(a, &out);
         break;
+    }
     case CLK_PING:
         out.type = CLK_STATUS;
         out.u.status.uptime_ms = a->now - a->booted_ms;
@@ -59,12 +60,12 @@ static void on_frame(void *ctx, const clk_msg *m) {
         send_msg(a, &out);
         break;
     case CLK_PRESS_RESULT:
-        clk_relay_on_result(&a->relay, &m->u.result, to_keypad, a);
+        clk_relay_on_result(&a->relay, &m->u.press_result, to_keypad, a);
         break;
     case CLK_POLL_STATE: {
-        uint8_t payload[CLK_MAX_PAYLOAD];
-        size_t n = clk_payload(m, payload);
-        if (n != (size_t)-1) clk_hal_radio_send(NULL, payload, n); /* the keypads awake hear it */
+        uint8_t air[CLK_MAX_AIR];
+        size_t n = clk_air_pack(m, air);
+        if (n) clk_hal_radio_send(NULL, air, n); /* the keypads awake hear it */
         break;
     }
     default:
@@ -124,7 +125,8 @@ uint32_t clk_receiver_app_step(clk_receiver_app *a, uint32_t now) {
         clk_relay_add(&a->relay, &p, now);
     }
     more |= i == CLK_RX_RADIO_BURST;
-    n = clk_relay_due(&a->relay, now, due, flags, CLK_RX_SEND_BURST);
+    /* presses wait in the queue for a hub that speaks our revision */
+    n = a->hub_ok ? clk_relay_due(&a->relay, now, due, flags, CLK_RX_SEND_BURST) : 0;
     for (i = 0; i < n; i++) {
         clk_msg m;
         memset(&m, 0, sizeof m);
@@ -134,5 +136,5 @@ uint32_t clk_receiver_app_step(clk_receiver_app *a, uint32_t now) {
         send_msg(a, &m);
     }
     more |= n == CLK_RX_SEND_BURST;
-    return more ? now : next_due(&a->relay, now);
+    return more ? now : a->hub_ok ? next_due(&a->relay, now) : now + CLK_RX_MAX_IDLE_MS;
 }

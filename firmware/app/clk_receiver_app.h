@@ -2,13 +2,15 @@
  * The receiver application, the same on every board: presses heard on the radio are relayed
  * to the hub until it answers (clk_relay: bounded, repeated every 250 ms), each answer goes
  * back to the keypad that pressed (unicast when its address is known, broadcast otherwise:
- * keypads ignore results for other ids), POLL_STATE is broadcast to the keypads, HELLO and
- * PING are answered. The board underneath is clk_hal.h.
+ * keypads ignore results for other ids), POLL_STATE is broadcast to the keypads, PING is
+ * answered. HELLO is answered by clk_link (HELLO_ACK, or ERROR for a hub of another protocol
+ * revision, to which no press is relayed). The board underneath is clk_hal.h.
  */
 #ifndef CLK_RECEIVER_APP_H
 #define CLK_RECEIVER_APP_H
 
 #include "clk_hal.h"
+#include "clk_link.h"
 #include "clk_relay.h"
 #include "clk_wire.h"
 
@@ -20,7 +22,7 @@
 #define CLK_RX_MAX_IDLE_MS 250u /* the longest idle between two steps */
 
 typedef struct {
-    uint8_t radio; /* HELLO_ACK's radio kind: 2 ESP-NOW, 0xFF emulated */
+    uint8_t radio; /* HELLO_ACK's radio kind (enum clk_radio) */
     uint8_t channel;
     uint8_t fw_major, fw_minor, fw_patch;
 } clk_receiver_board;
@@ -36,6 +38,7 @@ typedef struct {
     uint32_t serial, boot_id, booted_ms, now;
     uint32_t rx_ok, rx_bad; /* radio datagrams relayed / not understood */
     uint16_t tx_seq;
+    int hub_ok; /* the hub's HELLO named our protocol revision: presses may go to it */
     clk_stream link;
     clk_relay relay;
     clk_rx_peer peers[CLK_RX_PEERS];

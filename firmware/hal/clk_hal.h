@@ -23,6 +23,10 @@ void clk_hal_idle(uint32_t deadline_ms);
 /* Deep sleep until a key is pressed. Never returns: RAM is lost and the board wakes into a
  * fresh boot with the key still held, as an ESP32-C3 does. Only the NVS survives. */
 void clk_hal_deep_sleep(void);
+/* One word that survives deep sleep but not a power cut (RTC memory on an ESP32); 0 after
+ * power-on. The keypad keeps the session nonce it signs under there. */
+uint32_t clk_hal_retained_get(void);
+void clk_hal_retained_set(uint32_t value);
 /* 32 unpredictable bits (a receiver's boot id). */
 uint32_t clk_hal_random32(void);
 /* The chip's own identifier (from the eFuse MAC on an ESP32), used when NVS holds no "id". */

@@ -7,14 +7,13 @@ a fresh boot (new boot id, empty relay queue), exactly what the hub sees of a re
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Callable
 from pathlib import Path
 
 from hub.aio import cancel_and_wait
 from hub.sim.ether import Ether
-from hub.sim.qemu import BROADCAST, Board, RadioPort, radio_address
+from hub.sim.qemu import BROADCAST, Board, RadioPort, parse_air, radio_address
 from hub.wire.advert import encode_advert
 from hub.wire.framing import FrameError
 from hub.wire.messages import PollState, Press, PressResult
@@ -44,8 +43,8 @@ class FirmwareReceiver:
         self.rx_ok = 0
         self.reboots = 0
         self.dropped = 0  # the firmware's own count travels in its STATUS to the hub
-        self.misaddressed = 0  # results sent to another keypad's address (a firmware fault)
-        self.unknown = 0  # datagrams that are neither a PRESS_RESULT nor a POLL_STATE
+        self.misaddressed = 0  # a result to another keypad's address, a unicast POLL_STATE
+        self.unknown = 0  # datagrams that do not parse
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- radio --------------------------------------------------------------------------------
@@ -58,22 +57,20 @@ class FirmwareReceiver:
         rssi = -40 - self.rng.randrange(50)
         self.radio.deliver(radio_address(press.keypad_id), rssi, encode_advert(press))
 
-    def _from_firmware(self, dst: bytes, payload: bytes) -> None:
-        """A datagram the firmware sent: POLL_STATE broadcasts, PRESS_RESULT to a keypad."""
-        if dst == BROADCAST:
-            with contextlib.suppress(FrameError):
-                self.on_poll_state(PollState.from_payload(payload))  # the room's ether decides who hears it
-                return
+    def _from_firmware(self, dst: bytes, air: bytes) -> None:
+        """A datagram the firmware sent (a type byte, then the payload): POLL_STATE broadcast,
+        PRESS_RESULT to the keypad that pressed."""
         try:
-            result = PressResult.from_payload(payload)
+            msg = parse_air(air)
         except FrameError:
             self.unknown += 1
             return
-        assert isinstance(result, PressResult)
-        if dst not in (BROADCAST, radio_address(result.keypad_id)):
+        if isinstance(msg, PollState) and dst == BROADCAST:
+            self.on_poll_state(msg)  # the room's ether decides who hears it
+        elif isinstance(msg, PressResult) and dst in (BROADCAST, radio_address(msg.keypad_id)):
+            self.ether.transmit(self.on_result, msg)
+        else:
             self.misaddressed += 1
-            return
-        self.ether.transmit(self.on_result, result)
 
     # --- the board --------------------------------------------------------------------------------
 

@@ -4,10 +4,12 @@ NVS, starting and power-cutting QEMU, and the board's radio channel seen from th
 One board is one ``qemu-system-riscv32 -M virt`` process whose RAM is a shared file: the NVS
 region inside it (firmware/boards/qemu-virt-rv32/nvs.c) survives a reboot and a power cut, a
 test writes it before the first boot (the keypad's id, counter and AES key) and reads it after.
-UART0 is the receiver's hub link (a TCP socket the hub opens as ``socket://``) or the keypad's
-key-and-LED panel (a Unix socket); the radio is a PCI 16550 whose Unix socket carries one
-COBS frame per datagram: ``dst[6] | payload`` out of the firmware, ``src[6] | rssi | payload``
-into it. The ether in between (loss, duplication, delay) is the simulator's.
+Powering a board on zeroes its RAM but the NVS (volatile memory, and the word the keypad
+keeps across deep sleep, lose power; flash does not). UART0 is the receiver's hub link (a TCP
+socket the hub opens as ``socket://``) or the keypad's key-and-LED panel (a Unix socket); the
+radio is a PCI 16550 whose Unix socket carries one COBS frame per datagram: ``dst[6] |
+payload`` out of the firmware, ``src[6] | rssi | payload`` into it. The ether in between
+(loss, duplication, delay) is the simulator's.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from pathlib import Path
 from cobs import cobs  # type: ignore[import-untyped]
 
 from hub.aio import cancel_and_wait, within
+from hub.protocol import MessageType, Reject
+from hub.wire.framing import FrameError
+from hub.wire.messages import PollState, PressResult
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 INSTALL = (
@@ -143,6 +148,14 @@ def read_nvs(ram: Path) -> dict[str, int | bytes]:
     return (b0 or b1 or (0, {}))[1]
 
 
+def _power_on_ram(ram: Path) -> None:
+    nvs = NVS_ADDR - RAM_BASE
+    with ram.open("r+b") as f:
+        f.write(bytes(nvs))
+        f.seek(nvs + 2 * NVS_BANK)
+        f.write(bytes(RAM_SIZE - nvs - 2 * NVS_BANK))
+
+
 def stack_peak(elf: Path, ram: Path) -> int:
     """The deepest the stack went in a run (bytes), from the pattern the board painted."""
     symbols = {}
@@ -160,6 +173,15 @@ def stack_peak(elf: Path, ram: Path) -> int:
 
 
 # --- the radio channel ------------------------------------------------------------------------------
+
+
+def parse_air(air: bytes) -> PressResult | PollState:
+    """What the receiver sends keypads: the message's type byte, then its payload."""
+    if air[:1] == bytes([MessageType.PRESS_RESULT]):
+        return PressResult.from_payload(air[1:])
+    if air[:1] == bytes([MessageType.POLL_STATE]):
+        return PollState.from_payload(air[1:])
+    raise FrameError(Reject.UNKNOWN_TYPE, f"air datagram of type {air[:1].hex() or 'none'}")
 
 
 def radio_address(keypad_id: int) -> bytes:
@@ -287,8 +309,10 @@ class Board:
         ]
 
     async def start(self) -> None:
+        """Power on: RAM blank but for the NVS, then QEMU boots the image."""
         if not self.ram.exists():
             provision(self.ram, {})
+        _power_on_ram(self.ram)
         for path in (self.radio_path, self.uart0_path):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

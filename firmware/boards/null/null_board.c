@@ -15,6 +15,8 @@ void clk_hal_idle(uint32_t deadline_ms) { sink = deadline_ms; }
 void clk_hal_deep_sleep(void) { sink = 0; }
 uint32_t clk_hal_random32(void) { return sink; }
 uint32_t clk_hal_chip_id(void) { return sink; }
+uint32_t clk_hal_retained_get(void) { return sink; }
+void clk_hal_retained_set(uint32_t value) { sink = value; }
 size_t clk_hal_link_read(uint8_t *buf, size_t cap) { return buf && cap ? sink : 0; }
 void clk_hal_link_write(const uint8_t *data, size_t len) { sink = data[0] + (uint32_t)len; }
 size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {

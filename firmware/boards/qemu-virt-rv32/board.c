@@ -69,6 +69,14 @@ uint32_t clk_hal_random32(void) {
 
 uint32_t clk_hal_chip_id(void) { return 0x00E1C0DEu; } /* every emulated board is provisioned an "id" */
 
+/* Outside .data and .bss, so the start-up code leaves it alone when deep sleep restarts the
+ * image; QEMU's RAM is zeroed at power-on (hub/sim/qemu.py), as RTC memory loses power. */
+static uint32_t retained __attribute__((section(".preserve")));
+
+uint32_t clk_hal_retained_get(void) { return retained; }
+
+void clk_hal_retained_set(uint32_t value) { retained = value; }
+
 size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {
     uint8_t c;
     if (!radio_present) return 0;

@@ -8,7 +8,7 @@
  *   0x03000000  PCI I/O window: the radio, a PCI 16550 (QEMU's pci-serial) found at boot
  *   0x30000000  PCI ECAM
  *   0x80000000  "flash": code and constants, 256 KiB (the linker enforces it)
- *   0x80080000  RAM: data, bss, stack, 64 KiB (the linker enforces it)
+ *   0x80080000  RAM: data, bss, stack, a retained word, 64 KiB (the linker enforces it)
  *   0x801F0000  NVS: 4 KiB that QEMU backs with a file (see nvs.c), kept across runs
  */
 #ifndef QEMU_BOARD_H

@@ -6,7 +6,7 @@
 static clk_receiver_app app;
 
 int main(void) {
-    static const clk_receiver_board info = {0xFF /* emulated radio */, 6, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH};
+    static const clk_receiver_board info = {CLK_RADIO_SIMULATED, 6, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH};
     board_init();
     clk_receiver_app_init(&app, &info, clk_hal_now_ms());
     for (;;) clk_hal_idle(clk_receiver_app_step(&app, clk_hal_now_ms()));

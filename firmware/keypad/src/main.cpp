@@ -6,6 +6,9 @@
  * NOT COMPILED HERE: needs an ESP32-C3 and the espressif32 PlatformIO platform, which the
  * project's CI does not have (hardware.md, "Firmware status").
  *
+ * The session nonce the keypad signs under is kept in RTC memory across deep sleep (the
+ * retained word); this key layout cannot name a proposal, so presses are for item 0.
+ *
  * Pins (hardware.md, "Keypad wiring"): matrix rows GPIO0, GPIO1, GPIO3 (inputs, pull-up,
  * deep-sleep wake sources), columns GPIO5, GPIO6, GPIO7, GPIO10 (outputs, held low while
  * asleep), LED green GPIO20, red GPIO21, battery divider on GPIO4 (ADC1).
@@ -33,6 +36,7 @@ static const int LED_GREEN = 20, LED_RED = 21, BATTERY_ADC = 4;
 
 static Preferences nvs;
 static clk_keypad_app app;
+RTC_DATA_ATTR static uint32_t retained; /* survives deep sleep, not a power cycle */
 
 /* Datagrams from the ESP-NOW callback (Wi-Fi task) to the main loop: a small ring. */
 struct Heard {
@@ -67,6 +71,10 @@ void clk_hal_idle(uint32_t deadline_ms) {
 uint32_t clk_hal_random32(void) { return esp_random(); }
 
 uint32_t clk_hal_chip_id(void) { return (uint32_t)ESP.getEfuseMac(); }
+
+uint32_t clk_hal_retained_get(void) { return retained; }
+
+void clk_hal_retained_set(uint32_t value) { retained = value; }
 
 size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {
     if (heard_tail == heard_head) return 0;

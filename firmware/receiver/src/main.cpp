@@ -7,9 +7,10 @@
  * NOT COMPILED HERE: needs an ESP32-S3 and the espressif32 PlatformIO platform, which the
  * project's CI does not have (hardware.md, "Firmware status").
  *
- * Hub side: USB CDC carrying COBS frames (env receiver), or BLE GATT carrying one decoded frame
- * per value (env receiver-ble, -DCLK_HUB_LINK_BLE, NimBLE), converted here to and from the
- * application's COBS byte stream. Keypad side: ESP-NOW.
+ * Hub side: wire protocol v1.1 (docs/protocol.md) over USB CDC carrying COBS frames (env
+ * receiver), or BLE GATT carrying one decoded frame per value (env receiver-ble,
+ * -DCLK_HUB_LINK_BLE, NimBLE), converted here to and from the application's COBS byte stream.
+ * Keypad side: ESP-NOW (the air format is the application's: clk_air_pack, the advert layout).
  */
 #include <Arduino.h>
 #include <WiFi.h>
@@ -99,7 +100,7 @@ class FromHub : public NimBLECharacteristicCallbacks {
 
 static void link_begin() {
     NimBLEDevice::init("clicker-rx");
-    NimBLEDevice::setMTU(185);
+    NimBLEDevice::setMTU(517); /* the hub needs 250: its longest frame in one value */
     NimBLEServer *server = NimBLEDevice::createServer();
     NimBLEService *svc = server->createService(SERVICE_UUID);
     to_hub = svc->createCharacteristic(NOTIFY_UUID, NIMBLE_PROPERTY::NOTIFY);
@@ -159,6 +160,10 @@ uint32_t clk_hal_random32(void) { return esp_random(); }
 
 uint32_t clk_hal_chip_id(void) { return (uint32_t)ESP.getEfuseMac(); }
 
+uint32_t clk_hal_retained_get(void) { return 0; } /* unused by the receiver */
+
+void clk_hal_retained_set(uint32_t) {}
+
 size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t *rssi) {
     if (heard_tail == heard_head) return 0;
     const Heard &h = heard[heard_tail];
@@ -192,7 +197,7 @@ void setup() {
     memcpy(bc.peer_addr, BROADCAST, 6);
     bc.channel = CHANNEL;
     esp_now_add_peer(&bc);
-    static const clk_receiver_board info = {2 /* ESP-NOW */, CHANNEL, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH};
+    static const clk_receiver_board info = {CLK_RADIO_ESP_NOW, CHANNEL, CLK_FW_MAJOR, CLK_FW_MINOR, CLK_FW_PATCH};
     clk_receiver_app_init(&app, &info, millis());
 }
 
