@@ -53,12 +53,12 @@ async def test_paper_sheet_counts_once_two_guarantors_confirmed_it(client, plena
         )
         assert r.status_code == 200
     assert r.json()["guarantors"] == ["Bea", "Carl"]
-    (row,) = (await client.get("/api/state/votation?view=total")).json()["votation"]["table"]
+    (row,) = (await client.get("/api/state/votation?channel=total")).json()["votation"]["table"]
     assert row["channels"] == {"paper": [0, 0, 1, 1, 1, 1, 0]} and row["electorate"] == 4
     history = (await client.get("/api/state/history")).json()
     assert history["ranking"]["ranking"][0]["number"] == 1
-    assert (await client.get("/api/state?view=paper")).json()["plenary"]["view"] == "paper"
-    paper = (await client.get("/api/state/history?view=paper")).json()
+    assert (await client.get("/api/state?channel=paper")).json()["plenary"]["view"] == "paper"
+    paper = (await client.get("/api/state/history?channel=paper")).json()
     assert paper["ranking"]["ranking"][0]["tally"] == [0, 0, 1, 1, 1, 1, 0]
 
 
@@ -112,14 +112,14 @@ async def test_online_import_from_a_csv_file(client, plenary, tmp_path):
 
 
 async def test_views_and_the_live_channel(client, plenary):
-    assert (await client.get("/api/state?view=nope")).status_code == 404
-    room = (await client.get("/api/state?view=eco")).json()
+    assert (await client.get("/api/state?channel=nope")).status_code == 404
+    room = (await client.get("/api/state?channel=eco")).json()
     assert room["plenary"]["view"] == "eco" and room["poll"] is None  # nothing received yet
     views = [v["id"] for v in room["plenary"]["views"]]
     assert views == ["total", "eco", "soc", "paper", "online"]
     server = await serve_app(lambda: create_plenary_app(plenary, TOKEN), "127.0.0.1", 0)
     try:
-        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/live?view=soc") as ws:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/live?channel=soc") as ws:
             first = json.loads(await ws.recv())
             assert first["plenary"]["view"] == "soc"
             assert [r["room"] for r in first["plenary"]["rooms"]] == ["eco", "soc"]

@@ -30,7 +30,9 @@ const Clicker = (() => {
   function connect(onState) {
     const link = { state: null, lastMessage: 0, clockOffset: 0 };
     function open() {
-      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live");
+      const channel = new URLSearchParams(location.search).get("channel");  // a plenary's room, paper, online
+      const path = "/ws/live" + (channel ? "?channel=" + encodeURIComponent(channel) : "");
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + path);
       let first = true;
       ws.onmessage = (e) => {
         const msg = JSON.parse(e.data);

@@ -142,16 +142,16 @@
 
   /* The file goes as it is (its bytes): the hub decodes and checks it exactly as
      `clicker serve --session` does, so a file is refused with the same line in both places. */
-  async function upload(input, path) {
+  async function upload(input, path, extra = "") {
     const f = input.files[0];
     if (!f) return;
     const format = f.name.toLowerCase().endsWith(".json") ? "json" : "csv";
-    const query = `?format=${format}&name=${encodeURIComponent(f.name)}`;
+    const query = `?format=${format}&name=${encodeURIComponent(f.name)}${extra}`;
     try {
       const r = await fetch(path + query, { method: "POST", body: f,
         headers: { "Authorization": "Bearer " + token, "Content-Type": format === "json" ? "application/json" : "text/csv" } });
       const doc = await r.json().catch(() => ({}));
-      if (r.ok) say("ok", T().ok.imported(f.name, doc.proposals ?? doc.keypads));
+      if (r.ok) say("ok", T().ok.imported(f.name, doc.proposals ?? doc.keypads ?? doc.ballots));
       else say("error", r.status === 422 ? (doc.detail || "") : refusal(r.status, doc), r.status === 422 ? T().importRefused : "");
     } catch (_) { say("error", T().errors.network()); }
     input.value = "";
@@ -223,6 +223,9 @@
     for (const r of document.querySelectorAll('input[name="view"]')) r.checked = r.value === view;
     preview();
     tick();
+    if (typeof Plenary !== "undefined") {  // clicker plenary: rooms, alarms, paper sheets, online imports
+      Plenary.console(state, lang, async (path, body) => (await act(path, body, () => "✓")).ok, upload);
+    }
   }
 
   /* the result of a closed poll, for the facilitator's eyes only, before revealing it */

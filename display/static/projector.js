@@ -229,8 +229,10 @@
     const poll = state.poll;
     // a closed or revealed poll stays up until the facilitator puts up another fiche
     const up = poll && (poll.items.includes(state.current) || (poll.mode === "consent" && !state.proposals.some((p) => p.number === poll.items[0])));
+    const plenary = typeof Plenary === "undefined" ? null : Plenary.projector(state, lang, ranking);  // clicker plenary
     let html, kind;
     if (C.active(poll)) [html, kind] = [voting(poll), "voting"];
+    else if (plenary) [html, kind] = [plenary, "plenary"];
     else if (view() === "ranking") [html, kind] = [ranking(), "ranking"];
     else if (up && poll.state === "closed") [html, kind] = [closed(poll), "closed"];
     else if (up && poll.state === "revealed" && poll.results && poll.results.items) [html, kind] = [result(poll), "revealed"];

@@ -1,5 +1,5 @@
 """The plenary's web app: the same projector and console pages as a room hub, a view selector
-(``?view=total|<room>|paper|online`` on ``/ws/live`` and ``/api/state``), and the control API
+(``?channel=total|<room>|paper|online`` on ``/ws/live`` and ``/api/state``), and the control API
 of the votation's channels.
 
 Reading is open (the state carries only what a room's projector shows); entering a paper
@@ -74,12 +74,12 @@ def create_plenary_app(plenary: Plenary, token: str, hosts: HostPolicy | None = 
             raise HTTPException(422, str(exc)) from None
 
     @app.get("/api/state", summary="One view's live part (with the plenary's rooms and alarms)")
-    async def state(view: str = Query(TOTAL)) -> JSONResponse:
+    async def state(view: str = Query(TOTAL, alias="channel")) -> JSONResponse:
         return JSONResponse(live_part(plenary.snapshot(check_view(view))))
 
     @app.get("/api/state/{name}", summary="A part of one view's state (session, history, votation)")
     async def state_part(
-        name: Literal["session", "history", "votation"], view: str = Query(TOTAL)
+        name: Literal["session", "history", "votation"], view: str = Query(TOTAL, alias="channel")
     ) -> JSONResponse:
         return JSONResponse(part(plenary.snapshot(check_view(view)), name))
 
@@ -115,7 +115,7 @@ def create_plenary_app(plenary: Plenary, token: str, hosts: HostPolicy | None = 
         return {"batch": batch, "ballots": done["ballots"], "source": done["source"]}
 
     @app.websocket("/ws/live")
-    async def live(ws: WebSocket, view: str = TOTAL) -> None:
+    async def live(ws: WebSocket, view: str = Query(TOTAL, alias="channel")) -> None:
         if plenary.conv is None or view not in plenary.conv.views():
             await ws.close(code=4404)
             return
