@@ -9,6 +9,7 @@ console instead of being logged and lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -31,6 +32,14 @@ class LinkHealth:
     errors: int = 0
     last_error: str = ""
     servers: list[str] = field(default_factory=list)
+    reconnected: asyncio.Event = field(default_factory=asyncio.Event)  # set each time the link is back
+
+    async def backoff(self, seconds: float) -> None:
+        """Wait ``seconds`` before trying again, or less if the link comes back meanwhile."""
+        self.reconnected.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.reconnected.wait()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +73,7 @@ async def connect_forever(
     async def on_reconnected() -> None:
         health.connected = True
         health.connects += 1
+        health.reconnected.set()
 
     backoff = BACKOFF_START
     while True:

@@ -220,7 +220,7 @@ class Plenary:
                 continue
             except (TimeoutError, nats.errors.Error, OSError) as exc:
                 self.health.last_error = f"room {room}: {exc or type(exc).__name__}"
-                await asyncio.sleep(backoff)
+                await self.health.backoff(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 continue
             backoff = BACKOFF_START

@@ -116,7 +116,7 @@ class RoomPublisher:
             except (TimeoutError, nats.errors.Error, OSError) as exc:
                 self.stats.failures += 1
                 self.health.last_error = f"publishing: {exc or type(exc).__name__}"
-                await asyncio.sleep(backoff)
+                await self.health.backoff(backoff)
                 backoff = min(backoff * 2, BACKOFF_CAP)
                 continue
             backoff = BACKOFF_START
