@@ -26,6 +26,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/display.py
 	$(BIN)/python bench/door.py
+	$(BIN)/python bench/federation.py
 
 # The firmware images in QEMU (hardware.md): the last line of stdout is the JSON report.
 qemu-test: $(VENV)/.installed
