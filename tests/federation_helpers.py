@@ -77,3 +77,46 @@ class RoomWriter:
         self.act({"action": "grace_end"})
         if reveal:
             self.act({"action": "reveal", "poll_id": poll.poll_id})
+
+
+class PlenaryJournal:
+    """A plenary's journal written as the plenary writes it: rooms' records through the intake,
+    then whatever other entries (paper sheets, confirmations) a test adds."""
+
+    def __init__(self, rooms: list[str]) -> None:
+        from hub.federation.convention import CONVENTION, Convention
+        from hub.federation.intake import Intake
+
+        self.config = convention_config(rooms)
+        self.conv = Convention(self.config)
+        self.intake: Intake[int] = Intake(self.conv)
+        self.entries: list[tuple[str, dict]] = [(CONVENTION, self.config.to_json())]
+        self.writers: dict[str, RoomWriter] = {}
+
+    def room(self, name: str, index: int, keypads: int, fiches: tuple[int, ...]) -> RoomWriter:
+        w = RoomWriter(name, room_config(index, keypads))
+        for fiche in fiches:
+            w.vote(
+                fiche, {10_000 * index + k: "1234567"[(k * fiche + index) % 7] for k in range(1, keypads + 1)}
+            )
+        for rec in w.records:
+            self.offer(rec)
+        self.writers[name] = w
+        return w
+
+    def offer(self, rec: RoomRecord, at: float = 0.0) -> None:
+        self.entries += self.intake.offer(rec, rec.seq, at).entries
+
+    def add(self, kind: str, body: dict) -> None:
+        from hub.federation.convention import apply_plenary
+
+        apply_plenary(self.conv, kind, body)
+        self.entries.append((kind, body))
+
+    async def write(self, path) -> None:
+        from hub.journal import Journal
+
+        journal = Journal(path)
+        await journal.open()
+        await journal.append([(k, journal.codec.encode(k, b)) for k, b in self.entries])
+        await journal.close()

@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 
 from hub.federation.access import plenary_credential
-from hub.federation.convention import CONVENTION, Convention
-from hub.federation.intake import Intake
 from hub.federation.plenary import Plenary
 from hub.federation.web import create_plenary_app
 from hub.federation.wire import RoomRecord
 from hub.journal import Journal
 from hub.web.server import serve_app
-from tests.federation_helpers import RoomWriter, convention_config, room_config
+from tests.federation_helpers import PlenaryJournal
 from tests.test_browser import ARTIFACTS, GUARD_MS, browser  # noqa: F401 - the fixture
 
 TOKEN = "plenary-browser-token"
@@ -23,22 +21,12 @@ TOKEN = "plenary-browser-token"
 async def plenary_with_two_rooms(tmp_path) -> Plenary:
     """A plenary journal holding two rooms' votes (as the intake journals them) and one refused
     record, resumed by a plenary whose NATS server is away: the pages work without it."""
-    config = convention_config(["eco", "soc"])
-    conv = Convention(config)
-    intake: Intake[int] = Intake(conv)
-    entries = [(CONVENTION, config.to_json())]
+    pj = PlenaryJournal(["eco", "soc"])
     for i, room in enumerate(("eco", "soc"), 1):
-        w = RoomWriter(room, room_config(i, 8))
-        for fiche in (1, 2, 3, 4):
-            w.vote(fiche, {10_000 * i + k: "1234567"[(k * fiche + i) % 7] for k in range(1, 9)})
-        for rec in w.records:
-            entries += intake.offer(rec, rec.seq, 0.0).entries
+        w = pj.room(room, i, 8, (1, 2, 3, 4))
     forged = RoomRecord("soc", 3, w.records[2].kind, 2, w.records[2].raw + b"\x00", w.records[2].hash)
-    entries += intake.offer(forged, 0, 100.0).entries
-    journal = Journal(tmp_path / "plenary.db")
-    await journal.open()
-    await journal.append([(k, journal.codec.encode(k, b)) for k, b in entries])
-    await journal.close()
+    pj.offer(forged, 100.0)
+    await pj.write(tmp_path / "plenary.db")
     plenary = Plenary(Journal(tmp_path / "plenary.db"), plenary_credential(), ["nats://127.0.0.1:9"])
     await plenary.start()
     return plenary

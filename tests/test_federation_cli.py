@@ -15,10 +15,9 @@ import pytest
 from pypdf import PdfReader
 
 from hub.codec import CODECS
-from hub.federation.convention import CONVENTION, PAPER, Convention, apply_plenary
-from hub.federation.intake import Intake
-from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS, Journal
-from tests.federation_helpers import RoomWriter, convention_config, room_config
+from hub.federation.convention import PAPER
+from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS
+from tests.federation_helpers import PlenaryJournal
 
 
 def clicker(*args, timeout=120):
@@ -29,18 +28,10 @@ def clicker(*args, timeout=120):
 
 @pytest.fixture
 def plenary_db(tmp_path):
-    """A plenary journal as the plenary writes it: the rooms' records through the intake, a
-    confirmed paper sheet."""
-    config = convention_config(["eco", "soc"])
-    conv = Convention(config)
-    intake: Intake[int] = Intake(conv)
-    entries = [(CONVENTION, config.to_json())]
+    """A plenary journal as the plenary writes it: two rooms' records, a confirmed paper sheet."""
+    pj = PlenaryJournal(["eco", "soc"])
     for i, room in enumerate(("eco", "soc"), 1):
-        w = RoomWriter(room, room_config(i, 6))
-        for fiche in (1, 2, 3):
-            w.vote(fiche, {10_000 * i + k: "1234567"[(k * fiche + i) % 7] for k in range(1, 7)})
-        for rec in w.records:
-            entries += intake.offer(rec, rec.seq, 0.0).entries
+        pj.room(room, i, 6, (1, 2, 3))
     sheet = {
         "channel": PAPER,
         "batch": "Jaude",
@@ -48,20 +39,11 @@ def plenary_db(tmp_path):
         "ballots": 5,
         "tallies": {"4": [0, 1, 1, 1, 1, 1, 0]},
     }
-    entries.append(("sheet", sheet))
+    pj.add("sheet", sheet)
     for g in ("Bea", "Carl"):
-        entries.append(("confirm", {"channel": PAPER, "batch": "Jaude", "version": 1, "guarantor": g}))
-    for kind, body in entries[-3:]:
-        apply_plenary(conv, kind, body)
-
-    async def write():
-        j = Journal(tmp_path / "plenary.db")
-        await j.open()
-        await j.append([(k, j.codec.encode(k, b)) for k, b in entries])
-        await j.close()
-
-    asyncio.run(write())
-    return tmp_path / "plenary.db", conv
+        pj.add("confirm", {"channel": PAPER, "batch": "Jaude", "version": 1, "guarantor": g})
+    asyncio.run(pj.write(tmp_path / "plenary.db"))
+    return tmp_path / "plenary.db", pj.conv
 
 
 def test_verify_export_and_report_on_a_plenary_journal(plenary_db, tmp_path):
