@@ -49,6 +49,7 @@ REDELIVER_LATER_S = 2.0
 DUPLICATE_WINDOW_S = 600.0
 ACTION_TIMEOUT = 10.0
 TICK_S = 1.0
+STOP_DRAIN_S = 5.0
 
 
 class PlenaryFailure(RuntimeError):
@@ -122,6 +123,7 @@ class Plenary:
         self._tasks: list[asyncio.Task[None]] = []
         self._nc: NATS | None = None
         self._resumed: set[str] = set()
+        self._busy = False  # a loop turn is deciding, writing or acknowledging
         self._closed = False
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -151,10 +153,24 @@ class Plenary:
         self._changed()
 
     async def stop(self) -> None:
+        """A clean stop: no more fetching; what was fetched is decided, journaled and
+        acknowledged (so nothing comes back as a duplicate); then the loop ends."""
         if self._closed:
             return
         self._closed = True
-        await cancel_and_wait(*self._tasks)
+        tasks: list[asyncio.Task[None] | None] = [*self._tasks] or [None, None]
+        loop_task, link_task, *others = tasks
+        await cancel_and_wait(link_task)
+        if loop_task is not None and not loop_task.done() and self.failure is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STOP_DRAIN_S):
+                    while self._queue or self._busy:
+                        self._work.set()
+                        await self._tick.wait()
+            if self._nc is not None and self._nc.is_connected:
+                with contextlib.suppress(TimeoutError, nats.errors.Error, OSError):
+                    await self._nc.flush(timeout=2)  # the last acknowledgements reach the server
+        await cancel_and_wait(loop_task, *others)
         self._tasks = []
         for w in self._queue:
             if w.done is not None and not w.done.done():
@@ -251,6 +267,7 @@ class Plenary:
             self._queue.clear()
             if self.failure is not None:
                 continue
+            self._busy = bool(batch)
             receipt, answers = self._decide(batch)
             if receipt.entries:
                 try:
@@ -276,6 +293,7 @@ class Plenary:
                 for kind, body in receipt.entries:
                     if kind == "room":
                         self.on_accepted(body["room"], body["seq"])
+            self._busy = False
             if receipt.entries or batch:
                 self._changed()
 
