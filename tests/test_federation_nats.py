@@ -250,16 +250,16 @@ async def test_plenary_killed_mid_stream_and_restarted(rig, tmp_path):
         voting = asyncio.gather(
             *(node.vote(f, ballots(f * node.index, 60)) for node in rig.rooms.values() for f in (1,))
         )
-        await until(lambda: db.exists() and sum(s for s, _ in plenary_heads(db).values()) > 30, 30)
+        await until(lambda: db.exists() and sum(s for s, _ in plenary_heads(db).values()) > 30, 120)
         await sigkill(proc)  # in the middle of the rooms' records
         await voting
         for node in rig.rooms.values():
             await node.vote(2, ballots(7 * node.index, 60))
         proc = await start_cli(*args)  # resumes its journal and its consumers
         heads = {r: n.journal_head() for r, n in rig.rooms.items()}
-        await until(lambda: plenary_heads(db) == heads, 60)
+        await until(lambda: plenary_heads(db) == heads, 180)
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
     finally:
         if proc.returncode is None:
             await sigkill(proc)
@@ -292,7 +292,7 @@ async def test_room_hub_killed_mid_publish_and_restarted(rig, tmp_path):
             assert r.status_code == 200, r.text
         for i in range(1500):
             rx.press(10_001 + i % 300, i + 1, KEYS[i % 7])
-        await until(lambda: plenary.conv.rooms["eco"].seq > 50, 30, 0.005)
+        await until(lambda: plenary.conv.rooms["eco"].seq > 50, 120, 0.005)
         await sigkill(child)  # mid-burst, mid-publish
         await rx.close()
         seq, _ = rig.rooms["eco"].journal_head()
