@@ -267,7 +267,7 @@ class Plenary:
             self._queue.clear()
             if self.failure is not None:
                 continue
-            self._busy = bool(batch)
+            self._busy = True  # until this turn's decisions are journaled and acknowledged
             receipt, answers = self._decide(batch)
             if receipt.entries:
                 try:
