@@ -86,7 +86,9 @@ async def connect_forever(
                 name=name,
                 tls=tls_context(tls_ca),
                 allow_reconnect=True,
-                max_reconnect_attempts=-1,
+                # one attempt here: nats-py's own retry loop of a first connection can swallow a
+                # cancellation (a stop would then wait forever); this loop retries instead
+                max_reconnect_attempts=1,
                 reconnect_time_wait=0.5,
                 connect_timeout=2,
                 ping_interval=5,
@@ -100,9 +102,26 @@ async def connect_forever(
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_CAP)
             continue
+        nc.options["max_reconnect_attempts"] = -1  # once connected, nats-py reconnects for ever
         health.connected = True
         health.connects += 1
         return nc
+
+
+async def stop_task(task: asyncio.Task[Any] | None, within_s: float = 5.0) -> None:
+    """Cancel a task that runs nats-py code, again if needed: the library sometimes swallows a
+    cancellation (in its close), so one ``cancel()`` is not always the end of it."""
+    if task is None:
+        return
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not task.done() and asyncio.get_running_loop().time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.done():
+        log.error("task %s did not stop", task.get_name())
+        return
+    if not task.cancelled():
+        task.exception()  # retrieved: a failure while stopping is not worth a warning
 
 
 async def close_quietly(nc: NATS | None) -> None:

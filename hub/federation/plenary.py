@@ -36,7 +36,14 @@ from hub.federation.convention import (
     apply_plenary,
 )
 from hub.federation.intake import Intake, Receipt
-from hub.federation.link import BACKOFF_CAP, BACKOFF_START, LinkHealth, close_quietly, connect_forever
+from hub.federation.link import (
+    BACKOFF_CAP,
+    BACKOFF_START,
+    LinkHealth,
+    close_quietly,
+    connect_forever,
+    stop_task,
+)
 from hub.federation.live import ViewState, plenary_live, votation_part
 from hub.federation.wire import WireError, decode
 from hub.journal import Journal, Record
@@ -160,7 +167,7 @@ class Plenary:
         self._closed = True
         tasks: list[asyncio.Task[None] | None] = [*self._tasks] or [None, None]
         loop_task, link_task, *others = tasks
-        await cancel_and_wait(link_task)
+        await stop_task(link_task)
         if loop_task is not None and not loop_task.done() and self.failure is None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(STOP_DRAIN_S):
@@ -214,7 +221,7 @@ class Plenary:
         try:
             await asyncio.gather(*consumers)
         finally:
-            await cancel_and_wait(*consumers)
+            await asyncio.gather(*(stop_task(c) for c in consumers))
 
     async def _consume(self, js: Any, room: str) -> None:
         sub = None

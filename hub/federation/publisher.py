@@ -21,9 +21,16 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
-from hub.aio import cancel_and_wait, within
+from hub.aio import within
 from hub.federation.access import Credential, msg_id, room_subject
-from hub.federation.link import BACKOFF_CAP, BACKOFF_START, LinkHealth, close_quietly, connect_forever
+from hub.federation.link import (
+    BACKOFF_CAP,
+    BACKOFF_START,
+    LinkHealth,
+    close_quietly,
+    connect_forever,
+    stop_task,
+)
 from hub.federation.outbox import RecordsReader
 from hub.federation.wire import encode
 from hub.journal import Journal
@@ -90,7 +97,7 @@ class RoomPublisher:
     async def stop(self, flush_s: float = FLUSH_S) -> None:
         """Stop; first, for at most ``flush_s``, deliver what is left (the hub's closing record,
         when the hub has just stopped): the plenary then holds the whole journal."""
-        await cancel_and_wait(self._task)
+        await stop_task(self._task)
         self._task = None
         if flush_s > 0 and self._js is not None and self._nc is not None and self._nc.is_connected:
             with contextlib.suppress(TimeoutError, nats.errors.Error, OSError):
