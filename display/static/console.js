@@ -224,7 +224,8 @@
     preview();
     tick();
     if (typeof Plenary !== "undefined") {  // clicker plenary: rooms, alarms, paper sheets, online imports
-      Plenary.console(state, lang, async (path, body) => (await act(path, body, () => "✓")).ok, upload);
+      const done = () => (lang === "fr" ? "enregistré" : "recorded");
+      Plenary.console(state, lang, async (path, body) => (await act(path, body, done)).ok, upload);
     }
   }
 

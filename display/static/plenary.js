@@ -89,9 +89,9 @@ const Plenary = (function () {
     const root = document.getElementById("plenary");
     if (!state.plenary) { root.hidden = true; return; }
     root.hidden = false;
-    for (const id of ["controls", "controls2", "show", "import", "preview"]) {  // a plenary opens no poll
+    for (const id of ["centre", "import"]) {  // a plenary opens no poll, imports no fiches
       const el = document.getElementById(id);
-      if (el) el.hidden = true;
+      if (el) el.style.display = "none";  // not `hidden`: the console's styles set their display
     }
     const w = W[lang], p = state.plenary;
     document.getElementById("p-views").innerHTML = selector(state, lang);
