@@ -27,6 +27,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import signal
 import statistics
 import sys
@@ -312,6 +313,7 @@ async def run(args: argparse.Namespace) -> dict:
     finally:
         await alone_server.stop()
         await server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # journals and the stream: some hundred MB
 
     lags = []
     for room in rooms:
