@@ -146,3 +146,60 @@ def test_federation_setup_writes_private_files_with_one_user_per_room(tmp_path):
     assert users["leaf-nord"]["permissions"]["publish"]["allow"] == ["clicker.room.soc", "clicker.room.dem"]
     bad = clicker("federation", "setup", "--rooms", "Eco Room", "--out", str(tmp_path / "x"))
     assert bad.returncode == 1 and "room name 'Eco Room'" in bad.stderr
+
+
+async def test_federation_server_runs_the_configuration_setup_wrote(tmp_path):
+    """`clicker federation server DIR` runs nats-server with that folder's nats.conf: the plenary's
+    credentials reach JetStream there."""
+    import nats
+
+    from hub.federation.access import load_credential
+    from hub.federation.natsserver import free_port
+
+    port = free_port()
+    out = clicker(
+        "federation",
+        "setup",
+        "--rooms",
+        "eco",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--out",
+        str(tmp_path / "fed"),
+    )
+    assert out.returncode == 0, out.stderr
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub",
+        "federation",
+        "server",
+        str(tmp_path / "fed"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        cred, servers = load_credential(tmp_path / "fed" / "plenary.json")
+        async with asyncio.timeout(30):
+            while True:
+                try:
+                    nc = await nats.connect(
+                        servers,
+                        user=cred.user,
+                        password=cred.password,
+                        inbox_prefix=cred.inbox,
+                        max_reconnect_attempts=1,
+                        connect_timeout=1,
+                    )
+                    break
+                except (OSError, nats.errors.Error):
+                    await asyncio.sleep(0.1)
+        try:
+            info = await nc.jetstream().account_info()
+            assert info.limits is not None  # JetStream is enabled for the account
+        finally:
+            await nc.close()
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 20)
+    assert (tmp_path / "fed" / "jetstream").is_dir()

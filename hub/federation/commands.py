@@ -140,7 +140,6 @@ def server(folder: Path = typer.Argument(..., help="The folder `clicker federati
     except NatsServerError as exc:
         typer.echo(f"clicker: error: {exc}", err=True)
         raise typer.Exit(1) from None
-    os.chdir(folder)  # the JetStream store is relative to where setup put it
     os.execv(binary, [binary, "-c", str(conf.resolve())])
 
 

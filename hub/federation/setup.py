@@ -91,7 +91,7 @@ def write_setup(
     central = [c for r, c in creds.items() if r not in placed] + [plenary]
     conf = server_config(
         central,
-        out / "jetstream",
+        (out / "jetstream").resolve(),
         port,
         host,
         leaf_port=leaf_port if sites else None,
