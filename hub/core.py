@@ -1,16 +1,18 @@
 """The one loop: receivers -> session decision -> journal commit -> PRESS_RESULT -> publish.
 
-Only this loop mutates the session. Every press and every facilitator action waits in one
-queue; the loop takes everything that is waiting (one loop turn), decides it, writes it to the
-journal in one transaction, and only then answers the keypads and the facilitator: a keypad
-lights green only for a press that is on disk. Publishing is coalesced: a burst of presses
-produces one new state, built when the loop is free, never a backlog of stale ones.
+Only this loop mutates the session. Facilitator actions wait in their own short queue and each
+press source (a receiver) in its own bounded inbox (hub/inbox.py); one loop turn takes every
+waiting action first, then a fixed share of each inbox, decides them, writes them to the journal
+in one transaction, and only then answers the keypads and the facilitator: a keypad lights green
+only for a press that is on disk. A receiver that floods gets its share of each turn and is told
+to stop reading when its inbox fills; it never delays the others, nor an action. Publishing is
+coalesced: a burst of presses produces one new state, built when the loop is free, never a
+backlog of stale ones.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -20,6 +22,7 @@ from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.codec import RecordError
+from hub.inbox import SHARE, Inbox
 from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
 from hub.model import PollMode, Press
@@ -34,7 +37,9 @@ from hub.wire.messages import PressResult
 from hub.wire.presses import check_mic
 
 log = logging.getLogger(__name__)
-ACTION_TIMEOUT = 10.0
+ACTION_TIMEOUT = 10.0  # an action not taken by the loop by then is withdrawn (HubBusy)
+COMMIT_TIMEOUT = 30.0  # an action taken: how long to wait for the journal to confirm it
+MAX_ACTIONS = 64  # actions waiting at once; more are refused (HubBusy)
 MAX_INFLIGHT = 2
 
 
@@ -44,6 +49,7 @@ class _Work:
     reply: Callable[[PressResult], None] | None = None
     action: dict[str, Any] | None = None
     done: asyncio.Future[Any] | None = None
+    taken: bool = False  # an action the loop has taken: it can no longer be withdrawn
 
 
 class HubFailure(RuntimeError):
@@ -52,6 +58,16 @@ class HubFailure(RuntimeError):
 
 class JournalRefused(RuntimeError):
     """The journal does not verify (or is not a journal): the hub will not serve from it."""
+
+
+class HubBusy(RuntimeError):
+    """An action was not applied (the loop did not take it in time, or too many wait): nothing
+    changed, it can be tried again."""
+
+
+class ActionPending(RuntimeError):
+    """An action was applied but the journal has not confirmed it yet: check the state before
+    repeating it."""
 
 
 class Hub:
@@ -67,8 +83,11 @@ class Hub:
         self.keypads_seen: dict[int, dict[str, int]] = {}  # roster keypads heard idle (KEYPAD_SEEN)
         self._seen_low: set[int] = set()
         self._live: LiveState | None = None
-        self._queue: deque[_Work] = deque()  # filled by receivers and actions, drained per turn
+        self._actions: deque[_Work] = deque()  # facilitator actions: taken first, every turn
+        self._inboxes: list[Inbox[_Work]] = []  # one per press source, a share of each per turn
+        self._turn = 0
         self._work = asyncio.Event()
+        self._direct = self.open_inbox("direct")  # submit_press without an inbox of its own
         self._tasks: list[asyncio.Task[None]] = []
         self._grace_task: asyncio.Task[None] | None = None
         self._countdown_task: asyncio.Task[None] | None = None
@@ -164,18 +183,54 @@ class Hub:
 
     # --- inputs (called on the loop's thread) ---------------------------------------------------
 
-    def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None:
-        self._queue.append(_Work(press=press, reply=reply))
-        self._work.set()
+    def open_inbox(
+        self, name: str, on_high: Callable[[], None] | None = None, on_low: Callable[[], None] | None = None
+    ) -> Inbox[_Work]:
+        """A bounded inbox for one press source (hub/inbox.py: ``on_high`` stop reading,
+        ``on_low`` read again)."""
+        inbox: Inbox[_Work] = Inbox(name, self._work.set, on_high, on_low)
+        self._inboxes.append(inbox)
+        return inbox
+
+    def close_inbox(self, inbox: Inbox[_Work]) -> None:
+        inbox.clear()
+        if inbox in self._inboxes:
+            self._inboxes.remove(inbox)
+
+    def submit_press(
+        self,
+        press: Press,
+        reply: Callable[[PressResult], None] | None,
+        inbox: Inbox[_Work] | None = None,
+    ) -> bool:
+        """Queue a press for the loop; False when its inbox is full (it is not answered: the
+        receiver sends it again)."""
+        return (self._direct if inbox is None else inbox).put(_Work(press=press, reply=reply))
 
     async def act(self, action: dict[str, Any]) -> Any:
-        """Run a facilitator action through the loop; returns once it is journaled."""
+        """Run a facilitator action through the loop; returns once it is journaled.
+
+        Actions go before presses, so the loop takes one within a turn. One it did not take in
+        ``ACTION_TIMEOUT`` is withdrawn (HubBusy: nothing changed); one it took is applied, and
+        its answer waits for the journal (ActionPending if that takes ``COMMIT_TIMEOUT``)."""
         if self.failure is not None:
             raise HubFailure(str(self.failure))
+        if len(self._actions) >= MAX_ACTIONS:
+            raise HubBusy(f"{len(self._actions)} actions are already waiting: nothing was done, try again")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Work(action={**action, "at": self.clock()}, done=done))
+        work = _Work(action={**action, "at": self.clock()}, done=done)
+        self._actions.append(work)
         self._work.set()
-        return await within(done, ACTION_TIMEOUT)
+        try:
+            return await within(asyncio.shield(done), ACTION_TIMEOUT)
+        except TimeoutError:
+            if not work.taken:
+                self._actions.remove(work)
+                raise HubBusy("the hub is busy: the action was not applied, try again") from None
+        try:
+            return await within(asyncio.shield(done), COMMIT_TIMEOUT)
+        except TimeoutError:
+            raise ActionPending("applied, but the journal has not confirmed it yet") from None
 
     def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
         """An idle beacon: kept for the roster's keypads only, so memory stays bounded whatever
@@ -224,8 +279,9 @@ class Hub:
         while True:
             await self._work.wait()
             self._work.clear()
-            batch = list(self._queue)
-            self._queue.clear()
+            batch = self._take()
+            if self._actions or any(self._inboxes):
+                self._work.set()  # more is waiting: another turn after this one
             if self.failure is not None:  # the journal failed: decide nothing more, answer nothing
                 for work in batch:
                     if work.done is not None and not work.done.done():
@@ -264,6 +320,41 @@ class Hub:
             log.info("hub stopped: %s", exc)  # the runner says it, once, with the journal's head
             self.stopped.set()
             self._changed()
+
+    def _take(self) -> list[_Work]:
+        """One turn's work: every waiting action, then up to ``SHARE`` presses of each inbox,
+        starting with a different inbox each turn.
+
+        The end of a grace period waits for the presses that arrived before it: a press that
+        came in time counts, however long it waited in an inbox."""
+        assert self.session is not None
+        batch: list[_Work] = []
+        deferred: list[_Work] = []
+        ends = self.session.grace_ends_at()
+        for work in self._actions:
+            assert work.action is not None
+            if work.action.get("action") == "grace_end" and ends is not None and self._arrived_by(ends):
+                deferred.append(work)
+            else:
+                work.taken = True
+                batch.append(work)
+        self._actions.clear()
+        self._actions.extend(deferred)
+        inboxes = self._inboxes
+        if inboxes:
+            self._turn = (self._turn + 1) % len(inboxes)
+            for inbox in inboxes[self._turn :] + inboxes[: self._turn]:
+                if inbox:
+                    batch += inbox.take(SHARE)
+        return batch
+
+    def _arrived_by(self, moment: float) -> bool:
+        """Whether some inbox still holds a press that arrived by ``moment``."""
+        for inbox in self._inboxes:
+            oldest = inbox.oldest()
+            if oldest is not None and oldest.press is not None and oldest.press.at <= moment:
+                return True
+        return False
 
     def _decide(
         self, batch: list[_Work]
@@ -345,8 +436,15 @@ class Hub:
 
     async def _end_grace(self, ends: float) -> None:
         await asyncio.sleep(max(0.0, ends - self.clock()))
-        with contextlib.suppress(SessionError, TimeoutError, HubFailure):
-            await self.act({"action": "grace_end"})
+        while True:  # it waits for the presses that arrived in time, however many
+            try:
+                await self.act({"action": "grace_end"})
+            except HubBusy:
+                await asyncio.sleep(0.05)
+                continue
+            except (SessionError, ActionPending, HubFailure):
+                pass
+            return
 
     def _schedule_countdown(self) -> None:
         """A poll whose countdown closes it: close it when the countdown reaches zero (the close

@@ -72,17 +72,50 @@ class FakeReceiver:
             for f in dec.feed(data):
                 self._on(f.message)
 
+        pending = bytearray()  # what the pty could not take yet, written as it drains
+
+        def flush() -> None:
+            try:
+                del pending[: os.write(master, pending)]
+            except (BlockingIOError, OSError):
+                pass
+            if not pending:
+                asyncio.get_running_loop().remove_writer(master)
+
+        def write(data: bytes) -> None:
+            if not pending:
+                asyncio.get_running_loop().add_writer(master, flush)
+            pending.extend(data)
+
         asyncio.get_running_loop().add_reader(master, readable)
-        self._pty_write = lambda data: os.write(master, data)
+        self._pty_write = write
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(os.ttyname(slave))
         return str(link)
 
+    def stop_reading(self) -> None:
+        """The receiver keeps sending but no longer reads what the hub answers."""
+        if getattr(self, "_pty", None):
+            asyncio.get_running_loop().remove_reader(self._pty[0])
+        elif self._writer is not None:
+            self._writer.transport.pause_reading()
+
+    def flood(self, presses: int, keypads: range, first_counter: int = 1) -> None:
+        """``presses`` valid presses written at once, as fast as the link takes them."""
+        data = bytearray()
+        for i in range(presses):
+            kid = keypads[i % len(keypads)]
+            counter = first_counter + i // len(keypads)
+            data += Press(kid, counter, 0xFFFF, 0, ord("1234567"[i % 7]), 80, -50, 0, 0).encode(self._seq)
+            self._seq = (self._seq + 1) & 0xFFFF
+        self.send_raw(bytes(data))
+
     def unplug_pty(self) -> None:
         """The device vanishes: its pty closes."""
         if getattr(self, "_pty", None):
             asyncio.get_running_loop().remove_reader(self._pty[0])
+            asyncio.get_running_loop().remove_writer(self._pty[0])
             for fd in self._pty:
                 with contextlib.suppress(OSError):
                     os.close(fd)

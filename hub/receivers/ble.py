@@ -3,6 +3,10 @@ the advert mode where the hub's own adapter hears keypads directly (no acknowled
 
 bleak's client and scanner are passed in (``client_factory``, ``scanner_factory``) so the tests
 replace them with fakes of the same API, at the lowest layer.
+
+Bounded like the serial link, as far as BLE allows: notifications cannot be paused, so presses
+beyond the receiver's inbox are shed (never answered: the receiver resends them); writes still
+waiting are at most ``MAX_WRITES``, beyond which the link is dropped and opened again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ WRITE_UUID = "16e83248-023e-4201-98e3-df49a93c1b1d"
 # self-paced poll) plus the 3 bytes of the ATT header (docs/protocol.md, "BLE GATT profile").
 MIN_MTU = MAX_DECODED + 3
 CONNECT_TIMEOUT = 15.0
-_EOF = object()
+MAX_WRITES = 256  # writes waiting for the adapter; more means the receiver takes none
 
 
 def _default_client(*args: Any, **kwargs: Any) -> Any:
@@ -87,18 +91,15 @@ class BleReceiver(ReceiverLink):
         self._deliver(frame)
 
     def _on_disconnect(self, _client: Any) -> None:
-        self._up = False
-        self._frames.put_nowait(_EOF)  # type: ignore[arg-type]
-
-    async def _next_frame(self, limit: float):
-        frame = await super()._next_frame(limit)
-        if frame is _EOF:
-            raise LinkLost("BLE disconnected")
-        return frame
+        self._lose("BLE disconnected")
 
     def _send_frame(self, message: Message, flags: int) -> None:
         if self._client is None:
             raise OSError("not connected")
+        if len(self._writes) >= MAX_WRITES:
+            self.health.unread += 1
+            self._lose(f"{len(self._writes)} writes to the receiver still waiting")
+            raise OSError("the receiver takes no writes")
         data = pack_frame(message.TYPE, message.payload(), self._seq, flags)
         task = asyncio.get_running_loop().create_task(self._write(data))
         self._writes.add(task)
@@ -138,8 +139,10 @@ class AdvertListener:
         self.connected_event = asyncio.Event()
         self._scanner: Any = None
         self._task: asyncio.Task[None] | None = None
+        self.inbox: Any = None
 
     def start(self) -> None:
+        self.inbox = self.hub.open_inbox(self.name)  # adverts cannot be paused: beyond it, shed
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def _run(self) -> None:
@@ -161,7 +164,8 @@ class AdvertListener:
             return
         self.health.presses += 1
         # no acknowledgement is possible in advert mode
-        self.hub.submit_press(from_wire(p, self.name, self.clock()), None)
+        if not self.hub.submit_press(from_wire(p, self.name, self.clock()), None, self.inbox):
+            self.health.shed += 1  # the keypad repeats its advert
 
     def send_poll_state(self) -> None:
         """Adverts are one-way: there is no one to tell."""
@@ -169,6 +173,9 @@ class AdvertListener:
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        if self.inbox is not None:
+            self.hub.close_inbox(self.inbox)
+            self.inbox = None
         if self._scanner is not None:
             with contextlib.suppress(Exception):
                 await within(self._scanner.stop(), 5.0)

@@ -3,7 +3,15 @@
 The state machine (aioesphomeapi's way): connect -> HELLO -> HELLO_ACK (3 s) -> POLL_STATE ->
 PING every second, link lost when no STATUS for 3 s or the transport ends -> back off (capped)
 -> connect again. A transport subclass provides ``_connect``, ``_send_frame`` and ``_disconnect``
-and pushes every checked frame it receives into ``self._frames``.
+and hands every checked frame it receives to ``_deliver``.
+
+Flow control, per receiver: its presses wait in its own bounded inbox in the hub (hub/inbox.py);
+when that inbox is full the link stops reading the transport (``_pause_reading``: the bytes wait
+in the kernel and in the receiver, which keeps every press until answered) and reads again once
+the hub has caught up. While it is not reading by its own choice, the link does not hold the
+receiver's silence against it: liveness is judged apart from backlog. Answers are bounded too:
+when the transport cannot write (the receiver does not read) the link stops reading presses it
+could not answer, and if that lasts ``WRITE_STALL`` it drops the link (the keypads retry).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 3.0
 PING_INTERVAL = 1.0
 SILENCE_LIMIT = 3.0
+WRITE_STALL = 3.0  # the transport could not write for this long: the receiver does not read
 BACKOFF_START = 0.25
 BACKOFF_CAP = 5.0
 
@@ -52,7 +61,15 @@ class LinkLost(Exception):
 class HubPort(Protocol):
     """What a receiver needs from the hub: somewhere to send presses, the poll to announce."""
 
-    def submit_press(self, press: Press, reply: Callable[[PressResult], None] | None) -> None: ...
+    def open_inbox(
+        self, name: str, on_high: Callable[[], None] | None = None, on_low: Callable[[], None] | None = None
+    ) -> Any: ...
+
+    def close_inbox(self, inbox: Any) -> None: ...
+
+    def submit_press(
+        self, press: Press, reply: Callable[[PressResult], None] | None, inbox: Any = None
+    ) -> bool: ...
 
     def poll_state_message(self) -> PollState: ...
 
@@ -84,6 +101,9 @@ class ReceiverHealth:
     dropped: int = 0  # presses the receiver dropped from a full queue (its STATUS)
     presses: int = 0
     seq_gaps: int = 0
+    paused: int = 0  # times the hub stopped reading it because its presses were waiting
+    shed: int = 0  # presses not taken, its inbox full (not answered: the receiver resends them)
+    unread: int = 0  # times its link was dropped because it did not read its answers
     last_error: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -100,7 +120,11 @@ class ReceiverLink(ABC):
         self.hub = hub
         self.clock = clock
         self.health = ReceiverHealth(name, self.kind)
-        self._frames: asyncio.Queue[Frame] = asyncio.Queue()
+        # what the state machine waits for: a HELLO_ACK, or the news that the link is lost
+        self._frames: asyncio.Queue[Frame | LinkLost] = asyncio.Queue()
+        self.inbox: Any = None  # the hub's inbox for this receiver's presses (while started)
+        self._not_reading: set[str] = set()  # why the link does not read the transport now
+        self._write_blocked_at: float | None = None
         self._seq = 0
         self._rx_seq: int | None = None
         self._task: asyncio.Task[None] | None = None
@@ -126,14 +150,25 @@ class ReceiverLink(ABC):
     async def _disconnect(self) -> None:
         """Close the transport and everything it started."""
 
+    def _pause_reading(self) -> None:  # noqa: B027 (a transport that cannot pause keeps this)
+        """Stop reading the transport (where the transport can: else presses beyond the inbox's
+        capacity are shed, and the receiver resends them)."""
+
+    def _resume_reading(self) -> None:  # noqa: B027
+        """Read the transport again."""
+
     # --- public ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.inbox = self.hub.open_inbox(self.name, self._backlog_high, self._backlog_low)
         self._task = asyncio.create_task(self._run(), name=f"receiver {self.name}")
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        if self.inbox is not None:
+            self.hub.close_inbox(self.inbox)
+            self.inbox = None
 
     def send(self, message: Message, flags: int = 0) -> bool:
         """Send if the link is up; a result lost here comes back as a retransmission."""
@@ -156,6 +191,7 @@ class ReceiverLink(ABC):
         backoff = BACKOFF_START
         while True:
             try:
+                self._frames = asyncio.Queue()
                 await self._connect()
                 await self._handshake()
                 backoff = BACKOFF_START
@@ -171,6 +207,10 @@ class ReceiverLink(ABC):
             finally:
                 self._up = False
                 self._established = False
+                if self.inbox is not None:
+                    self.inbox.clear()  # never answered: the receiver sends them again
+                self._not_reading.clear()
+                self._write_blocked_at = None
                 if self.health.connected:
                     self.health.connected = False
                     self.connected_event.clear()
@@ -182,12 +222,46 @@ class ReceiverLink(ABC):
 
     async def _next_frame(self, limit: float) -> Frame | None:
         try:
-            return await within(self._frames.get(), limit)
+            frame = await within(self._frames.get(), limit)
         except TimeoutError:
             return None
+        if isinstance(frame, LinkLost):
+            raise frame
+        return frame
+
+    def _lose(self, reason: str) -> None:
+        """The link is gone or must go (called by the transport): stop sending, wake the state
+        machine, which reopens it."""
+        self._up = False
+        self._frames.put_nowait(LinkLost(reason))
+
+    # --- flow control --------------------------------------------------------------------------
+
+    def _backlog_high(self) -> None:
+        self.health.paused += 1
+        self._set_reading("backlog", False)
+
+    def _backlog_low(self) -> None:
+        self._set_reading("backlog", True)
+
+    def _writing_blocked(self, blocked: bool) -> None:
+        """The transport's write buffer went above (or back below) its high-water mark."""
+        self._write_blocked_at = time.monotonic() if blocked else None
+        self._set_reading("writes", not blocked)
+
+    def _set_reading(self, reason: str, reading: bool) -> None:
+        was = not self._not_reading
+        if reading:
+            self._not_reading.discard(reason)
+        else:
+            self._not_reading.add(reason)
+        if was and self._not_reading:
+            self._pause_reading()
+        elif not was and not self._not_reading:
+            self._last_rx = time.monotonic()  # its silence counts again from now
+            self._resume_reading()
 
     async def _handshake(self) -> None:
-        self._frames = asyncio.Queue()
         self._rx_seq = None
         self._refused = None
         self._up = True
@@ -237,9 +311,9 @@ class ReceiverLink(ABC):
         self.health.channel = ack.channel
 
     def _deliver(self, frame: Frame) -> None:
-        """A checked frame from the transport: handled at once on an established link (no
-        queue hop per press), queued for the handshake otherwise."""
-        if self._established:
+        """A checked frame from the transport: handled at once (no queue hop per press), but for
+        the HELLO_ACK that the handshake waits for."""
+        if self._established or not isinstance(frame.message, HelloAck):
             self._handle(frame)
         else:
             self._frames.put_nowait(frame)
@@ -255,6 +329,11 @@ class ReceiverLink(ABC):
             now = time.monotonic()
             if self._refused is not None:
                 raise LinkLost(self._refused)
+            if self._write_blocked_at is not None and now - self._write_blocked_at > WRITE_STALL:
+                self.health.unread += 1
+                raise LinkLost(f"the receiver has not read its answers for {WRITE_STALL:g} s")
+            if self._not_reading:
+                self._last_rx = now  # not reading it is our doing: that is not its silence
             silent = now - max(self.health.last_status_at, self._last_rx)
             if silent > SILENCE_LIMIT:
                 raise LinkLost("no STATUS for 3 s")
@@ -275,7 +354,8 @@ class ReceiverLink(ABC):
         msg = frame.message
         if isinstance(msg, WirePress):
             self.health.presses += 1
-            self.hub.submit_press(self._press(msg), self._reply_cb)
+            if not self.hub.submit_press(self._press(msg), self._reply_cb, self.inbox):
+                self.health.shed += 1
         elif isinstance(msg, Status):
             self.health.last_status = {
                 "uptime_ms": msg.uptime_ms,

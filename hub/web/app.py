@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from display import STATIC
-from hub.core import Hub, HubFailure
+from hub.core import ActionPending, Hub, HubBusy, HubFailure
 from hub.imports import InputError
 from hub.live import live_part, part
 from hub.model import PollMode
@@ -158,14 +158,18 @@ def create_app(
         return JSONResponse({"detail": str(exc), "code": exc.code, "params": exc.params}, status_code=409)
 
     async def act(action: dict[str, Any]) -> Any:
+        """An action through the hub's loop. Never a 500: 409 refused (nothing changed), 503 not
+        applied (busy: try again; or the hub stopped), 504 applied but not yet confirmed."""
         try:
             return await hub.act(action)
         except SessionError as exc:
             raise Refused(exc) from None
+        except HubBusy as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": "1"}) from None
         except HubFailure as exc:  # the journal could not be written: nothing was applied
             raise HTTPException(503, f"hub stopped: {exc}") from None
-        except TimeoutError:
-            raise HTTPException(503, "the hub did not answer in time") from None
+        except ActionPending as exc:
+            raise HTTPException(504, f"{exc}: check the state before repeating it") from None
 
     @app.get("/api/state", summary="The live part of the state (the open or last poll, receivers)")
     async def state() -> JSONResponse:

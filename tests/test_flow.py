@@ -1,0 +1,109 @@
+"""Flow control per receiver, through the real serial transport: a receiver flooding the hub
+gets its share of each loop turn and is paused, never the others; its heartbeats and the others'
+keep the links up; a facilitator's action goes before the flood; a receiver that stops reading
+its answers is dropped with every buffer bounded. Counted in presses and link drops, not time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from hub import core, inbox
+from hub.model import PressStatus
+from hub.receivers import serial
+from hub.receivers.serial import SerialReceiver
+from tests.fake_receiver import FakeReceiver
+
+SHARE, HIGH, LOW, CAPACITY = 32, 128, 32, 4096
+FLOOD = 8000
+
+
+@pytest.fixture(autouse=True)
+def small_inboxes(monkeypatch, fast_link):
+    """Smaller shares and water marks, so that a flood of a few thousand presses shows them."""
+    monkeypatch.setattr(core, "SHARE", SHARE)
+    monkeypatch.setattr(inbox, "HIGH", HIGH)
+    monkeypatch.setattr(inbox, "LOW", LOW)
+    monkeypatch.setattr(inbox, "CAPACITY", CAPACITY)
+
+
+def decided(hub) -> int:
+    return sum(hub.session.statuses.values())
+
+
+async def attach(hub, rx: FakeReceiver, name: str, url: str | None = None) -> SerialReceiver:
+    receiver = SerialReceiver(url or await rx.start(), hub, name=name)
+    hub.add_receiver(receiver)
+    await asyncio.wait_for(receiver.connected_event.wait(), 10)
+    return receiver
+
+
+async def test_a_flooding_receiver_cannot_starve_another_nor_an_action(open_hub):
+    hub = open_hub
+    flooder, quiet = FakeReceiver(), FakeReceiver()
+    try:
+        loud = await attach(hub, flooder, "flood")
+        calm = await attach(hub, quiet, "quiet")
+        flooder.flood(FLOOD, range(1001, 1009))
+        await hub.wait_until(lambda: decided(hub) > 2 * SHARE, 10)  # the flood is under way
+        waited = []  # presses the hub decided for others while each quiet press waited
+        for counter in range(1, 11):
+            before = decided(hub)
+            quiet.press(1010, counter, "1234567"[counter % 7])
+            await quiet.wait_results(counter)
+            waited.append(decided(hub) - before - 1)
+        before = decided(hub)
+        await hub.act({"action": "select", "proposal": 2})  # the console, during the flood
+        action_waited = decided(hub) - before
+        flood_left = FLOOD - len(flooder.results)
+        await flooder.wait_results(FLOOD, within=60)
+        # every quiet press was answered while the flood went on, within a few turns of the loop
+        # (the one under way, the commits in flight, its own): never behind the whole flood
+        assert flood_left > 0, "the flood ended before the quiet receiver was measured"
+        assert max(waited) <= 8 * SHARE, waited
+        assert action_waited <= 8 * SHARE
+        assert [r.status for r in quiet.results] == [PressStatus.COUNTED] * 10
+        assert len(flooder.results) == FLOOD  # the flood is answered in full, at its share
+        # the flooder was paused and bounded; nobody's link dropped, heartbeats kept flowing
+        assert loud.health.paused >= 1 and loud.inbox.peak <= CAPACITY and loud.health.shed == 0
+        assert calm.health.paused == 0
+        assert loud.health.connects == 1 and calm.health.connects == 1
+        assert loud.health.connected and calm.health.connected
+    finally:
+        await flooder.close()
+        await quiet.close()
+
+
+async def test_a_receiver_that_does_not_read_is_dropped_with_its_buffers_bounded(
+    open_hub, tmp_path, monkeypatch
+):
+    from hub.receivers import link
+
+    monkeypatch.setattr(link, "WRITE_STALL", 0.3)
+    hub = open_hub
+    deaf, other = FakeReceiver(), FakeReceiver()
+    try:
+        url = await deaf.start_pty(tmp_path / "ttyDEAF")
+        stuck = await attach(hub, deaf, "deaf", url)
+        fine = await attach(hub, other, "other")
+        deaf.stop_reading()  # from now on, the hub's answers pile up on its side
+        for burst in range(1, 41):
+            deaf.flood(500, range(1001, 1009), first_counter=burst * 100)
+            other.press(1010, burst, "3")
+            await other.wait_results(burst)
+            if stuck.health.unread:
+                break
+            await asyncio.sleep(0.05)
+        await hub.wait_until(lambda: stuck.health.unread >= 1, 10)
+        assert "has not read its answers" in stuck.health.last_error or "unread" in stuck.health.last_error
+        await hub.wait_until(lambda: not stuck.health.connected, 5)
+        # bounded on the way: the answers waiting to be written, the presses waiting to be decided
+        assert stuck.write_peak <= serial.WRITE_CAP
+        assert stuck.inbox.peak <= CAPACITY and len(stuck.inbox) == 0
+        # the other receiver never noticed
+        assert all(r.status == PressStatus.COUNTED for r in other.results)
+        assert fine.health.connects == 1 and fine.health.connected
+    finally:
+        await deaf.close()
+        await other.close()
