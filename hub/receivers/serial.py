@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,16 @@ WRITE_CAP = 1 << 20  # answers waiting to be written: beyond this the link is dr
 def find_usb_receivers(ids: tuple[tuple[int, int], ...] = DEFAULT_VID_PID) -> list[str]:
     """Device paths of plugged-in receivers, found by USB VID:PID."""
     return sorted(p.device for p in list_ports.comports() if (p.vid, p.pid) in ids)
+
+
+def _write_once(fd: int) -> Callable[[bytes], int]:
+    """One non-blocking write to a serial port's file descriptor.
+
+    pyserial's own write, with the write timeout of 0 that the transport sets, retries forever
+    while the port's buffer is full (EAGAIN: pyserial issue 280), which freezes the event loop
+    the moment a receiver stops reading; this one raises BlockingIOError instead, and the
+    transport keeps the bytes in its (bounded, see WRITE_CAP) buffer until the port drains."""
+    return lambda data: os.write(fd, data)
 
 
 class _LinkProtocol(asyncio.BufferedProtocol, asyncio.Protocol):
@@ -98,6 +109,9 @@ class SerialReceiver(ReceiverLink):
             5.0,
         )
         self._transport.set_write_buffer_limits(high=WRITE_HIGH, low=WRITE_LOW)
+        port = getattr(self._transport, "_serial", None)
+        if isinstance(self._transport, serial_asyncio_fast.SerialTransport) and hasattr(port, "fd"):
+            port.write = _write_once(port.fd)
 
     def _received(self, data: bytes) -> None:
         self._alive()
