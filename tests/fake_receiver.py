@@ -107,7 +107,8 @@ class FakeReceiver:
         for i in range(presses):
             kid = keypads[i % len(keypads)]
             counter = first_counter + i // len(keypads)
-            data += Press(kid, counter, 0xFFFF, 0, ord("1234567"[i % 7]), 80, -50, 0, 0).encode(self._seq)
+            press = Press(kid, counter, self.session_nonce, 0xFFFF, 0, ord("1234567"[i % 7]), 80, -50, 0, 0)
+            data += press.encode(self._seq)
             self._seq = (self._seq + 1) & 0xFFFF
         self.send_raw(bytes(data))
 
