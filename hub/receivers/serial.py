@@ -12,7 +12,6 @@ dropped and opened again, and the keypads retry.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -154,11 +153,14 @@ class SerialReceiver(ReceiverLink):
 
     async def _disconnect(self) -> None:
         transport, protocol = self._transport, self._protocol
+        if transport is not None and not transport.is_closing():
+            self._flush()  # what was sent last (an ERROR saying why, say) leaves before the close
         self._transport = self._protocol = None
-        if transport is not None and transport.get_write_buffer_size():
-            transport.abort()  # answers it never read are dropped, not kept to be flushed
-        elif transport is not None:
-            transport.close()
+        if transport is None:
+            return
+        transport.close()
         if protocol is not None:
-            with contextlib.suppress(TimeoutError):
+            try:
                 await within(asyncio.shield(protocol.closed), 1.0)
+            except TimeoutError:  # it does not read: what is left for it is dropped, not kept
+                transport.abort()
