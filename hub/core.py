@@ -436,9 +436,15 @@ class Hub:
 
     async def _end_grace(self, ends: float) -> None:
         await asyncio.sleep(max(0.0, ends - self.clock()))
-        while True:  # it waits for the presses that arrived in time, however many
+        # it waits for the presses that arrived in time, however many
+        await self._act_until_taken({"action": "grace_end"})
+
+    async def _act_until_taken(self, action: dict[str, Any]) -> None:
+        """An action of the hub's own timers: tried again while the loop is too busy to take it
+        (nothing was applied then), until applied or refused."""
+        while True:
             try:
-                await self.act({"action": "grace_end"})
+                await self.act(action)
             except HubBusy:
                 await asyncio.sleep(0.05)
                 continue
@@ -465,8 +471,7 @@ class Hub:
 
     async def _end_countdown(self, poll_id: int, when: float) -> None:
         await asyncio.sleep(max(0.0, when - self.clock()))
-        with contextlib.suppress(SessionError, TimeoutError, HubFailure):
-            await self.act({"action": "close", "poll_id": poll_id, "by": "countdown"})
+        await self._act_until_taken({"action": "close", "poll_id": poll_id, "by": "countdown"})
 
     # --- publishing --------------------------------------------------------------------------------
 
