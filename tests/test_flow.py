@@ -56,7 +56,7 @@ async def test_a_flooding_receiver_cannot_starve_another_nor_an_action(open_hub)
             await quiet.wait_results(counter)
             waited.append(decided(hub) - before - 1)
         before = decided(hub)
-        await hub.act({"action": "select", "proposal": 2})  # the console, during the flood
+        await hub.act({"action": "select", "proposal": 1})  # the console, during the flood
         action_waited = decided(hub) - before
         flood_left = FLOOD - len(flooder.results)
         await flooder.wait_results(FLOOD, within=60)
