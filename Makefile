@@ -27,6 +27,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/display.py
 	$(BIN)/python bench/door.py
 	$(BIN)/python bench/federation.py
+	$(BIN)/python bench/flood.py
+	$(BIN)/python bench/long_session.py
 
 # The firmware images in QEMU (hardware.md): the last line of stdout is the JSON report.
 qemu-test: $(VENV)/.installed

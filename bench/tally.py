@@ -1,5 +1,11 @@
 """Benchmark of the tally engine beside votelib (and pref_voting where it can run).
 
+``clicker_s`` is ``rank`` (the order, exact ranks, majority grades: what votelib's
+``MajorityJudgment`` computes); ``clicker_with_explanations_s`` also writes the sentence that
+places each proposal above the next, in French and English (worked out when first read). The
+target at the convention's size (50 fiches, 70 voters): ``clicker_s`` <= votelib's time. Best of
+N runs each (this machine is shared: the minimum is the least disturbed).
+
 Prints one JSON object. Run: python bench/tally.py [--quick]
 """
 
@@ -63,8 +69,16 @@ def case(name, n_props, voters, repeat, with_pref, peer_subset=None):
     tallies = profiles(n_props, voters, 7, seed=n_props)
     scale = GradeScale()
     ours, ranking = timed(lambda: rank(tallies, scale, voters=voters), repeat)
+    explained, _ = timed(lambda: [e.versus_next for e in rank(tallies, scale, voters=voters).entries], repeat)
     ours_order = [e.proposal for e in ranking.entries]
-    row = {"case": name, "proposals": n_props, "grades": 7, "voters": voters, "clicker_s": round(ours, 6)}
+    row = {
+        "case": name,
+        "proposals": n_props,
+        "grades": 7,
+        "voters": voters,
+        "clicker_s": round(ours, 6),
+        "clicker_with_explanations_s": round(explained, 6),
+    }
     try:
         peer = tallies
         if peer_subset:  # votelib's time grows faster than linearly: time it on a subset
@@ -74,6 +88,9 @@ def case(name, n_props, voters, repeat, with_pref, peer_subset=None):
         row["votelib_s"] = round(theirs, 6)
         # per proposal, so a subset compares fairly (it flatters votelib: its cost is superlinear)
         row["votelib_over_clicker_per_proposal"] = round((theirs / len(peer)) / (ours / n_props), 2)
+        if not peer_subset:
+            row["target"] = "clicker_s <= votelib_s"
+            row["meets_target"] = ours <= theirs
         if not peer_subset:
             row["votelib_order_equal"] = list(order) == ours_order
             row["same_winner_as_votelib"] = votelib_rank(tallies, 1) == [ours_order[0]]
@@ -94,7 +111,7 @@ def case(name, n_props, voters, repeat, with_pref, peer_subset=None):
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    rows = [case("convention", 50, 70, 20, True)]
+    rows = [case("convention", 50, 70, 200, True)]
     big = 1_000 if quick else 10_000
     rows.append(case("large", big, 1_000_000, 1, False, peer_subset=None if quick else 1_000))
     print(

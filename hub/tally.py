@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import lru_cache
 from itertools import accumulate, pairwise
+from operator import attrgetter, itemgetter
 
 from hub.model import GradeScale
 
@@ -246,6 +248,13 @@ def first_difference(a: Sequence[int], b: Sequence[int]) -> tuple[int, int, int]
 
 
 # --- Fabre's scores ------------------------------------------------------------------------
+#
+# ``central`` is (p - q) / 2(p + q + eps), eps a positive infinitesimal (below any 1/V): at the
+# limit the score is (p - q) / 2(p + q) (0 when p = q = 0), and between equal limits eps decides:
+# (p - q)/2(p + q + eps) = r (p + q)/(p + q + eps) with r the limit, so for the same r the larger
+# p - q ranks higher (more proponents when r > 0, fewer opponents when r < 0). Without eps, every
+# proposal whose majority grade is the top grade (p = 0) would score exactly -1/2, whatever its
+# share of opponents. A fixed eps (say 1/(V+1)) would not do: the order would depend on it.
 
 
 def _score(rule: Rule, p: Fraction, q: Fraction) -> Fraction:
@@ -258,38 +267,115 @@ def _score(rule: Rule, p: Fraction, q: Fraction) -> Fraction:
     return (p - q) / (2 * (p + q))
 
 
-def fabre_scores(counts: Sequence[int], rule: Rule) -> tuple[Fraction, ...]:
-    """The primary score, then the complementary scores of the groups further out."""
+def fabre_groups(counts: Sequence[int]) -> list[tuple[Fraction, Fraction]]:
+    """(p, q), then (p2, q2), ...: the shares strictly above and below the majority grade, then
+    above the grade above it and below the grade below it, and so on to the ends of the scale."""
     alpha = lower_median(counts)
     if alpha is None:
         raise ValueError("no judgment")
     n = sum(counts)
-    scores = []
+    groups = []
     for k in range(1, len(counts)):
         if alpha + k > len(counts) - 1 and alpha - k < 0:
             break
         p = Fraction(sum(counts[alpha + k :]), n)
         q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
-        scores.append(_score(rule, p, q))
-    return tuple(scores)
+        groups.append((p, q))
+    return groups
+
+
+def fabre_scores(counts: Sequence[int], rule: Rule) -> tuple[Fraction, ...]:
+    """The primary score, then the complementary scores of the groups further out (for
+    ``central``, their values as eps goes to 0)."""
+    return tuple(_score(rule, p, q) for p, q in fabre_groups(counts))
+
+
+def _score_key(counts: Sequence[int], rule: Rule) -> tuple:
+    """Bigger is better among proposals of the same majority grade; for ``central``, each
+    score is followed by what eps decides when the limits are equal (p - q)."""
+    groups = fabre_groups(counts)
+    if rule is Rule.CENTRAL:
+        return tuple((_score(rule, p, q), p - q) for p, q in groups)
+    return tuple(_score(rule, p, q) for p, q in groups)
 
 
 # --- ranking -------------------------------------------------------------------------------
 
+# Profiles of at most this many judgments are keyed by their whole majority value (a tuple of
+# their grades in median-removal order, built in C); larger ones by its run-length form. Both
+# order exactly as the majority value does; the first is cheaper at a convention's size.
+EXPANDED_KEY_MAX = 4096
 
-@dataclass
+
+@lru_cache(maxsize=64)
+def _median_order(n: int) -> Callable[[Sequence[int]], tuple[int, ...]]:
+    """Picks, from n sorted judgments, the majority value: the lower median, then the rest in
+    the order medians are removed (positions m, m-1, m+1, ... for odd n; m, m+1, m-1, ... for
+    even n, 1-indexed)."""
+    m = (n + 1) // 2
+    s, t = (m, m) if n % 2 else (m + 1, m)
+    order = [m - 1]
+    for j in range(1, n // 2 + 1):
+        order += [s - j - 1, t + j - 1]
+    getter = itemgetter(*order)
+    return (lambda r: (getter(r),)) if n == 1 else getter
+
+
+def _expanded_key(counts: Sequence[int], n: int) -> tuple[int, ...]:
+    return _median_order(n)(b"".join(_GRADE_BYTES[g] * c for g, c in enumerate(counts) if c))
+
+
+_GRADE_BYTES = [bytes([g]) for g in range(256)]
+
+
 class Entry:
-    """One proposal's place in a ranking."""
+    """One proposal's place in a ranking. Its gauge and the sentence that places it above the
+    next one are worked out when first read (a ranking is often only ordered)."""
 
-    proposal: str
-    tally: list[int]
-    balanced: list[int]
-    majority_grade: int | None
-    gauge: Gauge | None
-    key: tuple
-    scores: tuple[Fraction, ...] = ()
-    rank: int = 0
-    versus_next: Explanation | None = None
+    __slots__ = (
+        "_gauge",
+        "_ranking",
+        "balanced",
+        "key",
+        "majority_grade",
+        "proposal",
+        "rank",
+        "scores",
+        "tally",
+    )
+
+    def __init__(
+        self,
+        proposal: str,
+        tally: list[int],
+        balanced: list[int],
+        majority_grade: int | None,
+        key: tuple,
+        scores: tuple[Fraction, ...] = (),
+    ) -> None:
+        self.proposal = proposal
+        self.tally = tally
+        self.balanced = balanced
+        self.majority_grade = majority_grade
+        self.key = key
+        self.scores = scores
+        self.rank = 0
+        self._gauge: Gauge | bool | None = False  # False: not worked out yet
+        self._ranking: Ranking | None = None
+
+    @property
+    def gauge(self) -> Gauge | None:
+        if self._gauge is False:
+            self._gauge = gauge(self.balanced) if self.majority_grade is not None else None
+        return self._gauge  # type: ignore[return-value]
+
+    @property
+    def versus_next(self) -> Explanation | None:
+        """Why this proposal is at or above the next one (None for the last)."""
+        return None if self._ranking is None else self._ranking.explanation(self)
+
+    def __repr__(self) -> str:
+        return f"Entry({self.proposal!r}, rank={self.rank}, tally={self.tally})"
 
 
 @dataclass(frozen=True)
@@ -308,6 +394,25 @@ class Ranking:
     voters: int
     scale: GradeScale
     entries: list[Entry] = field(default_factory=list)
+    _explained: dict[int, Explanation] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for e in self.entries:  # an entry explains itself against the next in its first ranking
+            if e._ranking is None:
+                e._ranking = self
+
+    def explanation(self, entry: Entry) -> Explanation | None:
+        if self._explained is None:
+            self._explained = {id(a): explain(a, b, self) for a, b in pairwise(self.entries)}
+        return self._explained.get(id(entry))
+
+
+def _check(tallies: Mapping[str, Sequence[int]], grades: int) -> None:
+    for name, t in tallies.items():
+        if len(t) != grades:
+            raise TallyError(f"tally of {name!r} has {len(t)} counts, the scale has {grades} grades")
+        if not all(type(c) is int for c in t) or min(t) < 0:
+            raise TallyError(f"tally of {name!r} must hold non-negative integers")
 
 
 def rank(
@@ -320,49 +425,50 @@ def rank(
     """Rank proposals best first, with competition ranks; exact ties keep input order."""
     scale = scale or GradeScale()
     rule, missing = Rule(rule), Missing(missing)
-    for name, t in tallies.items():
-        if len(t) != len(scale):
-            raise TallyError(f"tally of {name!r} has {len(t)} counts, the scale has {len(scale)} grades")
-        if any(type(c) is not int or c < 0 for c in t):
-            raise TallyError(f"tally of {name!r} must hold non-negative integers")
+    _check(tallies, len(scale))
     totals = {name: sum(t) for name, t in tallies.items()}
     if voters is None:
         voters = max(totals.values(), default=0)
     elif type(voters) is not int or voters < 0:
         raise TallyError("voters must be a non-negative integer")
-    for name, n in totals.items():
-        if n > voters:
-            raise TallyError(f"{name!r} has {n} judgments, more than the {voters} voters")
+    if totals and max(totals.values()) > voters:
+        name = next(name for name, n in totals.items() if n > voters)
+        raise TallyError(f"{name!r} has {totals[name]} judgments, more than the {voters} voters")
 
     # Under ``ignore``, the majority value compares shares: every profile is scaled to the
     # least common multiple of the totals, which is exact and keeps the order transitive.
     common = math.lcm(*[n for n in totals.values() if n]) if missing is Missing.IGNORE else 0
+    size = common or voters  # every balanced (or scaled) profile holds this many judgments
+    expanded = size <= EXPANDED_KEY_MAX
 
     entries = []
     for name, t in tallies.items():
         counts = list(t)
-        if totals[name] == 0:
-            entries.append(Entry(name, counts, counts, None, None, ()))
+        total = totals[name]
+        if total == 0:
+            entries.append(Entry(name, counts, counts, None, ()))
             continue
-        balanced = balance(counts, voters, missing)
-        g = gauge(balanced)
-        assert g is not None
-        if rule is Rule.MAJORITY_JUDGMENT:
-            scaled = [c * (common // totals[name]) for c in balanced] if common else balanced
-            key: tuple = (1, majority_value_key(scaled))
-            scores: tuple[Fraction, ...] = ()
+        if missing is Missing.IGNORE or total >= voters:
+            balanced = counts
         else:
-            scores = fabre_scores(balanced, rule)
-            key = (1, g.grade, scores)
-        entries.append(Entry(name, counts, balanced, g.grade, g, key, scores))
+            balanced = balance(counts, voters, missing)
+        if rule is Rule.MAJORITY_JUDGMENT:
+            scaled = [c * (common // total) for c in balanced] if common else balanced
+            mv = _expanded_key(scaled, size) if expanded else majority_value_key(scaled)
+            entries.append(Entry(name, counts, balanced, mv[0], (1, mv)))
+        else:
+            alpha = lower_median(balanced)
+            assert alpha is not None
+            key = _score_key(balanced, rule)
+            scores = tuple(k[0] for k in key) if rule is Rule.CENTRAL else key
+            entries.append(Entry(name, counts, balanced, alpha, (1, alpha, key), scores))
 
-    entries.sort(key=lambda e: e.key, reverse=True)  # stable: ties keep input order
+    entries.sort(key=attrgetter("key"), reverse=True)  # stable: ties keep input order
+    previous = None
     for i, e in enumerate(entries):
-        e.rank = entries[i - 1].rank if i and e.key == entries[i - 1].key else i + 1
-    result = Ranking(rule, missing, voters, scale, entries)
-    for above, below in pairwise(entries):
-        above.versus_next = explain(above, below, result)
-    return result
+        e.rank = previous.rank if previous is not None and e.key == previous.key else i + 1
+        previous = e
+    return Ranking(rule, missing, voters, scale, entries)
 
 
 # --- explanations --------------------------------------------------------------------------
@@ -460,30 +566,47 @@ def _explain_mj(a, b, ga: Gauge, gb: Gauge, ranking, same_fr, same_en, gfr, gen)
 _SCORE_NAMES = {
     Rule.TYPICAL: ("score typique (p − q)", "typical score (p − q)"),
     Rule.USUAL: ("score usuel (p − q) / 2(1 − p − q)", "usual score (p − q) / 2(1 − p − q)"),
-    Rule.CENTRAL: ("score central (p − q) / 2(p + q)", "central score (p − q) / 2(p + q)"),
+    Rule.CENTRAL: ("score central (p − q) / 2(p + q + ε)", "central score (p − q) / 2(p + q + ε)"),
 }
 
 
 def _explain_score(a, b, ranking, same_fr, same_en, gfr, gen) -> Explanation:
     A, B = a.proposal, b.proposal
     name_fr, name_en = _SCORE_NAMES[ranking.rule]
-    order = next(k for k, (x, y) in enumerate(zip(a.scores, b.scores)) if x != y)
+    ka, kb = a.key[2], b.key[2]
+    order = next(k for k, (x, y) in enumerate(zip(ka, kb)) if x != y)
     x, y = a.scores[order], b.scores[order]
     sfr = f"{float(x):+.3f}".replace(".", ","), f"{float(y):+.3f}".replace(".", ",")
     sen = f"{float(x):+.3f}", f"{float(y):+.3f}"
+    alpha = a.majority_grade
+    hi, lo = min(alpha + order, len(ranking.scale) - 1), max(alpha - order, 0)
+    if order == 0:
+        where_fr, where_en, step = "", "", "score"
+    else:
+        where_fr = f"sur les groupes au-delà de {gfr(hi)} et en deçà de {gfr(lo)}, "
+        where_en = f"on the groups beyond {gen(hi)} and below {gen(lo)}, "
+        step = f"score-{order + 1}"
+    if x == y:  # central: equal limits, the ε in the denominator decides (see _score_key)
+        (pa, qa), (pb, qb) = fabre_groups(a.balanced)[order], fabre_groups(b.balanced)[order]
+        if x < 0:
+            fr = f"moins d'opposants l'emportent : {A} {_pct(qa, 'fr')} en dessous, {B} {_pct(qb, 'fr')}."
+            en = f"fewer opponents rank higher: {A} {_pct(qa, 'en')} below, {B} {_pct(qb, 'en')}."
+        else:
+            fr = f"plus de partisans l'emportent : {A} {_pct(pa, 'fr')} au-dessus, {B} {_pct(pb, 'fr')}."
+            en = f"more proponents rank higher: {A} {_pct(pa, 'en')} above, {B} {_pct(pb, 'en')}."
+        return Explanation(
+            f"{step}-epsilon",
+            same_fr + f"{where_fr}même {name_fr} à la limite ({sfr[0]}) ; avec ε, {fr}",
+            same_en + f"{where_en}the same {name_en} at the limit ({sen[0]}); with ε, {en}",
+        )
     if order == 0:
         return Explanation(
             "score",
             same_fr + f"{name_fr} : {A} {sfr[0]}, {B} {sfr[1]}.",
             same_en + f"{name_en}: {A} {sen[0]}, {B} {sen[1]}.",
         )
-    alpha = a.majority_grade
-    k = order + 1
-    hi, lo = min(alpha + order, len(ranking.scale) - 1), max(alpha - order, 0)
     return Explanation(
-        f"score-{k}",
-        same_fr + f"même {name_fr} ; sur les groupes au-delà de {gfr(hi)} et en deçà de {gfr(lo)} : "
-        f"{A} {sfr[0]}, {B} {sfr[1]}.",
-        same_en + f"same {name_en}; on the groups beyond {gen(hi)} and below {gen(lo)}: "
-        f"{A} {sen[0]}, {B} {sen[1]}.",
+        step,
+        same_fr + f"même {name_fr} ; {where_fr.rstrip(', ')} : {A} {sfr[0]}, {B} {sfr[1]}.",
+        same_en + f"same {name_en}; {where_en.rstrip(', ')}: {A} {sen[0]}, {B} {sen[1]}.",
     )

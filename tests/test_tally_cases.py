@@ -79,10 +79,11 @@ def test_design_example_is_decided_by_the_deep_majority_value():
 
 
 # Four proposals of 100 judgments on a 3-grade scale, all with majority grade "Ok", built so
-# that the four rules give four different rankings (scores by Fabre 2021's formulas, by hand):
+# that the four rules give four different rankings (scores by Fabre 2021's formulas, by hand;
+# central's ε in the denominator puts V, with more proponents, above Z at the same limit .5):
 #        p     q     typical  usual   central  MJ gauge
 #   W  .45   .40     .05      1/6     .0294    + .45
-#   V  .10   .00     .10      .0556   .5       + .10
+#   V  .10   .00     .10      .0556   .5 (+ε)  + .10
 #   X  .30   .10     .20      1/6     .25      + .30
 #   Z  .06   .00     .06      .0319   .5       + .06
 DISAGREE = {"W": [40, 15, 45], "V": [0, 90, 10], "X": [10, 60, 30], "Z": [0, 94, 6]}
@@ -95,7 +96,7 @@ SCALE3 = GradeScale(("Bad", "Ok", "Good"))
         ("majority-judgment", [("W", 1), ("X", 2), ("V", 3), ("Z", 4)]),
         ("typical", [("X", 1), ("V", 2), ("Z", 3), ("W", 4)]),
         ("usual", [("W", 1), ("X", 1), ("V", 3), ("Z", 4)]),  # W and X tie exactly at 1/6
-        ("central", [("V", 1), ("Z", 1), ("X", 3), ("W", 4)]),  # V and Z tie exactly at 1/2
+        ("central", [("V", 1), ("Z", 2), ("X", 3), ("W", 4)]),  # 1/2 both at the limit: ε decides
     ],
 )
 def test_the_four_rules_disagree(rule, expected):
@@ -186,3 +187,43 @@ def test_standard_scales():
     assert len(GradeScale.english_scale(6)) == 6
     with pytest.raises(ValueError):
         GradeScale(("a", "a"))
+
+
+# Central judgment with ε in its denominator, (p - q) / 2(p + q + ε): without it, every proposal
+# whose majority grade is the top grade (p = 0) scores exactly -1/2 whatever its opponents.
+@pytest.mark.parametrize(
+    ("tallies", "expected", "why"),
+    [
+        # 3 grades, 7 voters, majority grade "Good" for both: fewer opponents rank higher
+        ({"A": [0, 3, 4], "B": [0, 1, 6]}, [("B", 1), ("A", 2)], "fewer opponents"),
+        # the bottom grade, mirrored: p > 0, q = 0, limit +1/2: more proponents rank higher
+        ({"A": [4, 3, 0], "B": [6, 1, 0]}, [("A", 1), ("B", 2)], "more proponents"),
+        # same limit +1/6 with proponents and opponents: (4, 2) over (2, 1) of 13
+        ({"A": [1, 10, 2], "B": [2, 7, 4]}, [("B", 1), ("A", 2)], "more proponents"),
+        # the same shares, in proportion: still exactly tied
+        ({"A": [0, 1, 6], "B": [0, 2, 12]}, [("A", 1), ("B", 1)], None),
+    ],
+)
+def test_central_has_epsilon_in_its_denominator(tallies, expected, why):
+    r = rank(tallies, SCALE3, rule="central", missing="ignore")
+    assert order(r) == expected
+    first = r.entries[0].versus_next
+    if why is None:
+        assert first.step == "tie"
+    else:
+        assert first.step == "score-epsilon" and why in first.en and "ε" in first.fr
+        assert r.entries[0].scores == r.entries[1].scores  # the limits are equal
+
+
+def test_central_does_not_depend_on_how_small_epsilon_is():
+    """(1, 0) and (5, 1) proponents and opponents of 10: at the limit 1/2 against 1/3, so the
+    first ranks higher; a fixed ε = 0.09 (< 1/V) would have put the second first."""
+    r = rank({"A": [1, 4, 5], "B": [0, 9, 1]}, SCALE3, rule="central")
+    assert order(r) == [("B", 1), ("A", 2)]
+    assert r.entries[0].versus_next.step == "score"
+    eps = Fraction(9, 100)
+    fixed = {
+        n: Fraction(p - q, 10) / (2 * (Fraction(p + q, 10) + eps))
+        for n, (p, q) in {"A": (5, 1), "B": (1, 0)}.items()
+    }
+    assert fixed["A"] > fixed["B"]  # what a fixed ε would have said

@@ -1,6 +1,7 @@
 """Property tests of the tally engine against brute force on expanded ballots."""
 
 import random
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,6 +136,36 @@ def test_scaling_all_tallies_changes_nothing_under_ignore(tallies, rule, k):
     assert [(e.proposal, e.rank, e.majority_grade) for e in r1.entries] == [
         (e.proposal, e.rank, e.majority_grade) for e in r2.entries
     ]
+
+
+def brute_central(counts, eps):
+    """Fabre's central scores with a given ε, straight from the definition, group by group."""
+    n = sum(counts)
+    alpha = brute_majority_value(counts)[0]
+    out = []
+    for k in range(1, len(counts)):
+        if alpha + k > len(counts) - 1 and alpha - k < 0:
+            break
+        p = Fraction(sum(counts[alpha + k :]), n)
+        q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
+        out.append((p - q) / (2 * (p + q + eps)))
+    return (alpha, tuple(out))
+
+
+@settings(max_examples=300)
+@given(pairs_of_equal_size())
+def test_central_orders_as_every_small_enough_epsilon_does(pair):
+    """With V voters, any ε below 1/(2 V^2) orders profiles the same way (a difference of two
+    limits is at least 1/V^2 apart from ε's share): that order is the one ``rank`` gives."""
+    a, b = pair
+    n = sum(a)
+    scale = GradeScale(tuple(f"g{i}" for i in range(len(a))))
+    r = rank({"a": a, "b": b}, scale, "central")
+    for eps in (Fraction(1, 2 * n * n + 1), Fraction(1, 10**9)):
+        ka, kb = brute_central(a, eps), brute_central(b, eps)
+        want = sign((ka > kb) - (ka < kb))
+        got = {e.proposal: e.rank for e in r.entries}
+        assert sign(got["b"] - got["a"]) == want
 
 
 def test_merit_profile_updates_in_place():
