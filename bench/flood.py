@@ -25,18 +25,21 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+# bench/display.py is named like the project's ``display`` package: this folder goes after the
+# project on the path (for _rig), never before it.
+_here = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(_here)]
 
-import httpx
-from _rig import machine, percentile
+import httpx  # noqa: E402
+from _rig import machine, percentile  # noqa: E402
 
-from hub.core import Hub
-from hub.journal import Journal
-from hub.model import Keypad
-from hub.proposals import Proposal
-from hub.receivers.serial import SerialReceiver
-from hub.session import SessionConfig
-from hub.web.server import start_web
+from hub.core import Hub  # noqa: E402
+from hub.journal import Journal  # noqa: E402
+from hub.model import Keypad  # noqa: E402
+from hub.proposals import Proposal  # noqa: E402
+from hub.receivers.serial import SerialReceiver  # noqa: E402
+from hub.session import SessionConfig  # noqa: E402
+from hub.web.server import start_web  # noqa: E402
 
 HERE = Path(__file__).parent
 PRESS_WIRE_BYTES = 34  # a PRESS frame on the wire, COBS and delimiter included

@@ -77,6 +77,7 @@ class LiveState:
         # the shown poll's voters as sorted short numbers, extended as keypads vote
         self._voted: tuple[int, int, list[int]] = (0, 0, [])  # (poll_id, voters included, numbers)
         self._results: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self._rankings: tuple[tuple[int, ...], dict[str, Any]] | None = None
 
     def build(
         self,
@@ -147,18 +148,23 @@ class LiveState:
 
     def _history_part(self) -> dict[str, Any]:
         s = self.session
-        doc = ranking_to_json(s.revealed_ranking())
-        by_label = {p.label: p for p in s.config.proposals}
-        for row in doc["ranking"]:
-            p = by_label[row["proposal"]]
-            row["number"] = p.number
-            row["title"] = p.title
-            row["transition"] = p.transition
-        return {
-            "polls": [poll_summary(p, live_turnout=False) for p in s.polls],
-            "ranking": doc,
-            "rankings_by_assembly": rankings_by_assembly(s),
-        }
+        return {"polls": [poll_summary(p, live_turnout=False) for p in s.polls], **self._rankings_docs()}
+
+    def _rankings_docs(self) -> dict[str, Any]:
+        """The revealed proposals' rankings (plenary, assemblies), rebuilt only when a reveal or
+        a reset changed them: opening or closing a poll does not."""
+        s = self.session
+        key = (s.reveal_revision, s.config_revision, s.electorate)
+        if self._rankings is None or self._rankings[0] != key:
+            doc = ranking_to_json(s.revealed_ranking())
+            by_label = {p.label: p for p in s.config.proposals}
+            for row in doc["ranking"]:
+                p = by_label[row["proposal"]]
+                row["number"] = p.number
+                row["title"] = p.title
+                row["transition"] = p.transition
+            self._rankings = (key, {"ranking": doc, "rankings_by_assembly": rankings_by_assembly(s)})
+        return self._rankings[1]
 
     # --- the live part -------------------------------------------------------------------------
 

@@ -322,6 +322,7 @@ class Session:
         # is derived from them (the live state's parts, the ranking) is rebuilt only then.
         self.config_revision = 0
         self.history_revision = 0
+        self.reveal_revision = 0  # only a reveal or a reset changes the ranking of revealed polls
         self._ranking: tuple[tuple[int, int, int], Ranking] | None = None
         # what the projector shows, chosen from the console: the poll or the ranking, for the
         # plenary (""), one assembly, or every assembly ("*")
@@ -540,6 +541,7 @@ class Session:
             )
         poll.state = PollState.REVEALED
         self.history_revision += 1
+        self.reveal_revision += 1
         return poll
 
     def reset_poll(self, poll_id: int, reason: str) -> Poll:
@@ -551,6 +553,7 @@ class Session:
         poll.state = PollState.RESET
         poll.reset_reason = reason.strip()
         self.history_revision += 1
+        self.reveal_revision += 1
         return poll
 
     # --- presses ---------------------------------------------------------------------------
@@ -702,9 +705,9 @@ class Session:
         return out
 
     def revealed_ranking(self) -> Ranking:
-        """The ranking of the revealed proposals, recomputed only when a poll's state, the
-        proposals or the electorate changed since the last call (never on a press)."""
-        key = (self.history_revision, self.config_revision, self.electorate)
+        """The ranking of the revealed proposals, recomputed only when a reveal or a reset, the
+        proposals or the electorate changed it (never on a press, nor on an open or a close)."""
+        key = (self.reveal_revision, self.config_revision, self.electorate)
         if self._ranking is None or self._ranking[0] != key:
             self._ranking = (key, self.ranking(revealed_only=True))
         return self._ranking[1]

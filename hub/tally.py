@@ -304,7 +304,7 @@ def _score_key(counts: Sequence[int], rule: Rule) -> tuple:
 # Profiles of at most this many judgments are keyed by their whole majority value (a tuple of
 # their grades in median-removal order, built in C); larger ones by its run-length form. Both
 # order exactly as the majority value does; the first is cheaper at a convention's size.
-EXPANDED_KEY_MAX = 4096
+EXPANDED_KEY_MAX = 1024
 
 
 @lru_cache(maxsize=64)
