@@ -216,7 +216,7 @@ class ReceiverLink(ABC):
                     self.connected_event.clear()
                     self.hub.receiver_changed()
                 with contextlib.suppress(Exception):
-                    await within(self._disconnect(), 2.0)
+                    await within(self._disconnect(), 5.0)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_CAP)
 

@@ -31,6 +31,7 @@ READ_SIZE = 16384  # bytes per read on a socket (about 540 presses); a serial po
 WRITE_HIGH = 64 * 1024  # the transport calls pause_writing above this
 WRITE_LOW = 16 * 1024
 WRITE_CAP = 1 << 20  # answers waiting to be written: beyond this the link is dropped
+CLOSE_WAIT = 3.0  # for the transport to close the port (pyserial closes it on a worker thread)
 
 
 def find_usb_receivers(ids: tuple[tuple[int, int], ...] = DEFAULT_VID_PID) -> list[str]:
@@ -161,6 +162,6 @@ class SerialReceiver(ReceiverLink):
         transport.close()
         if protocol is not None:
             try:
-                await within(asyncio.shield(protocol.closed), 1.0)
+                await within(asyncio.shield(protocol.closed), CLOSE_WAIT)
             except TimeoutError:  # it does not read: what is left for it is dropped, not kept
                 transport.abort()
