@@ -17,6 +17,7 @@ test: $(VENV)/.installed
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

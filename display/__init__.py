@@ -14,7 +14,8 @@ STATIC = Path(str(files(__package__) / "static"))
 @cache
 def palettes() -> dict[str, list[str]]:
     """Colour-blind-safe diverging palettes keyed by scale size, worst grade first."""
-    return json.loads((STATIC / "palette.json").read_text(encoding="utf-8"))["grades"]
+    grades: dict[str, list[str]] = json.loads((STATIC / "palette.json").read_text(encoding="utf-8"))["grades"]
+    return grades
 
 
 def palette(size: int) -> list[str]:

@@ -8,12 +8,19 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from hub.tally import Missing, Rule, TallyError, rank
 from hub.tally_io import parse_document, ranking_to_json
+
+if TYPE_CHECKING:  # imported where used: `clicker --help` stays quick
+    from rich.console import Console
+
+    from hub.model import Keypad
+    from hub.sim.qemu import Images
+    from hub.session import SessionConfig
 
 app = typer.Typer(
     help="clicker: jugement majoritaire avec boîtiers de vote / majority judgment with keypads.",
@@ -336,7 +343,7 @@ def _fresh_demo_journal() -> Path:
     return path
 
 
-def _firmware_images():
+def _firmware_images() -> Images:
     """The firmware images for the emulated board, built (incrementally) in firmware/build."""
     from hub.sim.qemu import FIRMWARE_DIR, FirmwareError, build_images
 
@@ -346,7 +353,7 @@ def _firmware_images():
         fail(str(exc))
 
 
-def _print_demo_table(console, summary: dict) -> None:
+def _print_demo_table(console: Console, summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title="clicker demo")
@@ -480,7 +487,7 @@ keypads_app = typer.Typer(
 app.add_typer(keypads_app, name="keypads")
 
 
-def _load_roster_or_fail(path: Path, missing_ok: bool = False):
+def _load_roster_or_fail(path: Path, missing_ok: bool = False) -> list[Keypad]:
     from hub.imports import InputError
     from hub.roster import load_roster
 
@@ -517,6 +524,7 @@ def keypads_enrol(
 ) -> None:
     """Add a keypad to a roster."""
     from hub.model import Keypad
+    from hub.sim.qemu import Images
     from hub.roster import MAX_ID, keypad_id_arg, save_roster, show_id
 
     keypads = _load_roster_or_fail(roster, missing_ok=True)
@@ -703,7 +711,7 @@ def serve(
         raise typer.Exit(status)
 
 
-def _journaled_session_or_fail(db: Path):
+def _journaled_session_or_fail(db: Path) -> SessionConfig | None:
     """The session a journal holds (None if there is no journal yet), or one line saying why not."""
     from hub.journal import JournalError
     from hub.session import SessionError

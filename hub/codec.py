@@ -16,9 +16,10 @@ always gives the same bytes (map keys sorted, integers in their shortest form, f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 import orjson
 
 from hub.model import Press
@@ -113,7 +114,7 @@ class MsgpackCodec:
     format = 2
 
     def __init__(self) -> None:
-        self._packb = msgpack.Packer(use_bin_type=True, autoreset=True).pack
+        self._packb: Callable[[Any], bytes] = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
     def encode(self, kind: str, body: dict[str, Any]) -> bytes:
         try:

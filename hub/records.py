@@ -43,7 +43,7 @@ def result_record(poll: Poll) -> dict[str, Any]:
     }
 
 
-def poll_tallies(session: Session) -> dict[str, list]:
+def poll_tallies(session: Session) -> dict[str, list[Any]]:
     """Every poll's counts (grades per item, or consent colours), keyed by poll id."""
     return {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls}
 

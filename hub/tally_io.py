@@ -7,6 +7,7 @@ can be wrong is turned into one clear line for the user.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 from hub.model import GradeScale
@@ -94,7 +95,7 @@ def _choice(doc: dict[str, Any], key: str, kind: type[Rule] | type[Missing]) -> 
         raise TallyError(f"{key!r} must be one of {allowed}, got {value!r}") from None
 
 
-def _frac(x) -> str:
+def _frac(x: Fraction) -> str:
     return f"{x.numerator}/{x.denominator}"
 
 

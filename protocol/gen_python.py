@@ -102,6 +102,16 @@ def messages_module(s: Schema) -> str:
         "from hub.protocol import MessageType",
         "from hub.wire.codec import Counted, Frame, Message, Text, parse_with",
         "from hub.wire.framing import RawFrame",
+        "",
+        *_tuple(
+            [
+                '"MESSAGE_TYPES"',
+                *(f'"{n}"' for n in sorted(["Frame", "Message", *(m.cls for m in s.messages)])),
+                '"parse"',
+            ],
+            0,
+            "__all__ = ",
+        ),
     ]
     for m in s.messages:
         base = {"fixed": "Message", "counted": "Counted", "text": "Text"}[m.shape]

@@ -248,7 +248,8 @@ def _frame(type_: int, payload: bytes, flags: int = 0) -> bytes:
 
 
 def _wire(decoded: bytes) -> str:
-    return (cobs.encode(decoded) + b"\x00").hex()
+    encoded: bytes = cobs.encode(decoded)
+    return (encoded + b"\x00").hex()
 
 
 def _bad_frames(result: dict[str, Any]) -> list[dict[str, Any]]:

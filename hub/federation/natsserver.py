@@ -15,6 +15,7 @@ import signal
 import socket
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 from hub.federation.access import Credential, server_config, write_private
 
@@ -50,7 +51,7 @@ class NatsServer:
         port: int | None = None,
         leaf_port: int | None = None,
         leaf_users: list[tuple[str, str, list[str]]] | None = None,
-        extra: dict | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.host = host
@@ -61,11 +62,11 @@ class NatsServer:
         self._leaf_users = leaf_users or []
         self._extra = extra or {}
         self._proc: asyncio.subprocess.Process | None = None
-        self._fixed: dict | None = None
+        self._fixed: dict[str, Any] | None = None
         self.starts = 0
 
     @classmethod
-    def from_config(cls, directory: Path, conf: dict) -> NatsServer:
+    def from_config(cls, directory: Path, conf: dict[str, Any]) -> NatsServer:
         """A server with a configuration written elsewhere (``clicker federation setup``)."""
         server = cls(directory, [], conf.get("host", "127.0.0.1"), int(conf.get("port", 4222)))
         server._fixed = dict(conf)

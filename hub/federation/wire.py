@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import msgpack  # type: ignore[import-untyped]
+import msgpack
 
 from hub.codec import CODECS
 from hub.federation.access import ROOM_NAME

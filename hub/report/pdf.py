@@ -276,6 +276,8 @@ def _date(ts: float, lang: str) -> str:
 
 def plural(t: dict[str, Any], key: str, n: int) -> str:
     """``n`` things in words: the singular form for 0 and 1 in French, for 1 in English."""
+    one: str
+    many: str
     one, many = t[key]
     return (one if n == 1 or (n == 0 and t is TEXT["fr"]) else many).format(n=n)
 
@@ -298,7 +300,8 @@ def _shares(entry: Entry, lang: str) -> tuple[str, str]:
 
 
 def _assembly_name(t: dict[str, Any], name: str) -> str:
-    return t["no_assembly"] if name == NO_ASSEMBLY else t["assembly"].format(name=name)
+    word: str = t["no_assembly"] if name == NO_ASSEMBLY else t["assembly"].format(name=name)
+    return word
 
 
 def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document:
@@ -434,7 +437,8 @@ def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document
 def _poll_subject(session: Session, poll: Poll, t: dict[str, Any]) -> str:
     items = [n for n in poll.items if n in session.proposals]
     if not items:
-        return t["no_fiche"]
+        none: str = t["no_fiche"]
+        return none
     return ", ".join(f"{t['fiche']} {n}" for n in items)
 
 

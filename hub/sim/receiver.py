@@ -67,6 +67,9 @@ class VirtualReceiver:
         self._seq = 0
         self._write: Callable[[bytes], None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._conn_writer: asyncio.StreamWriter | None = None
+        self._server: asyncio.Server | None = None
+        self._pty: tuple[int, int] | None = None
 
     # --- radio side --------------------------------------------------------------------------
 
@@ -173,7 +176,6 @@ class VirtualReceiver:
                     self._conn_writer = None
                 writer.close()
 
-        self._conn_writer: asyncio.StreamWriter | None = None
         self._server = await asyncio.start_server(handle, host, port)
         self._tasks.append(asyncio.create_task(self._repeat(), name=f"{self.name} repeat"))
         sock = self._server.sockets[0].getsockname()
@@ -181,7 +183,7 @@ class VirtualReceiver:
 
     def drop_connection(self) -> None:
         """Close the hub's connection (a cable pulled, a reboot): the hub must reconnect."""
-        if getattr(self, "_conn_writer", None) is not None:
+        if self._conn_writer is not None:
             self._conn_writer.close()
 
     async def serve_pty(self) -> str:
@@ -215,13 +217,13 @@ class VirtualReceiver:
         await cancel_and_wait(*self._tasks)
         self._tasks = []
         self._write = None
-        if getattr(self, "_server", None) is not None:
+        if self._server is not None:
             self._server.close()
-            if getattr(self, "_conn_writer", None) is not None:
+            if self._conn_writer is not None:
                 self._conn_writer.close()
             await self._server.wait_closed()
             self._server = None
-        if getattr(self, "_pty", None) is not None:
+        if self._pty is not None:
             asyncio.get_running_loop().remove_reader(self._pty[0])
             for fd in self._pty:
                 with contextlib.suppress(OSError):

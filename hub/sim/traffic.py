@@ -198,13 +198,18 @@ async def replay(
 
 async def _settle(hub: Hub, presses: int) -> None:
     """Wait until the hub has decided every valid press written so far."""
+    session = hub.session
+    assert session is not None
     with contextlib.suppress(TimeoutError):
-        await hub.wait_until(lambda: sum(hub.session.statuses.values()) >= presses, 10)
+        await hub.wait_until(lambda: sum(session.statuses.values()) >= presses, 10)
 
 
 async def _wait_closed(hub: Hub, poll_id: int | None) -> None:
+    session = hub.session
+    assert session is not None
+
     def closed() -> bool:
-        polls = hub.session.polls
+        polls = session.polls
         poll = next((p for p in polls if p.poll_id == poll_id), polls[-1] if polls else None)
         return poll is None or poll.state is not PollState.CLOSING
 

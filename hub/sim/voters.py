@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from hub.proposals import Proposal
 
@@ -74,7 +75,7 @@ class Room:
         return counts
 
 
-def example_tally_document(members: int = 70, seed: int = 2022) -> dict:
+def example_tally_document(members: int = 70, seed: int = 2022) -> dict[str, Any]:
     """The bundled example for ``clicker tally``: the 40 Clermont fiches, 70 simulated voters."""
     from hub.model import FRENCH_7
     from hub.proposals import clermont_fiches

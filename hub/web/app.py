@@ -28,6 +28,7 @@ from hub.proposals import parse_proposals
 from hub.results import poll_results
 from hub.roster import parse_roster_file, roster_json
 from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.tally import Ranking
 from hub.web.broadcast import Broadcaster
 from hub.web.door import Door, HostPolicy, token_ok, validation_detail
 
@@ -84,7 +85,7 @@ def _poll_json(poll: Poll) -> dict[str, Any]:
     }
 
 
-def _draw(ranking, fmt: str) -> bytes:
+def _draw(ranking: Ranking, fmt: str) -> bytes:
     from hub.report.charts import merit_profile, ranking_chart, render
 
     fig = merit_profile(ranking, 0)[0] if len(ranking.entries) == 1 else ranking_chart(ranking)[0]

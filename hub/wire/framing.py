@@ -55,7 +55,8 @@ def pack_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
 
 def encode_frame(type_: int, payload: bytes, seq: int, flags: int = 0) -> bytes:
     """The bytes on the wire, delimiter included."""
-    return cobs.encode(pack_frame(type_, payload, seq, flags)) + b"\x00"
+    encoded: bytes = cobs.encode(pack_frame(type_, payload, seq, flags))
+    return encoded + b"\x00"
 
 
 def unpack_frame(decoded: bytes) -> RawFrame:

@@ -15,6 +15,23 @@ from hub.protocol import MessageType
 from hub.wire.codec import Counted, Frame, Message, Text, parse_with
 from hub.wire.framing import RawFrame
 
+__all__ = (
+    "MESSAGE_TYPES",
+    "Error",
+    "Frame",
+    "Hello",
+    "HelloAck",
+    "KeypadSeen",
+    "Log",
+    "Message",
+    "Ping",
+    "PollState",
+    "Press",
+    "PressResult",
+    "Status",
+    "parse",
+)
+
 
 @dataclass(slots=True)
 class Hello(Message):
