@@ -68,3 +68,23 @@ def test_a_v1_journal_exports(tmp_path):
         "Fiche 3": [1, 1, 1, 2, 1, 1, 1],
         "Fiche 4": [1, 1, 1, 1, 1, 2, 1],
     }
+
+
+# ``journal-v2.db``: journal format 2, protocol v1.1 (session nonce 0x5EED2026), written by the
+# code of its day (facilitator actions still dicts): fiches and roster loaded from the console,
+# signed presses, presses of another session, a countdown's close, every poll revealed, a clean stop.
+V2_HEAD = "4dba443785679a9454602978ddf05dc652526ae26e9448d8d370a4bdd67bc7c3"
+
+
+def test_a_v2_journal_verifies_complete_and_recounts():
+    v = verify(FIXTURES / "journal-v2.db")
+    assert v.ok and v.complete, v.problem
+    assert (v.records, v.presses, v.polls, v.head) == (70, 42, 4, V2_HEAD)
+    s = v.session
+    assert s.config.nonce == 0x5EED2026 and [p.number for p in s.config.proposals] == [1, 2, 3, 4]
+    assert s.poll(1).tally(1) == [1, 3, 1, 0, 2, 0, 2]
+    assert s.poll(2).state == "reset"
+    assert s.poll(2).colours == {"green": 3, "yellow": 1, "orange": 1, "red": 1}
+    assert (s.poll(3).tally(3), s.poll(3).tally(4)) == ([1, 1, 1, 2, 1, 1, 1], [1, 1, 1, 1, 1, 2, 1])
+    assert s.poll(3).closed_by == "countdown" and s.display == {"view": "ranking", "assembly": ""}
+    assert s.statuses[PressStatus.STALE_SESSION] == 2 and s.statuses[PressStatus.COUNTED] == 37
