@@ -15,12 +15,13 @@ from urllib.parse import quote
 
 import apsw
 
+from hub.errors import ClickerError
 from hub.journal import JournalError, layout_of, one_line
 from hub.verify import Verdict, verify
 from hub.wal import wal_damage
 
 
-class BackupError(Exception):
+class BackupError(ClickerError):
     """A backup that could not be made, or whose copy does not verify; one line."""
 
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hub.errors import ClickerError
+
 MAX_IMPORT_BYTES = 1 << 20  # 1 MiB: 50 fiches with long texts fit many times over
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -29,7 +31,7 @@ MAX_COLUMN_NAME = 60
 csv.field_size_limit(MAX_IMPORT_BYTES)
 
 
-class InputError(ValueError):
+class InputError(ClickerError):
     """Input a person wrote that cannot be used; the message is one line: what and where."""
 
 

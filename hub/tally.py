@@ -33,6 +33,7 @@ from functools import lru_cache
 from itertools import accumulate, pairwise
 from operator import attrgetter, itemgetter
 
+from hub.errors import ClickerError
 from hub.model import GradeScale
 
 
@@ -51,7 +52,7 @@ class Missing(StrEnum):
     MEDIAN = "median"  # the proposal's own lower median
 
 
-class TallyError(ValueError):
+class TallyError(ClickerError):
     """Input that cannot be tallied; the message is one line meant for the user."""
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.errors import ClickerError
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "protocol" / "wire.toml"
 
@@ -122,7 +124,7 @@ class Schema:
         return 1 + sum(f.size for f in self.advert_fields)
 
 
-class SchemaError(ValueError):
+class SchemaError(ClickerError):
     pass
 
 

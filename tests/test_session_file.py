@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.core import Hub
 from hub.journal import Journal
-from hub.roster import keypad_id_arg, parse_roster
+from hub.roster import RosterError, keypad_id_arg, parse_roster
 from hub.session_file import differences, journaled_session, load_session_file
 
 GOOD = {
@@ -100,7 +100,7 @@ def test_files_named_by_the_session_are_checked_with_their_own_names(tmp_path):
 
 def test_roster_errors_name_the_entry_by_position_and_id():
     def message(entries):
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(RosterError) as info:
             parse_roster(entries, "roster.json")
         return str(info.value)
 

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from hub.model import FRENCH_6, GradeScale
-from hub.tally import Missing, Rule, first_difference, gauge, lower_median, rank
+from hub.tally import Missing, Rule, TallyError, first_difference, gauge, lower_median, rank
 
 
 def order(ranking):
@@ -162,7 +162,7 @@ def test_gauge_counts_equal_groups_as_minus():
 
 
 def test_more_judgments_than_voters_is_refused():
-    with pytest.raises(ValueError, match="more than the 5 voters"):
+    with pytest.raises(TallyError, match="more than the 5 voters"):
         rank({"A": [3, 3]}, GradeScale(("a", "b")), voters=5)
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.errors import ClickerError
+
 STREAM = "CLICKER"
 ACCOUNT = "CLICKER"
 SUBJECT_PREFIX = "clicker.room"
@@ -22,7 +24,7 @@ ROOM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 PLENARY_USER = "plenary"
 
 
-class AccessError(ValueError):
+class AccessError(ClickerError):
     """A room name or a credentials file that cannot be used; one line for the user."""
 
 

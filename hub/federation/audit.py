@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.federation.convention import CONVENTION, ROOM, Convention, PlenaryError, apply_plenary
+from hub.errors import ClickerError
+from hub.federation.convention import CONVENTION, ROOM, Convention, apply_plenary
 from hub.journal import GENESIS, JournalError, JournalReader, read_records
 
 
@@ -41,7 +42,7 @@ def verify_plenary(path: str | Path, progress: Callable[[int, int], None] | None
             for rec in reader.records():
                 try:
                     conv = apply_plenary(conv, rec.kind, rec.body)
-                except (PlenaryError, KeyError, TypeError, ValueError) as exc:
+                except (ClickerError, KeyError, TypeError, ValueError) as exc:
                     return _bad(verdict, f"record {rec.seq} ({rec.kind}): {exc}")
                 verdict.records += 1
                 verdict.room_records += rec.kind == ROOM

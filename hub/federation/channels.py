@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.errors import ClickerError
 from hub.model import GradeScale
 from hub.tally import TallyError
 from hub.tally_io import parse_document
@@ -24,7 +25,7 @@ MAX_BALLOTS = 10_000_000
 MAX_NAME = 80
 
 
-class ChannelError(ValueError):
+class ChannelError(ClickerError):
     """An entry, a correction or a confirmation that cannot be accepted; one line."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.errors import ClickerError
 from hub.federation.access import AccessError, check_room
 from hub.federation.chain import ChainError, RoomChain, Verdict
 from hub.federation.channels import ChannelError, TallyChannel, Version
@@ -31,7 +32,7 @@ PAPER, ONLINE, TOTAL = "paper", "online", "total"
 MAX_ALARMS = 200
 
 
-class PlenaryError(ValueError):
+class PlenaryError(ClickerError):
     """A plenary record that cannot be applied; one line."""
 
 

@@ -13,11 +13,12 @@ import csv
 import io
 from typing import Any
 
+from hub.errors import ClickerError
 from hub.federation.convention import ONLINE, PAPER, TOTAL, Convention
 from hub.tally_io import ranking_to_json
 
 
-class PlenaryExportError(ValueError):
+class PlenaryExportError(ClickerError):
     """An export that cannot be made; one line."""
 
 

@@ -17,12 +17,13 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
+from hub.errors import ClickerError
 from hub.federation.access import Credential, server_config, write_private
 
 READY_TIMEOUT = 20.0
 
 
-class NatsServerError(RuntimeError):
+class NatsServerError(ClickerError):
     """The server could not be found or started; one line for the user."""
 
 

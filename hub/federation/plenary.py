@@ -26,6 +26,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 
 from hub.aio import cancel_and_wait, within
+from hub.errors import ClickerError
 from hub.federation.access import SUBJECT_PREFIX, Credential, room_subject
 from hub.federation.convention import (
     CONVENTION,
@@ -59,7 +60,7 @@ TICK_S = 1.0
 STOP_DRAIN_S = 5.0
 
 
-class PlenaryFailure(RuntimeError):
+class PlenaryFailure(ClickerError):
     """The plenary journal could not be written: the plenary stops rather than acknowledge."""
 
 

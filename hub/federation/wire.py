@@ -16,6 +16,7 @@ from typing import Any
 import msgpack
 
 from hub.codec import CODECS
+from hub.errors import ClickerError
 from hub.federation.access import ROOM_NAME
 from hub.journal import KIND_IDS
 from hub.records import KINDS
@@ -25,7 +26,7 @@ MAX_RAW = 512 * 1024
 FIELDS = frozenset({"room", "seq", "kind", "fmt", "raw", "hash"})
 
 
-class WireError(ValueError):
+class WireError(ClickerError):
     """A payload on a room's subject that is not a journal record; one line."""
 
 

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from hub.aio import cancel_and_wait, within
+from hub.errors import ClickerError
 from hub.model import Press
 from hub.protocol import NAME, REVISION, ErrorCode
 from hub.wire.codec import Frame
@@ -54,7 +55,7 @@ BACKOFF_START = 0.25
 BACKOFF_CAP = 5.0
 
 
-class LinkLost(Exception):
+class LinkLost(ClickerError):
     """The link must be reopened (silence, end of stream, handshake failure)."""
 
 

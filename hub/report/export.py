@@ -12,13 +12,14 @@ import io
 from typing import Any
 
 from hub.assemblies import assembly_rankings, item_groups
+from hub.errors import ClickerError
 from hub.model import PollMode
 from hub.session import Poll, PollState, Session
 from hub.tally import Ranking
 from hub.tally_io import ranking_to_json
 
 
-class ExportError(ValueError):
+class ExportError(ClickerError):
     """An export that must not or cannot be made; one line for the user."""
 
 

@@ -24,6 +24,7 @@ from hub.assemblies import (
     group_ranking,
     item_groups,
 )
+from hub.errors import ClickerError
 from hub.model import CONSENT_COLOURS, CONSENT_NAMES, PollMode
 from hub.report.charts import draw_bar, draw_legend, draw_ranking, grade_with_sign, pct
 from hub.report.layout import A4, MARGIN_X, Document, wrap
@@ -255,7 +256,7 @@ TEXT: dict[str, dict[str, Any]] = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(ClickerError):
     """A journal that cannot be reported on; one line for the user."""
 
 

@@ -28,6 +28,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.errors import ClickerError
 from hub.imports import MAX_IMPORT_BYTES
 
 MAX_BODY = MAX_IMPORT_BYTES
@@ -154,12 +155,12 @@ class Door:
                 return b"".join(chunks)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(ClickerError):
+    """The body outgrew the cap while it was read (answered 413)."""
 
 
-class _Disconnected(Exception):
-    pass
+class _Disconnected(ClickerError):
+    """The client left while its body was read (nothing to answer)."""
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

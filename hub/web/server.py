@@ -18,11 +18,12 @@ import uvicorn
 
 from hub.aio import cancel_and_wait, within
 from hub.core import Hub
+from hub.errors import ClickerError
 from hub.web.app import create_app
 from hub.web.door import HostPolicy
 
 
-class PortInUse(OSError):
+class PortInUse(ClickerError):
     """The web server cannot listen where it was asked to; the message is one line."""
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from cobs import cobs
 
+from hub.errors import ClickerError
 from hub.protocol import CRC_SIZE, FLAG_RETRANSMIT, FRAME_VERSION, HEADER_SIZE, MAX_PAYLOAD, Reject
 
 __all__ = ["CRC_SIZE", "FLAG_RETRANSMIT", "HEADER_SIZE", "MAX_PAYLOAD", "VERSION", "Reject"]
@@ -32,7 +33,7 @@ def crc16(data: bytes) -> int:
     return binascii.crc_hqx(data, 0xFFFF)
 
 
-class FrameError(ValueError):
+class FrameError(ClickerError):
     def __init__(self, reason: Reject, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else str(reason))
         self.reason = reason
