@@ -12,9 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from hub.commands import OpenPoll
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import Keypad, PressStatus
+from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
 from hub.receivers.serial import SerialReceiver
 from hub.session import SessionConfig
@@ -68,7 +69,7 @@ async def run_with_blaster(
     hub = Hub(Journal(Path(tmp.name) / "bench.db"))
     try:
         await hub.start(config)
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         if on_state is not None:
             hub.subscribe(on_state)
         extra = await before(hub) if before is not None else None

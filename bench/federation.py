@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _rig import machine, percentile
 
+from hub.commands import ClosePoll, OpenPoll, Reveal, Select
 from hub.core import Hub
 from hub.federation.access import Credential, plenary_credential, room_credential
 from hub.federation.convention import ConventionConfig, RoomSpec
@@ -92,8 +93,8 @@ class Room:
 
     async def poll(self, fiche: int, vote_s: float) -> None:
         hub = self.hub
-        await hub.act({"action": "select", "proposal": fiche})
-        poll = await hub.act({"action": "open", "mode": int(PollMode.GRADES)})
+        await hub.act(Select(fiche))
+        poll = await hub.act(OpenPoll(PollMode.GRADES))
         times = sorted(self.rng.uniform(0, vote_s) for _ in self.ids)
         start = time.monotonic()
         for kid, at in zip(self.rng.sample(self.ids, len(self.ids)), times):
@@ -102,9 +103,9 @@ class Room:
                 await asyncio.sleep(delay)
             self.counter += 1
             hub.submit_press(Press(kid, self.counter, 0xFFFF, 0, self.rng.choice(KEYS), at=hub.clock()), None)
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state == "closed", 30)
-        await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+        await hub.act(Reveal(poll.poll_id))
         self.polls += 1
 
     @property

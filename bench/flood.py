@@ -33,9 +33,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(
 import httpx  # noqa: E402
 from _rig import machine, percentile  # noqa: E402
 
+from hub.commands import OpenPoll  # noqa: E402
 from hub.core import Hub  # noqa: E402
 from hub.journal import Journal  # noqa: E402
-from hub.model import Keypad  # noqa: E402
+from hub.model import Keypad, PollMode  # noqa: E402
 from hub.proposals import Proposal  # noqa: E402
 from hub.receivers.serial import SerialReceiver  # noqa: E402
 from hub.session import SessionConfig  # noqa: E402
@@ -136,7 +137,7 @@ async def run(seconds: float) -> dict:
     web = None
     try:
         await hub.start(config)
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         web = await start_web(hub, "127.0.0.1", 0, TOKEN)
         receivers = {}
         for name in ("flood", "paced"):

@@ -38,9 +38,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(
 import httpx  # noqa: E402
 from _rig import machine, percentile  # noqa: E402
 
+from hub.commands import ClosePoll, OpenPoll, Reveal, Step  # noqa: E402
 from hub.core import Hub  # noqa: E402
 from hub.journal import Journal  # noqa: E402
-from hub.model import Keypad  # noqa: E402
+from hub.model import Keypad, PollMode  # noqa: E402
 from hub.proposals import Proposal  # noqa: E402
 from hub.receivers.serial import SerialReceiver  # noqa: E402
 from hub.session import SessionConfig  # noqa: E402
@@ -161,7 +162,7 @@ async def day(keypads: int, polls: int) -> dict:
         await asyncio.wait_for(receiver.connected_event.wait(), 30)
         for n in range(1, polls + 1):
             cpu_at = time.process_time()
-            poll = await hub.act({"action": "open", "mode": 1})
+            poll = await hub.act(OpenPoll(PollMode.GRADES))
             watch.poll_id, watch.seen = poll.poll_id, []
             cmd = {"poll": poll.poll_id, "keypads": keypads, "spread_s": SPREAD_S, "changes": CHANGES}
             room.stdin.write((json.dumps(cmd) + "\n").encode())
@@ -180,11 +181,11 @@ async def day(keypads: int, polls: int) -> dict:
                 early.extend(lat)
             if n > polls - WINDOW:
                 late.extend(lat)
-            await hub.act({"action": "close"})
+            await hub.act(ClosePoll())
             await hub.wait_until(lambda p=poll: p.state == "closed", 30)
-            await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+            await hub.act(Reveal(poll.poll_id))
             if n < polls:
-                await hub.act({"action": "step", "delta": 1})
+                await hub.act(Step(1))
             for window, inside in (("early", n <= WINDOW), ("late", n > polls - WINDOW)):
                 if inside:
                     cpu[window] += time.process_time() - cpu_at

@@ -19,8 +19,8 @@ if TYPE_CHECKING:  # imported where used: `clicker --help` stays quick
     from rich.console import Console
 
     from hub.model import Keypad
-    from hub.sim.qemu import Images
     from hub.session import SessionConfig
+    from hub.sim.qemu import Images
 
 app = typer.Typer(
     help="clicker: jugement majoritaire avec boîtiers de vote / majority judgment with keypads.",
@@ -524,7 +524,6 @@ def keypads_enrol(
 ) -> None:
     """Add a keypad to a roster."""
     from hub.model import Keypad
-    from hub.sim.qemu import Images
     from hub.roster import MAX_ID, keypad_id_arg, save_roster, show_id
 
     keypads = _load_roster_or_fail(roster, missing_ok=True)

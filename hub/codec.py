@@ -1,10 +1,11 @@
 """The journal's record encodings (pure): one codec per journal format, each both ways.
 
-A record is a kind and a body. A press body is a ``PressRecord`` (what the keypad sent and the
-hub's answer); every other body is a dict of JSON values. The bytes a codec produces are what
-the journal stores and what its hash chain covers, so encoding is canonical: the same record
-always gives the same bytes (map keys sorted, integers in their shortest form, floats as
-64-bit doubles, so times replay exactly).
+A record is a kind and a body: one of the declared records of hub/records.py for a room's
+journal (the plenary's own kinds stay JSON documents). The bytes a codec produces are what the
+journal stores and what its hash chain covers, so encoding is canonical: the same record always
+gives the same bytes (map keys sorted, integers in their shortest form, floats as 64-bit
+doubles, so times replay exactly). Both formats store a record's JSON form
+(``hub.records.record_to_json``), except a press in format 2:
 
 - Format 1 (the first journals): canonical JSON text; a press is
   ``{"press": {field: value}, "status": s, "poll_id": p}``.
@@ -23,46 +24,37 @@ import msgpack
 import orjson
 
 from hub.model import Press
-from hub.records import PRESS, PressRecord
+from hub.records import (
+    PRESS,
+    Body,
+    PressRecord,
+    RecordError,
+    RoomRecord,
+    press_from_json,
+    press_record,
+    record_from_json,
+    record_kind,
+    record_to_json,
+)
 
-Body = PressRecord | dict[str, Any]
-PRESS_FIELDS = Press._fields
-
-
-class RecordError(ValueError):
-    """A stored body that does not decode to a record of its kind; the message is one line."""
+__all__ = ["CODECS", "Body", "Codec", "JsonCodec", "MsgpackCodec", "RecordError"]
 
 
 class Codec(Protocol):
     format: int
 
     def encode(self, kind: str, body: dict[str, Any]) -> bytes:
-        """Raises RecordError for a value the format cannot hold (integers beyond 64 bits)."""
+        """A JSON document as stored; RecordError for a value the format cannot hold (integers
+        beyond 64 bits)."""
         ...
 
     def encode_press(self, press: Press, status: int, poll_id: int) -> bytes: ...
 
+    def encode_record(self, record: RoomRecord) -> tuple[str, bytes]:
+        """A declared record: its kind and its stored bytes."""
+        ...
+
     def decode(self, kind: str, raw: bytes) -> Body: ...
-
-
-_TYPES = tuple(str if n in ("key", "receiver") else float if n == "at" else int for n in PRESS_FIELDS)
-_N = len(PRESS_FIELDS)
-
-
-def _press(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
-    """A press record from decoded values, each of its declared type (the common case is
-    checked in one comparison: the replay of a long day decodes a million of them)."""
-    if type(status) is not int or type(poll_id) is not int:
-        raise RecordError("press status and poll must be integers")
-    n = len(fields)
-    types = tuple(map(type, fields))
-    if types != _TYPES and types != _TYPES[:n]:  # a record of an older Press has fewer fields
-        if not 5 <= n <= len(PRESS_FIELDS):
-            raise RecordError(f"a press has {n} fields")
-        for name, value, expected in zip(PRESS_FIELDS, fields, _TYPES):
-            if type(value) is not expected and not (expected is float and type(value) is int):
-                raise RecordError(f"press field {name} is {type(value).__name__}")
-    return PressRecord(status, poll_id, Press._make(fields) if n == _N else Press(*fields))
 
 
 class JsonCodec:
@@ -79,6 +71,10 @@ class JsonCodec:
     def encode_press(self, press: Press, status: int, poll_id: int) -> bytes:
         return self.encode(PRESS, {"press": press._asdict(), "status": status, "poll_id": poll_id})
 
+    def encode_record(self, record: RoomRecord) -> tuple[str, bytes]:
+        kind = record_kind(record)
+        return kind, self.encode(kind, record_to_json(record))
+
     def decode(self, kind: str, raw: bytes) -> Body:
         try:
             body = json.loads(raw.decode("utf-8"))
@@ -88,16 +84,9 @@ class JsonCodec:
             raise RecordError(f"not JSON ({exc.msg})") from None
         if not isinstance(body, dict):
             raise RecordError("not a JSON object")
-        if kind != PRESS:
-            return body
-        fields = body.get("press")
-        if not isinstance(fields, dict) or set(fields) - set(PRESS_FIELDS):
-            raise RecordError("not a press")
-        try:
-            values = [fields[name] for name in PRESS_FIELDS[: len(fields)]]
-        except KeyError as exc:
-            raise RecordError(f"press field {exc.args[0]} is missing") from None
-        return _press(values, body.get("status"), body.get("poll_id"))
+        if kind == PRESS:
+            return press_from_json(body)
+        return record_from_json(kind, body)
 
 
 def _sorted(value: Any) -> Any:
@@ -125,6 +114,12 @@ class MsgpackCodec:
     def encode_press(self, press: Press, status: int, poll_id: int) -> bytes:
         return self._packb((status, poll_id, *press))
 
+    def encode_record(self, record: RoomRecord) -> tuple[str, bytes]:
+        if isinstance(record, PressRecord):
+            return PRESS, self.encode_press(record.press, record.status, record.poll_id)
+        kind = record_kind(record)
+        return kind, self.encode(kind, record_to_json(record))
+
     def decode(self, kind: str, raw: bytes) -> Body:
         try:
             body = msgpack.unpackb(raw, raw=False, strict_map_key=True, use_list=True)
@@ -135,10 +130,10 @@ class MsgpackCodec:
         if kind == PRESS:
             if not isinstance(body, list) or len(body) < 2:
                 raise RecordError("not a press")
-            return _press(body[2:], body[0], body[1])
+            return press_record(body[2:], body[0], body[1])
         if not isinstance(body, dict):
             raise RecordError("not a map")
-        return body
+        return record_from_json(kind, body)
 
 
 CODECS: dict[int, Codec] = {1: JsonCodec(), 2: MsgpackCodec()}

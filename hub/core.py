@@ -17,18 +17,20 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.codec import RecordError
+from hub.commands import POLL_COMMANDS, ClosePoll, Command, EndGrace, Reveal
+from hub.errors import ClickerError
 from hub.inbox import SHARE, Inbox
 from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
 from hub.model import PollMode, Press
 from hub.protocol import PollStateCode
 from hub.receivers.link import ReceiverLink
-from hub.records import ACTION, CLOSE, PRESS, RESULT, SESSION, apply_action, result_record
+from hub.records import PRESS, CloseRecord, ResultRecord, SessionRecord, apply_command
 from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
 from hub.verify import BadJournal, Recount
 from hub.wal import wal_damage
@@ -47,25 +49,25 @@ MAX_INFLIGHT = 2
 class _Work:
     press: Press | None = None
     reply: Callable[[PressResult], None] | None = None
-    action: dict[str, Any] | None = None
+    action: Command | None = None
     done: asyncio.Future[Any] | None = None
     taken: bool = False  # an action the loop has taken: it can no longer be withdrawn
 
 
-class HubFailure(RuntimeError):
+class HubFailure(ClickerError):
     """The journal could not be written: the hub stops answering rather than lie."""
 
 
-class JournalRefused(RuntimeError):
+class JournalRefused(ClickerError):
     """The journal does not verify (or is not a journal): the hub will not serve from it."""
 
 
-class HubBusy(RuntimeError):
+class HubBusy(ClickerError):
     """An action was not applied (the loop did not take it in time, or too many wait): nothing
     changed, it can be tried again."""
 
 
-class ActionPending(RuntimeError):
+class ActionPending(ClickerError):
     """An action was applied but the journal has not confirmed it yet: check the state before
     repeating it."""
 
@@ -128,12 +130,12 @@ class Hub:
                 await self.journal.close()
                 raise SessionError("the journal is empty and no session was given")
             try:
-                raw = self.journal.codec.encode(SESSION, config.to_json())
+                entry = self.journal.codec.encode_record(SessionRecord(config))
             except RecordError as exc:
                 await self.journal.close()
                 raise SessionError(f"the session description {exc}") from None
             session = Session(config, check_mic)
-            self.public_head = await self.journal.append([(SESSION, raw)])
+            self.public_head = await self.journal.append([entry])
         self.session = session
         self._live = LiveState(session)
         self._started = True
@@ -166,7 +168,7 @@ class Hub:
     async def _close_journal(self) -> None:
         """The closing record, then everything into the main file: after a clean stop the
         journal file alone is complete, and says so."""
-        closing = [(CLOSE, self.journal.codec.encode(CLOSE, {"at": self.clock()}))]
+        closing = [self.journal.codec.encode_record(CloseRecord(self.clock()))]
         try:
             await self.journal.append(closing, checkpoint=CHECKPOINT_TRUNCATE)
         except Exception as exc:
@@ -207,10 +209,11 @@ class Hub:
         receiver sends it again)."""
         return (self._direct if inbox is None else inbox).put(_Work(press=press, reply=reply))
 
-    async def act(self, action: dict[str, Any]) -> Any:
-        """Run a facilitator action through the loop; returns once it is journaled.
+    async def act(self, command: Command) -> Any:
+        """Run a facilitator command through the loop (stamped with the hub's time); returns
+        what it returns once it is journaled.
 
-        Actions go before presses, so the loop takes one within a turn. One it did not take in
+        Commands go before presses, so the loop takes one within a turn. One it did not take in
         ``ACTION_TIMEOUT`` is withdrawn (HubBusy: nothing changed); one it took is applied, and
         its answer waits for the journal (ActionPending if that takes ``COMMIT_TIMEOUT``)."""
         if self.failure is not None:
@@ -218,7 +221,7 @@ class Hub:
         if len(self._actions) >= MAX_ACTIONS:
             raise HubBusy(f"{len(self._actions)} actions are already waiting: nothing was done, try again")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        work = _Work(action={**action, "at": self.clock()}, done=done)
+        work = _Work(action=replace(command, at=self.clock()), done=done)
         self._actions.append(work)
         self._work.set()
         try:
@@ -333,7 +336,7 @@ class Hub:
         ends = self.session.grace_ends_at()
         for work in self._actions:
             assert work.action is not None
-            if work.action.get("action") == "grace_end" and ends is not None and self._arrived_by(ends):
+            if isinstance(work.action, EndGrace) and ends is not None and self._arrived_by(ends):
                 deferred.append(work)
             else:
                 work.taken = True
@@ -382,19 +385,20 @@ class Hub:
                     p = work.press
                     replies.append((work.reply, p.keypad_id, p.counter, status, decision.poll_id))
             elif work.action is not None and work.done is not None:
+                command = work.action
                 try:
-                    raw = codec.encode(ACTION, work.action)  # before applying: all or nothing
-                    outcome = apply_action(session, work.action)
+                    entry = codec.encode_record(command)  # before applying: all or nothing
+                    outcome = apply_command(session, command)
                 except (SessionError, RecordError) as exc:
                     refused = exc if isinstance(exc, SessionError) else SessionError(str(exc))
                     answers.append((work.done, None, refused))  # nothing changed
                     continue
-                entries.append((ACTION, raw))
-                if work.action["action"] == "grace_end" and isinstance(outcome, Poll):
-                    entries.append((RESULT, codec.encode(RESULT, result_record(outcome))))
-                if work.action["action"] == "reveal":
+                entries.append(entry)
+                if isinstance(command, EndGrace) and isinstance(outcome, Poll):
+                    entries.append(codec.encode_record(ResultRecord.of(outcome)))
+                if isinstance(command, Reveal):
                     checkpoint = CHECKPOINT_PASSIVE
-                poll_changed |= work.action["action"] in ("open", "close", "grace_end", "reset")
+                poll_changed |= isinstance(command, POLL_COMMANDS)
                 answers.append((work.done, outcome, None))
 
         quiet = session.quiet  # no poll in flight once this batch is applied (its head is public)
@@ -437,14 +441,14 @@ class Hub:
     async def _end_grace(self, ends: float) -> None:
         await asyncio.sleep(max(0.0, ends - self.clock()))
         # it waits for the presses that arrived in time, however many
-        await self._act_until_taken({"action": "grace_end"})
+        await self._act_until_taken(EndGrace())
 
-    async def _act_until_taken(self, action: dict[str, Any]) -> None:
+    async def _act_until_taken(self, command: Command) -> None:
         """An action of the hub's own timers: tried again while the loop is too busy to take it
         (nothing was applied then), until applied or refused."""
         while True:
             try:
-                await self.act(action)
+                await self.act(command)
             except HubBusy:
                 await asyncio.sleep(0.05)
                 continue
@@ -471,7 +475,7 @@ class Hub:
 
     async def _end_countdown(self, poll_id: int, when: float) -> None:
         await asyncio.sleep(max(0.0, when - self.clock()))
-        await self._act_until_taken({"action": "close", "poll_id": poll_id, "by": "countdown"})
+        await self._act_until_taken(ClosePoll(poll_id, "countdown"))
 
     # --- publishing --------------------------------------------------------------------------------
 

@@ -34,7 +34,8 @@ from urllib.parse import quote
 import apsw
 
 from hub.codec import CODECS, Body, Codec, RecordError
-from hub.records import ACTION, CLOSE, KINDS, NOTE, PRESS, RESULT, SESSION, PressRecord
+from hub.errors import ClickerError
+from hub.records import ACTION, CLOSE, KINDS, NOTE, PRESS, RESULT, SESSION, record_to_json
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,12 @@ CHECKPOINT_TRUNCATE = apsw.SQLITE_CHECKPOINT_TRUNCATE  # at a clean stop: the WA
 BUSY_TIMEOUT_MS = 2000  # another program holding the write lock longer than this stops the hub
 
 
-class JournalError(Exception):
+class JournalError(ClickerError):
     """A journal that cannot be used (not a clicker journal, unreadable, or damaged at a record);
     the message is one line naming the first bad record or the file's problem."""
 
 
-class JournalFailure(Exception):
+class JournalFailure(ClickerError):
     """The journal could not be written; the message names the cause in one line."""
 
 
@@ -82,7 +83,7 @@ class Record:
     raw: bytes
 
     def to_json(self) -> dict[str, Any]:
-        body = self.body.to_json() if isinstance(self.body, PressRecord) else self.body
+        body = self.body if isinstance(self.body, dict) else record_to_json(self.body)
         return {"seq": self.seq, "kind": self.kind, "hash": self.hash, "body": body}
 
 

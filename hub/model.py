@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hub.protocol import UNKNOWN_POLL, PollMode, PressStatus
 
@@ -113,6 +113,32 @@ class Proposal:
     def label(self) -> str:
         return f"Fiche {self.number}"
 
+    def to_json(self) -> dict[str, Any]:
+        """As the journal and the live state hold it (``extra`` only when there is some)."""
+        doc: dict[str, Any] = {
+            "number": self.number,
+            "title": self.title,
+            "transition": self.transition,
+            "subject": self.subject,
+            "text": self.text,
+        }
+        if self.extra:
+            doc["extra"] = self.extra
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Proposal:
+        """From ``to_json``'s form (KeyError or TypeError for a row that is not one: a person's
+        file is checked before, by hub/proposals.py)."""
+        return cls(
+            doc["number"],
+            doc["title"],
+            doc.get("transition", ""),
+            doc.get("subject", ""),
+            doc.get("text", ""),
+            doc.get("extra", {}),
+        )
+
 
 @dataclass(frozen=True)
 class Keypad:
@@ -127,6 +153,32 @@ class Keypad:
     # The highest counter this keypad used in earlier sessions (the keypad store, kept in the
     # roster file by `clicker keypads sync`): a press at or below it is from another session.
     counter: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """As the roster file and the journal hold it (the key in hex; no counter when 0)."""
+        doc: dict[str, Any] = {
+            "keypad_id": self.keypad_id,
+            "number": self.number,
+            "holder": self.holder,
+            "assembly": self.assembly,
+        }
+        if self.key:
+            doc["key"] = self.key.hex()
+        if self.counter:
+            doc["counter"] = self.counter
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Keypad:
+        """From ``to_json``'s form (a person's roster is checked before, by hub/roster.py)."""
+        return cls(
+            int(doc["keypad_id"]),
+            int(doc["number"]),
+            doc.get("holder", ""),
+            doc.get("assembly", ""),
+            bytes.fromhex(doc["key"]) if doc.get("key") else None,
+            counter=int(doc.get("counter", 0)),
+        )
 
 
 class Press(NamedTuple):

@@ -157,16 +157,8 @@ def load_roster(path: str | Path) -> list[Keypad]:
     return parse_roster_file(read_input_file(path), str(path))
 
 
-def keypad_json(k: Keypad) -> dict[str, Any]:
-    return (
-        {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
-        | ({"key": k.key.hex()} if k.key else {})
-        | ({"counter": k.counter} if k.counter else {})
-    )
-
-
 def roster_json(keypads: list[Keypad]) -> dict[str, Any]:
-    return {"keypads": [keypad_json(k) for k in keypads]}
+    return {"keypads": [k.to_json() for k in keypads]}
 
 
 def save_roster(path: str | Path, keypads: list[Keypad]) -> None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from hub.errors import ClickerError
 from hub.model import (
     CONSENT_COLOURS,
     DEFAULT_CONSENT_KEYS,
@@ -52,7 +53,7 @@ def new_nonce() -> int:
     return secrets.randbelow(0xFFFFFFFF) + 1
 
 
-class SessionError(ValueError):
+class SessionError(ClickerError):
     """A facilitator action that cannot be done now; the message is one line for the console.
 
     ``code`` and ``params`` name the refusal for the console, which words it in its language
@@ -146,26 +147,11 @@ class SessionConfig:
     def to_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
-            "proposals": [
-                {
-                    "number": p.number,
-                    "title": p.title,
-                    "transition": p.transition,
-                    "subject": p.subject,
-                    "text": p.text,
-                }
-                | ({"extra": p.extra} if p.extra else {})
-                for p in self.proposals
-            ],
+            "proposals": [p.to_json() for p in self.proposals],
             "grades": list(self.scale.names),
             "grade_keys": self.grade_keys,
             "consent_keys": self.consent_keys,
-            "roster": [
-                {"keypad_id": k.keypad_id, "number": k.number, "holder": k.holder, "assembly": k.assembly}
-                | ({"key": k.key.hex()} if k.key else {})
-                | ({"counter": k.counter} if k.counter else {})
-                for k in self.roster
-            ],
+            "roster": [k.to_json() for k in self.roster],
             "open_roster": self.open_roster,
             "electorate": self.electorate,
             "grace_s": self.grace_s,
@@ -187,31 +173,11 @@ class SessionConfig:
         try:
             return cls(
                 title=doc["title"],
-                proposals=[
-                    Proposal(
-                        p["number"],
-                        p["title"],
-                        p.get("transition", ""),
-                        p.get("subject", ""),
-                        p.get("text", ""),
-                        p.get("extra", {}),
-                    )
-                    for p in doc["proposals"]
-                ],
+                proposals=[Proposal.from_json(p) for p in doc["proposals"]],
                 scale=GradeScale(tuple(doc.get("grades") or GradeScale().names)),
                 grade_keys=doc.get("grade_keys", DEFAULT_GRADE_KEYS),
                 consent_keys=doc.get("consent_keys", dict(DEFAULT_CONSENT_KEYS)),
-                roster=[
-                    Keypad(
-                        int(k["keypad_id"]),
-                        int(k["number"]),
-                        k.get("holder", ""),
-                        k.get("assembly", ""),
-                        bytes.fromhex(k["key"]) if k.get("key") else None,
-                        counter=int(k.get("counter", 0)),
-                    )
-                    for k in doc.get("roster", [])
-                ],
+                roster=[Keypad.from_json(k) for k in doc.get("roster", [])],
                 open_roster=bool(doc.get("open_roster", False)),
                 electorate=doc.get("electorate"),
                 grace_s=float(doc.get("grace_s", 1.5)),
@@ -223,8 +189,6 @@ class SessionConfig:
                 **nonce,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, SessionError):
-                raise
             raise SessionError(f"bad session description: {exc}") from None
 
 

@@ -266,7 +266,7 @@ def journaled_session(db: str | Path) -> SessionConfig | None:
     journal yet. Raises JournalError (not a journal) or SessionError (an unreadable record),
     each naming the file."""
     from hub.journal import JournalError, JournalReader
-    from hub.records import SESSION
+    from hub.records import SessionRecord
 
     db = Path(db)
     if not db.exists() or db.stat().st_size == 0:
@@ -278,6 +278,6 @@ def journaled_session(db: str | Path) -> SessionConfig | None:
         raise JournalError(f"{db}: {exc}") from None
     if first is None:
         return None
-    if first.kind != SESSION or not isinstance(first.body, dict):
+    if not isinstance(first.body, SessionRecord):
         raise SessionError(f"{db}: the first record is not the session (see clicker verify {db})")
-    return SessionConfig.from_json(first.body, journaled=True)
+    return first.body.config

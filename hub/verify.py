@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hub.errors import ClickerError
 from hub.journal import GENESIS, JournalError, JournalReader, Record
-from hub.records import CLOSE, PRESS, ReplayMismatch, apply
-from hub.session import Session, SessionError
+from hub.records import CLOSE, PRESS, apply
+from hub.session import Session
 from hub.wal import wal_damage
 
 HEAD_RE = re.compile(r"^(?:(\d+):)?([0-9a-f]{16,64})$")
@@ -25,7 +26,7 @@ INCOMPLETE = (
 )
 
 
-class BadJournal(Exception):
+class BadJournal(ClickerError):
     """A journal that does not verify; the message is one line naming the first bad record."""
 
 
@@ -72,8 +73,8 @@ class Recount:
     def feed(self, rec: Record) -> None:
         where = f"record {rec.seq} ({rec.kind})"
         try:
-            self.session = apply(self.session, rec.kind, rec.body)
-        except (ReplayMismatch, SessionError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.session = apply(self.session, rec.body)
+        except (ClickerError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadJournal(f"{where}: {exc}") from None
         self.records += 1
         self.presses += rec.kind == PRESS

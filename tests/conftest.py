@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from hub.model import Keypad
+from hub.commands import OpenPoll
+from hub.model import Keypad, PollMode
 from hub.proposals import Proposal
 from hub.session import SessionConfig
 
@@ -42,7 +43,7 @@ async def open_hub(tmp_path):
 
     h = Hub(Journal(tmp_path / "s.db"))
     await h.start(make_config(n_keypads=10))
-    await h.act({"action": "open", "mode": 1})
+    await h.act(OpenPoll(PollMode.GRADES))
     yield h
     await h.stop()
 

@@ -3,13 +3,16 @@ synchronously, for the pure federation tests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hub.codec import CODECS
+from hub.commands import ClosePoll, Command, EndGrace, OpenPoll, Reveal, Select
 from hub.federation.convention import ConventionConfig, RoomSpec
 from hub.federation.wire import RoomRecord
 from hub.journal import FORMAT, GENESIS, chain_hash
-from hub.model import Keypad, Press
+from hub.model import Keypad, PollMode, Press
 from hub.proposals import Proposal
-from hub.records import ACTION, PRESS, RESULT, SESSION, apply_action, result_record
+from hub.records import PRESS, ResultRecord, SessionRecord, apply_command
 from hub.session import SessionConfig
 
 FICHES = [Proposal(i, f"Fiche {i}", "écologique" if i % 2 else "sociale") for i in range(1, 5)]
@@ -37,23 +40,22 @@ class RoomWriter:
         self.head = GENESIS
         self.clock = 100.0
         self.counter = 0
-        self.add(SESSION, config.to_json())
+        self.add(*CODECS[FORMAT].encode_record(SessionRecord(config)))
         self.session = Session(config)
 
-    def add(self, kind: str, body: dict | None = None, raw: bytes | None = None) -> RoomRecord:
-        raw = CODECS[FORMAT].encode(kind, body) if raw is None else raw
+    def add(self, kind: str, raw: bytes) -> RoomRecord:
         seq = len(self.records) + 1
         self.head = chain_hash(self.head, seq, kind, raw, FORMAT)
         rec = RoomRecord(self.room, seq, kind, FORMAT, raw, self.head)
         self.records.append(rec)
         return rec
 
-    def act(self, action: dict):
-        action = {**action, "at": self.clock}
-        outcome = apply_action(self.session, action)
-        self.add(ACTION, action)
-        if action["action"] == "grace_end":
-            self.add(RESULT, result_record(outcome))
+    def act(self, command: Command):
+        command = replace(command, at=self.clock)
+        outcome = apply_command(self.session, command)
+        self.add(*CODECS[FORMAT].encode_record(command))
+        if isinstance(command, EndGrace):
+            self.add(*CODECS[FORMAT].encode_record(ResultRecord.of(outcome)))
         return outcome
 
     def press(self, keypad_id: int, key: str) -> None:
@@ -63,20 +65,20 @@ class RoomWriter:
             keypad_id, self.counter, 0xFFFF, 0, key, at=self.clock, session_nonce=self.session.config.nonce
         )
         d = self.session.handle_press(p)
-        self.add(PRESS, raw=CODECS[FORMAT].encode_press(p, int(d.status), d.poll_id))
+        self.add(PRESS, CODECS[FORMAT].encode_press(p, int(d.status), d.poll_id))
 
     def vote(self, fiche: int, keys: dict[int, str], reveal: bool = True) -> None:
         """Select, open, presses, close, grace end (with its result record), reveal."""
-        self.act({"action": "select", "proposal": fiche})
-        poll = self.act({"action": "open", "mode": 1})
+        self.act(Select(fiche))
+        poll = self.act(OpenPoll(PollMode.GRADES))
         for kid, key in keys.items():
             self.press(kid, key)
         self.clock += 1
-        self.act({"action": "close"})
+        self.act(ClosePoll())
         self.clock += 5
-        self.act({"action": "grace_end"})
+        self.act(EndGrace())
         if reveal:
-            self.act({"action": "reveal", "poll_id": poll.poll_id})
+            self.act(Reveal(poll.poll_id))
 
 
 class PlenaryJournal:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from hub.commands import ClosePoll, OpenPoll, Reveal, Select
 from hub.core import Hub
 from hub.federation.access import Credential, plenary_credential, room_credential
 from hub.federation.convention import ConventionConfig, RoomSpec
@@ -15,7 +16,7 @@ from hub.federation.plenary import Plenary
 from hub.federation.publisher import RoomPublisher
 from hub.federation.room import federate
 from hub.journal import GENESIS, Journal, read_records
-from hub.model import Press
+from hub.model import PollMode, Press
 from hub.proposals import Proposal
 from hub.session import SessionConfig
 from tests.federation_helpers import FICHES, room_config
@@ -49,8 +50,8 @@ class RoomNode:
     async def vote(self, fiche: int, keys: dict[int, str]) -> None:
         hub = self.hub
         assert hub is not None
-        await hub.act({"action": "select", "proposal": fiche})
-        poll = await hub.act({"action": "open", "mode": 1})
+        await hub.act(Select(fiche))
+        poll = await hub.act(OpenPoll(PollMode.GRADES))
         before = len(self.answers)
         for k, key in keys.items():
             self.counter += 1
@@ -67,9 +68,9 @@ class RoomNode:
                 self.answers.append,
             )
         await hub.wait_until(lambda: len(self.answers) == before + len(keys), 10)
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state == "closed", 10)
-        await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+        await hub.act(Reveal(poll.poll_id))
 
     def journal_head(self) -> tuple[int, str]:
         """The room's own journal, read from disk: its last sequence number and hash."""

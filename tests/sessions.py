@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.commands import ClosePoll, OpenPoll, ResetPoll, Reveal, Select
 from hub.core import Hub
 from hub.model import DEFAULT_GRADE_KEYS, Keypad, PollMode, Press
 from hub.proposals import Proposal, clermont_fiches
@@ -100,7 +101,7 @@ class Room:
 
 
 async def close_and_wait(hub: Hub, poll_id: int) -> None:
-    await hub.act({"action": "close"})
+    await hub.act(ClosePoll())
     assert hub.session is not None
     await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)  # type: ignore[union-attr]
 
@@ -108,22 +109,22 @@ async def close_and_wait(hub: Hub, poll_id: int) -> None:
 async def grades_poll(room: Room, number: int, reveal: bool = True, **open_kw: Any) -> int:
     """Put fiche ``number`` up, open, vote, close, (reveal); returns the poll id."""
     hub = room.hub
-    await hub.act({"action": "select", "proposal": number})
-    poll = await hub.act({"action": "open", "mode": int(PollMode.GRADES), **open_kw})
+    await hub.act(Select(number))
+    poll = await hub.act(OpenPoll(PollMode.GRADES, **open_kw))
     await room.judge(number, poll.poll_id)
     await close_and_wait(hub, poll.poll_id)
     if reveal:
-        await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+        await hub.act(Reveal(poll.poll_id))
     return poll.poll_id
 
 
 async def consent_round(room: Room, reveal: bool = True) -> int:
     hub = room.hub
-    poll = await hub.act({"action": "open", "mode": int(PollMode.CONSENT)})
+    poll = await hub.act(OpenPoll(PollMode.CONSENT))
     await room.cards(poll.poll_id)
     await close_and_wait(hub, poll.poll_id)
     if reveal:
-        await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+        await hub.act(Reveal(poll.poll_id))
     return poll.poll_id
 
 
@@ -133,10 +134,10 @@ async def convention_day(room: Room, fiches: int) -> None:
     hub = room.hub
     for number in range(1, fiches + 1):
         if number == 3:  # a false start: reset, then held again
-            await hub.act({"action": "select", "proposal": number})
-            poll = await hub.act({"action": "open", "mode": int(PollMode.GRADES)})
+            await hub.act(Select(number))
+            poll = await hub.act(OpenPoll(PollMode.GRADES))
             await room.judge(number, poll.poll_id)
-            await hub.act({"action": "reset", "poll_id": poll.poll_id, "reason": "fiche mal lue"})
+            await hub.act(ResetPoll(poll.poll_id, "fiche mal lue"))
         await grades_poll(room, number)
         if number == 2:
             await grades_poll(room, number)  # a second round on the same fiche

@@ -8,9 +8,10 @@ import dataclasses
 
 import pytest
 
+from hub.commands import OpenPoll
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import PressStatus
+from hub.model import PollMode, PressStatus
 from hub.receivers.ble import AdvertListener, BleReceiver
 from hub.wire.advert import encode_advert
 from hub.wire.messages import Press
@@ -97,7 +98,7 @@ async def test_advert_mode_counts_presses_without_acknowledgement(tmp_path):
     h = Hub(Journal(tmp_path / "a.db"))
     await h.start(cfg)
     try:
-        await h.act({"action": "open", "mode": 1})
+        await h.act(OpenPoll(PollMode.GRADES))
         FakeBleakScanner.instances.clear()
         listener = AdvertListener(h, scanner_factory=FakeBleakScanner)
         h.add_receiver(listener)

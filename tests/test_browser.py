@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
+from hub.commands import OpenPoll, Reveal
 from hub.core import Hub
 from hub.journal import Journal
+from hub.model import PollMode
 from hub.proposals import clermont_fiches
 from hub.receivers.serial import SerialReceiver
 from hub.session import PollState
@@ -111,10 +113,7 @@ async def test_console_runs_a_poll_from_the_keyboard_and_the_projector_follows(r
     seq, prefix = re.fullmatch(r"Journal (\d+):([0-9a-f]{16})", shown).groups()
     (record,) = await hub.journal.records_after(int(seq) - 1, limit=1)
     assert record.hash.startswith(prefix)
-    assert any(
-        r.kind == "action" and r.body["action"] == "reveal"
-        for r in await hub.journal.records_after(0, int(seq))
-    )
+    assert any(isinstance(r.body, Reveal) for r in await hub.journal.records_after(0, int(seq)))
     head_box = await projector.locator("#journal-head").bounding_box()
     bar_box = await projector.locator(".bar").first.bounding_box()
     assert head_box["y"] > bar_box["y"] + bar_box["height"] and head_box["y"] + head_box["height"] <= 720
@@ -162,7 +161,7 @@ async def test_projector_reconnects_and_resyncs(room_and_hub, browser):
     await page.wait_for_selector("text=Le vote va bientôt s'ouvrir.", timeout=GUARD_MS)
     port = web[0].port
     await web[0].stop()  # the server goes away: the page keeps its last picture
-    await hub.act({"action": "open", "mode": 1})  # and misses this change
+    await hub.act(OpenPoll(PollMode.GRADES))  # and misses this change
     opened = hub.version
     web[0] = await start_web(hub, "127.0.0.1", port, TOKEN)
     await page.wait_for_selector("#turnout", timeout=GUARD_MS)  # reconnected, resynced

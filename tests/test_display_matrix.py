@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page
 
+from hub.commands import OpenPoll, Reveal, Select, Show
 from hub.core import Hub
 from hub.journal import Journal
 from hub.model import PollMode
@@ -64,17 +65,17 @@ async def _drive(hub: Hub, room: Room, pages: list[tuple[str, Page]], keypads: i
         problems.extend(await _look(hub, pages, view, keypads, folder))
 
     async def show(view: str, assembly: str = "") -> None:
-        await hub.act({"action": "display", "view": view, "assembly": assembly})
+        await hub.act(Show(view, assembly))
 
-    await hub.act({"action": "select", "proposal": FICHES})
+    await hub.act(Select(FICHES))
     await look("waiting")
-    poll = await hub.act({"action": "open", "mode": int(PollMode.GRADES), "countdown_s": 600})
+    poll = await hub.act(OpenPoll(PollMode.GRADES, countdown_s=600))
     room.turnout = 0.6
     await room.judge(FICHES, poll.poll_id)
     await look("voting")
     await close_and_wait(hub, poll.poll_id)
     await look("closed")
-    await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+    await hub.act(Reveal(poll.poll_id))
     await look("revealed")
     await show("auto", "*")
     await look("revealed-assemblies")
@@ -88,12 +89,12 @@ async def _drive(hub: Hub, room: Room, pages: list[tuple[str, Page]], keypads: i
     await look("ranking-one-assembly")
     await show("auto")
     room.turnout = 0.9
-    poll = await hub.act({"action": "open", "mode": int(PollMode.CONSENT)})
+    poll = await hub.act(OpenPoll(PollMode.CONSENT))
     await room.cards(poll.poll_id)
     await look("consent-open")
     await close_and_wait(hub, poll.poll_id)
     await look("consent-closed")
-    await hub.act({"action": "reveal", "poll_id": poll.poll_id})
+    await hub.act(Reveal(poll.poll_id))
     await look("consent-revealed")
     await show("auto", "*")
     await look("consent-revealed-assemblies")

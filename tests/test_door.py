@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.aio import within
+from hub.commands import OpenPoll
 from hub.core import Hub, HubFailure
 from hub.journal import Journal
-from hub.model import PressStatus
+from hub.model import PollMode, PressStatus
 from hub.receivers.serial import SerialReceiver
 from hub.web import app as app_module
 from hub.web.app import create_app
@@ -113,7 +114,7 @@ async def test_the_live_channel_checks_host_and_origin(web, host, origin, status
 
 
 async def test_an_oversized_upload_is_refused_unread_while_presses_are_answered(hub, receiver, web):
-    await hub.act({"action": "open", "mode": 1})
+    await hub.act(OpenPoll(PollMode.GRADES))
     head = (
         f"POST /api/session/proposals HTTP/1.1\r\nHost: 127.0.0.1:{web.port}\r\n"
         f"Content-Type: text/csv\r\nContent-Length: {BIG}\r\n\r\n"

@@ -16,9 +16,10 @@ import sys
 
 import pytest
 
+from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import PressStatus
+from hub.model import PollMode, PressStatus
 from hub.verify import verify
 from tests.conftest import make_config
 from tests.fake_receiver import FakeReceiver
@@ -31,7 +32,7 @@ async def open_session(db) -> None:
     """A journal with a grades poll open, written by a hub that then stopped cleanly."""
     hub = Hub(Journal(db))
     await hub.start(make_config(n_keypads=70))
-    await hub.act({"action": "open", "mode": 1})
+    await hub.act(OpenPoll(PollMode.GRADES))
     await hub.stop()
 
 
@@ -101,15 +102,15 @@ async def stopped_journal(tmp_path):
     db = tmp_path / "s.db"
     hub = Hub(Journal(db))
     await hub.start(make_config(n_keypads=10))
-    await hub.act({"action": "open", "mode": 1})
+    await hub.act(OpenPoll(PollMode.GRADES))
     answers: list = []
     from hub.model import Press
 
     for i in range(400):
         hub.submit_press(Press(1001 + i % 10, 1 + i, 1, 0, "1234567"[i % 7]), answers.append)
     await hub.wait_until(lambda: len(answers) == 400, 10)
-    await hub.act({"action": "close"})
-    await hub.act({"action": "grace_end"})
+    await hub.act(ClosePoll())
+    await hub.act(EndGrace())
     await hub.stop()
     return db
 
@@ -157,15 +158,15 @@ async def test_a_copy_after_a_crash_says_what_it_lacks_and_backup_holds_everythi
     answers: list = []
     try:
         for poll, presses in ((1, 200), (2, 2000)):
-            await hub.act({"action": "open", "mode": 1})
+            await hub.act(OpenPoll(PollMode.GRADES))
             for i in range(presses):
                 press = Press(1001 + i % 70, 100 * poll + i // 70, poll, 0, "1234567"[i % 7])
                 hub.submit_press(press, answers.append)
             await hub.wait_until(lambda n=len(answers) + presses: len(answers) == n, 20)
-            await hub.act({"action": "close"})
-            await hub.act({"action": "grace_end"})
+            await hub.act(ClosePoll())
+            await hub.act(EndGrace())
             if poll == 1:
-                await hub.act({"action": "reveal", "poll_id": 1})  # a checkpoint into s.db
+                await hub.act(Reveal(1))  # a checkpoint into s.db
         # poll 2, only in the WAL (closed, not revealed, so not yet on the projector: the head as
         # the journal holds it, which `clicker verify --head` takes all the same)
         noted = "{}:{}".format(*hub.journal.durable)

@@ -49,7 +49,7 @@ def room_writer(room: str, index: int, seed: int, fiches=(1, 2, 3), keypads: int
 def replay_own_journal(records: list[RoomRecord]):
     session = None
     for r in records:
-        session = apply(session, r.kind, CODECS[r.fmt].decode(r.kind, r.raw))
+        session = apply(session, CODECS[r.fmt].decode(r.kind, r.raw))
     return session
 
 

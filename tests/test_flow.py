@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub import core, inbox
+from hub.commands import Select
 from hub.model import PressStatus
 from hub.receivers import serial
 from hub.receivers.serial import SerialReceiver
@@ -61,7 +62,7 @@ async def test_a_flooding_receiver_cannot_starve_another_nor_an_action(open_hub)
             await quiet.wait_results(counter)
             waited.append(decided(hub) - before - 1)
         before = decided(hub)
-        await hub.act({"action": "select", "proposal": 1})  # the console, during the flood
+        await hub.act(Select(1))  # the console, during the flood
         action_waited = decided(hub) - before
         flood_left = FLOOD - len(flooder.results)
         await flooder.wait_results(FLOOD, within=60)

@@ -22,6 +22,7 @@ from hub.core import Hub
 from hub.journal import Journal
 from hub.live import LiveState
 from hub.model import PollMode, Press
+from hub.records import SessionRecord
 from hub.report.export import export_csv, export_json
 from hub.session import Session, SessionConfig
 from hub.session_file import load_session_file
@@ -76,9 +77,9 @@ def readable_by_everything(config: SessionConfig) -> None:
     """The session as the journal records it and replays it, through a poll, the live state, the
     exports and the ranking: what crashed when a bad setting was journaled."""
     codec = MsgpackCodec()  # the journal's own encoding of the session record, and back
-    session = Session(
-        SessionConfig.from_json(codec.decode("session", codec.encode("session", config.to_json())))
-    )
+    record = codec.decode("session", codec.encode_record(SessionRecord(config))[1])
+    assert isinstance(record, SessionRecord)
+    session = Session(record.config)
     if session.current is not None:
         session.open_poll(PollMode.GRADES, 10.0)
         for i, keypad in enumerate(session.keypads.values()):

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from hub.codec import CODECS
+from hub.commands import ClosePoll, OpenPoll, Reveal, Select
 from hub.core import Hub
 from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS, Journal
 from hub.model import PollMode, Press, PressStatus
@@ -32,16 +33,16 @@ async def run_session(db, presses: int = 40) -> dict:
     await hub.start(make_config(n_keypads=10))
     answers: list = []
     try:
-        await hub.act({"action": "open", "mode": int(PollMode.GRADES)})
+        await hub.act(OpenPoll(PollMode.GRADES))
         for i in range(presses):
             kid = 1001 + i % 10
             hub.submit_press(Press(kid, i + 1, 0xFFFF, 0, "1234567"[i % 7], at=hub.clock()), answers.append)
         await hub.wait_until(lambda: len(answers) == presses, 10)
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         await hub.wait_until(lambda: hub.session.polls[0].state == "closed", 10)
-        await hub.act({"action": "reveal", "poll_id": 1})
-        await hub.act({"action": "select", "proposal": 2})
-        await hub.act({"action": "open", "mode": int(PollMode.CONSENT)})
+        await hub.act(Reveal(1))
+        await hub.act(Select(2))
+        await hub.act(OpenPoll(PollMode.CONSENT))
         hub.submit_press(Press(1001, 1000, 0xFFFF, 0, "D", at=hub.clock()), answers.append)
         await hub.wait_until(lambda: len(answers) == presses + 1, 10)
         return comparable(hub.snapshot())
@@ -68,7 +69,7 @@ async def test_group_commit_puts_a_burst_in_few_transactions(tmp_path):
     hub = Hub(Journal(tmp_path / "s.db"))
     await hub.start(make_config(n_keypads=50))
     try:
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         answers: list = []
         for i in range(500):
             hub.submit_press(Press(1001 + i % 50, i + 1, 0xFFFF, 0, "4", at=hub.clock()), answers.append)
@@ -180,7 +181,7 @@ async def test_sigkill_mid_burst_loses_no_counted_press(tmp_path):
     # A session with an open poll, written by a hub that then stops cleanly.
     hub = Hub(Journal(db))
     await hub.start(make_config(n_keypads=70))
-    await hub.act({"action": "open", "mode": 1})
+    await hub.act(OpenPoll(PollMode.GRADES))
     await hub.stop()
 
     rx = FakeReceiver()

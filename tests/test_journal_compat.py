@@ -9,11 +9,12 @@ import json
 import shutil
 from pathlib import Path
 
+from hub.commands import ClosePoll, EndGrace
 from hub.core import Hub
-from hub.journal import Journal
+from hub.journal import Journal, read_records
 from hub.model import PressStatus
 from hub.verify import verify
-from tests.fixtures.make_journal import T0
+from tests.fixtures.make_journal import T0, V2_NONCE, write_journal
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1_HEAD = "f4e3de480d1f4168d127297ad99d4bbf497b77aaef3729ff830d0f152acbcde7"
@@ -46,8 +47,8 @@ async def test_a_v1_journal_resumes_and_stays_verifiable(tmp_path):
         hub.submit_press(Press(1005, 40, 5, 0, "6", at=T0 + 50), answers.append)
         await hub.wait_until(lambda: len(answers) == 1, 5)
         assert answers[0].status == PressStatus.COUNTED
-        await hub.act({"action": "close"})
-        await hub.act({"action": "grace_end"})
+        await hub.act(ClosePoll())
+        await hub.act(EndGrace())
     finally:
         await hub.stop()
     v = verify(db)
@@ -70,9 +71,6 @@ def test_a_v1_journal_exports(tmp_path):
     }
 
 
-# ``journal-v2.db``: journal format 2, protocol v1.1 (session nonce 0x5EED2026), written by the
-# code of its day (facilitator actions still dicts): fiches and roster loaded from the console,
-# signed presses, presses of another session, a countdown's close, every poll revealed, a clean stop.
 V2_HEAD = "4dba443785679a9454602978ddf05dc652526ae26e9448d8d370a4bdd67bc7c3"
 
 
@@ -81,10 +79,22 @@ def test_a_v2_journal_verifies_complete_and_recounts():
     assert v.ok and v.complete, v.problem
     assert (v.records, v.presses, v.polls, v.head) == (70, 42, 4, V2_HEAD)
     s = v.session
-    assert s.config.nonce == 0x5EED2026 and [p.number for p in s.config.proposals] == [1, 2, 3, 4]
+    assert s.config.nonce == V2_NONCE and [p.number for p in s.config.proposals] == [1, 2, 3, 4]
     assert s.poll(1).tally(1) == [1, 3, 1, 0, 2, 0, 2]
-    assert s.poll(2).state == "reset"
-    assert s.poll(2).colours == {"green": 3, "yellow": 1, "orange": 1, "red": 1}
+    assert s.poll(2).state == "reset" and s.poll(2).colours == {
+        "green": 3,
+        "yellow": 1,
+        "orange": 1,
+        "red": 1,
+    }
     assert (s.poll(3).tally(3), s.poll(3).tally(4)) == ([1, 1, 1, 2, 1, 1, 1], [1, 1, 1, 1, 1, 2, 1])
     assert s.poll(3).closed_by == "countdown" and s.display == {"view": "ranking", "assembly": ""}
     assert s.statuses[PressStatus.STALE_SESSION] == 2 and s.statuses[PressStatus.COUNTED] == 37
+
+
+async def test_today_s_code_writes_the_v2_journal_byte_for_byte(tmp_path):
+    """The declared commands and records are journaled exactly as the dicts they replaced."""
+    await write_journal(str(tmp_path / "again.db"), "v2")
+    kept = [(r.seq, r.kind, r.raw, r.hash) for r in read_records(FIXTURES / "journal-v2.db")]
+    again = [(r.seq, r.kind, r.raw, r.hash) for r in read_records(tmp_path / "again.db")]
+    assert again == kept

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 from hub import journal as journal_module
 from hub.codec import CODECS, RecordError
+from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal, Select
 from hub.core import Hub, JournalRefused
 from hub.journal import FORMAT, KIND_IDS, Journal, JournalReader, chain_hash, read_records
-from hub.model import Press, PressStatus
-from hub.records import PressRecord
+from hub.model import PollMode, Press, PressStatus
+from hub.records import NoteRecord, PressRecord
 from hub.session import SessionError
 from hub.verify import Head, verify
 from tests.conftest import make_config
@@ -69,9 +70,9 @@ json_values = st.recursive(
 @given(st.dictionaries(st.text(max_size=8), json_values))
 def test_other_records_encode_canonically(body):
     codec = CODECS[FORMAT]
-    raw = codec.encode("action", body)
-    assert codec.decode("action", raw) == body
-    assert codec.encode("action", dict(reversed(list(body.items())))) == raw  # key order does not matter
+    raw = codec.encode("note", body)
+    assert codec.decode("note", raw) == NoteRecord(body)
+    assert codec.encode("note", dict(reversed(list(body.items())))) == raw  # key order does not matter
 
 
 def test_a_value_the_format_cannot_hold_is_refused_not_raised():
@@ -82,14 +83,14 @@ def test_a_value_the_format_cannot_hold_is_refused_not_raised():
 
 async def test_an_action_that_cannot_be_journaled_changes_nothing(open_hub):
     with pytest.raises(SessionError, match="cannot be journaled"):
-        await open_hub.act({"action": "select", "proposal": 2**70})
-    await open_hub.act({"action": "close"})  # the loop goes on
+        await open_hub.act(Select(2**70))
+    await open_hub.act(ClosePoll())  # the loop goes on
 
 
 async def write_presses(db, n: int, receiver: str = "/dev/ttyACM0") -> Hub:
     hub = Hub(Journal(db))
     await hub.start(make_config(n_keypads=70))
-    await hub.act({"action": "open", "mode": 1})
+    await hub.act(OpenPoll(PollMode.GRADES))
     answers: list = []
     for i in range(n):
         press = Press(1001 + i % 70, 1 + i, 1, 0, "1234567"[i % 7], 80, -60, 30, 0, receiver, hub.clock())
@@ -131,7 +132,7 @@ async def test_records_after_a_sequence_number(tmp_path):
         waiting = asyncio.create_task(hub.journal.committed_after(52))
         await asyncio.sleep(0.01)
         assert not waiting.done()
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         assert (await asyncio.wait_for(waiting, 5))[0] == 53
     finally:
         await hub.stop()
@@ -143,7 +144,7 @@ async def test_an_outbox_cursor_rides_on_the_next_commit(tmp_path):
     hub.journal.set_outbox_cursor("nats", 4)
     assert hub.journal.outbox_cursor("nats") == 4 and hub.journal.outbox_cursor("other") == 0
     commits = hub.journal.commits
-    await hub.act({"action": "close"})
+    await hub.act(ClosePoll())
     assert hub.journal.commits == commits + 1  # no commit of its own
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT seq FROM outbox WHERE name = 'nats'").fetchall() == [(4,)]
@@ -163,11 +164,11 @@ async def test_the_published_head_never_moves_while_a_poll_is_open(tmp_path):
     hub = await write_presses(db, 20)
     try:
         assert hub.snapshot()["journal"]["seq"] == 1  # the session record, before the open
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         assert hub.snapshot()["journal"]["seq"] == 1  # closing: presses still count
-        await hub.act({"action": "grace_end"})
+        await hub.act(EndGrace())
         assert hub.snapshot()["journal"]["seq"] == 1  # closed, not revealed: its keys still secret
-        await hub.act({"action": "reveal", "poll_id": 1})
+        await hub.act(Reveal(1))
         assert hub.snapshot()["journal"] == dict(zip(("seq", "head"), hub.journal.durable, strict=True))
     finally:
         await hub.stop()
@@ -232,8 +233,8 @@ async def test_replay_and_verify_hold_one_bounded_batch(tmp_path, monkeypatch):
 async def test_the_hub_refuses_a_journal_that_does_not_verify(tmp_path):
     db = tmp_path / "s.db"
     hub = await write_presses(db, 20)
-    await hub.act({"action": "close"})
-    await hub.act({"action": "grace_end"})  # the result record: the recount will disagree
+    await hub.act(ClosePoll())
+    await hub.act(EndGrace())  # the result record: the recount will disagree
     await hub.stop()
     forge_vote(db)
     v = verify(db)
@@ -269,9 +270,9 @@ async def test_noted_heads_prove_the_journal_holds_everything_before_them(tmp_pa
     db = tmp_path / "s.db"
     hub = await write_presses(db, 40)
     noted = [hub.snapshot()["journal"]]
-    await hub.act({"action": "close"})
-    await hub.act({"action": "grace_end"})
-    await hub.act({"action": "reveal", "poll_id": 1})
+    await hub.act(ClosePoll())
+    await hub.act(EndGrace())
+    await hub.act(Reveal(1))
     noted.append(hub.snapshot()["journal"])
     await hub.stop()
     heads = [f"{j['seq']}:{j['head'][:16]}" for j in noted]
@@ -317,12 +318,12 @@ async def test_a_reader_during_a_reveal_or_the_stop_never_stops_the_hub(tmp_path
     hub = await write_presses(db, 20)
     reader = apsw.Connection(f"file:{db}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
     try:
-        await hub.act({"action": "close"})
+        await hub.act(ClosePoll())
         reader.execute("BEGIN")
         assert reader.execute("SELECT COUNT(*) FROM journal").fetchall() == [(23,)]  # a snapshot
-        await hub.act({"action": "grace_end"})  # frames after the reader's snapshot
-        await hub.act({"action": "reveal", "poll_id": 1})
-        await hub.act({"action": "select", "proposal": 2})  # the hub goes on
+        await hub.act(EndGrace())  # frames after the reader's snapshot
+        await hub.act(Reveal(1))
+        await hub.act(Select(2))  # the hub goes on
         await hub.stop()
         assert hub.failure is None
         assert "a reader holds the WAL" in caplog.text

@@ -10,6 +10,7 @@ import json
 import orjson
 import websockets
 
+from hub.commands import ClosePoll, OpenPoll, Reveal
 from hub.core import Hub
 from hub.journal import Journal
 from hub.live import LIVE_KEYS, LiveState, live_part
@@ -88,7 +89,7 @@ async def test_ws_sends_a_part_only_when_its_revision_moved(tmp_path):
             first = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert {"session", "proposals", "polls", "ranking"} <= set(first)
             merged, seen = dict(first), [first]
-            await hub.act({"action": "open", "mode": 1})
+            await hub.act(OpenPoll(PollMode.GRADES))
             opened = await until(lambda s: s["poll"] is not None)
             assert opened["polls"][0]["state"] == "open" and "session" not in opened
             for i in range(5):
@@ -96,9 +97,9 @@ async def test_ws_sends_a_part_only_when_its_revision_moved(tmp_path):
             await until(lambda s: s["poll"]["turnout"] == 5)
             during = [m for m in seen if m["poll"] and m["poll"]["turnout"]]
             assert during and all("polls" not in m and "session" not in m for m in during)
-            await hub.act({"action": "close"})
+            await hub.act(ClosePoll())
             await hub.wait_until(lambda: hub.session.poll(1).state == "closed", 5)
-            await hub.act({"action": "reveal", "poll_id": 1})
+            await hub.act(Reveal(1))
             await until(lambda s: s["poll"]["state"] == "revealed" and s["ranking"]["ranking"])
             full = hub.snapshot()
             for key in ("session", "proposals", "polls", "ranking", "revisions", "poll"):

@@ -13,6 +13,7 @@ import random
 
 import pytest
 
+from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
 from hub.core import Hub, HubFailure
 from hub.journal import Journal, read_records
 from hub.model import PollMode, Press, PressStatus
@@ -30,7 +31,7 @@ async def a_day(hub: Hub, rng: random.Random, answers: list) -> None:
     sent = 0
     for poll in range(3):
         mode = PollMode.CONSENT if poll == 1 else PollMode.GRADES
-        await hub.act({"action": "open", "mode": int(mode)})
+        await hub.act(OpenPoll(mode))
         keys = "ABCD" if mode is PollMode.CONSENT else "1234567"
         for _burst in range(rng.randint(15, 25)):
             for _ in range(rng.randint(1, 40)):
@@ -45,9 +46,9 @@ async def a_day(hub: Hub, rng: random.Random, answers: list) -> None:
                 await hub.wait_until(lambda n=sent: len(answers) == n, 20)
             await asyncio.sleep(0)
         await hub.wait_until(lambda n=sent: len(answers) == n, 20)
-        await hub.act({"action": "close"})
-        await hub.act({"action": "grace_end"})
-        await hub.act({"action": "reveal", "poll_id": poll + 1})  # a checkpoint
+        await hub.act(ClosePoll())
+        await hub.act(EndGrace())
+        await hub.act(Reveal(poll + 1))  # a checkpoint
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -98,7 +99,7 @@ async def test_after_a_failed_write_nothing_queued_lands_and_nothing_more_is_ans
         hub = Hub(Journal(db, vfs=disk.name))
         try:
             await hub.start(make_config(n_keypads=70))
-            await hub.act({"action": "open", "mode": 1})
+            await hub.act(OpenPoll(PollMode.GRADES))
             disk.fail_from = disk.ops + rng.randint(2, 60)
             for i in range(3000):  # commits pile up behind the one that fails
                 hub.submit_press(
@@ -109,7 +110,7 @@ async def test_after_a_failed_write_nothing_queued_lands_and_nothing_more_is_ans
             await asyncio.wait_for(hub.stopped.wait(), 20)
             answered_at_failure = len(answers)
             with pytest.raises(HubFailure, match="I/O error"):
-                await hub.act({"action": "close"})
+                await hub.act(ClosePoll())
             await asyncio.sleep(0.05)
             assert len(answers) == answered_at_failure  # nothing answered after the failure
         finally:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from hub.commands import command_from_json
 from hub.model import Keypad, PressStatus
 from hub.proposals import Proposal
-from hub.records import apply_action
+from hub.records import apply_command
 from hub.session import Session, SessionConfig
 from hub.wire import PressResult, StreamDecoder
 from hub.wire.messages import Press
@@ -35,7 +36,7 @@ def test_decision(v):
     session = _session(v)
     for step in v["steps"]:
         if "action" in step:
-            apply_action(session, {**step["action"], "at": step["at"]})
+            apply_command(session, command_from_json({**step["action"], "at": step["at"]}))
         elif "press" in step:
             (frame,) = StreamDecoder().feed(bytes.fromhex(step["press"]))
             assert isinstance(frame.message, Press)

@@ -12,9 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.commands import OpenPoll
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import Keypad, PressStatus
+from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
 from hub.receivers.serial import SerialReceiver
 from hub.roster import load_roster, save_roster
@@ -46,7 +47,7 @@ async def run_session(db, cfg: SessionConfig, frames: list[bytes], signed: tuple
     rx = FakeReceiver()
     try:
         await hub.start(cfg)
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         receiver = SerialReceiver(await rx.start(), hub, name="rx")
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 10)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from hub.commands import OpenPoll
+from hub.model import PollMode
 from hub.report.charts import merit_profile, ranking_chart, render
 from hub.verify import verify
 
@@ -127,7 +129,7 @@ async def test_a_declared_non_anonymous_session_exports_presses(tmp_path):
     hub = Hub(Journal(db))
     await hub.start(make_config(anonymous=False))
     try:
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         answers = []
         hub.submit_press(Press(1001, 1, 1, 0, "4", at=hub.clock()), answers.append)
         await hub.wait_until(lambda: answers, 5)

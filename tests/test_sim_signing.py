@@ -11,9 +11,10 @@ import signal
 import subprocess
 import sys
 
+from hub.commands import OpenPoll
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import PressStatus
+from hub.model import PollMode, PressStatus
 from hub.proposals import clermont_fiches
 from hub.protocol import REVISION, ErrorCode
 from hub.receivers.serial import SerialReceiver
@@ -121,7 +122,7 @@ async def test_clicker_sim_with_a_roster_votes_with_its_keys(tmp_path):
         receiver = SerialReceiver(url, hub, name="rx1")
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 10)
-        await hub.act({"action": "open", "mode": 1})
+        await hub.act(OpenPoll(PollMode.GRADES))
         # every keypad of the roster votes, signed with its key (a MIC is required)
         await hub.wait_until(lambda: hub.session.turnout(hub.session.active) == 3, 60)
         assert hub.session.statuses[PressStatus.BAD_MIC] == 0

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
 from hub.core import Hub, JournalRefused
 from hub.journal import LAYOUTS, Journal, read_records
-from hub.model import Press
+from hub.model import PollMode, Press
 from hub.verify import Head, verify
 from tests.conftest import make_config
 
@@ -33,16 +34,16 @@ async def noted_session(db: Path, polls: int, wal_copy: Path | None = None) -> l
     heads, answers = [], []
     try:
         for poll in range(1, polls + 1):
-            await hub.act({"action": "open", "mode": 1})
+            await hub.act(OpenPoll(PollMode.GRADES))
             for i in range(120):
                 hub.submit_press(
                     Press(1001 + i % 40, 10 * poll + i // 40, poll, 0, "1234567"[i % 7]), answers.append
                 )
             await hub.wait_until(lambda n=120 * poll: len(answers) == n, 10)
-            await hub.act({"action": "close"})
-            await hub.act({"action": "grace_end"})
+            await hub.act(ClosePoll())
+            await hub.act(EndGrace())
             if poll < polls:
-                await hub.act({"action": "reveal", "poll_id": poll})  # a checkpoint: the WAL restarts
+                await hub.act(Reveal(poll))  # a checkpoint: the WAL restarts
             seq, head = hub.journal.durable  # the last poll is not revealed: not yet on the projector
             heads.append(Head(seq, head[:16]))
         if wal_copy is not None:

@@ -12,9 +12,10 @@ import httpx
 import pytest
 import websockets
 
+from hub.commands import OpenPoll
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import Press
+from hub.model import PollMode, Press
 from hub.web.app import create_app
 from hub.web.server import start_web
 from tests.conftest import make_config
@@ -138,7 +139,7 @@ async def test_live_snapshot_then_increasing_versions_and_a_stalled_client(hub):
         async with websockets.connect(f"ws://127.0.0.1:{web.port}/ws/live") as ws:
             first = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert first["type"] == "state" and first["poll"] is None
-            await hub.act({"action": "open", "mode": 1})
+            await hub.act(OpenPoll(PollMode.GRADES))
             for i in range(300):  # many states: the stalled client's buffers fill up
                 hub.submit_press(
                     Press(1001 + i % 5, i + 1, 0xFFFF, 0, "1234567"[i % 7], at=hub.clock()), None

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from hub.codec import CODECS, RecordError
+from hub.errors import ClickerError
 from hub.federation.wire import RoomRecord
 from hub.journal import GENESIS, chain_hash
 from hub.records import SESSION, ReplayMismatch, apply
@@ -30,7 +31,7 @@ class Verdict(StrEnum):
     HALTED = "halted"  # the room's contribution was stopped: nothing more is applied
 
 
-class ChainError(ValueError):
+class ChainError(ClickerError):
     """A record offered to ``accept`` that does not extend the chain (a bug in the caller,
     or a plenary journal that was edited)."""
 
@@ -77,7 +78,7 @@ class RoomChain:
             raise ChainError(f"room {self.name}: record {rec.seq} does not extend the chain ({verdict})")
         try:
             body = CODECS[rec.fmt].decode(rec.kind, rec.raw)
-            session = apply(self.session, rec.kind, body)
+            session = apply(self.session, body)
             if rec.kind == SESSION and session is not None and self._check_session is not None:
                 problem = self._check_session(session)
                 if problem:

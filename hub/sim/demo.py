@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.aio import within
+from hub.commands import ClosePoll, Command, OpenPoll, Reveal, Select
 from hub.core import Hub
 from hub.journal import Journal
 from hub.model import PollMode
@@ -73,7 +74,7 @@ async def vote_session(
     room: SimRoom,
     fiches: list[Proposal],
     opts: DemoOptions,
-    act: Callable[[dict[str, Any]], Awaitable[Any]],
+    act: Callable[[Command], Awaitable[Any]],
     progress: Callable[[str], None] | None = None,
 ) -> tuple[int, list[str]]:
     """Every fiche in turn (select, open, the room votes, close, reveal), then a consent round;
@@ -81,9 +82,9 @@ async def vote_session(
     mismatches: list[str] = []
     polls = 0
 
-    async def run_poll(action: dict[str, Any], check: Callable[[int], list[str]]) -> None:
+    async def run_poll(command: OpenPoll, check: Callable[[int], list[str]]) -> None:
         nonlocal polls
-        poll = await act(action)
+        poll = await act(command)
         room.up[poll.poll_id] = poll.items[0]
         await asyncio.sleep(0)
         # the room votes when its receivers hear POLL_STATE; wait for it to start and finish
@@ -92,9 +93,9 @@ async def vote_session(
                 break
             await asyncio.sleep(0.01)
         await room.wait_voted(poll.poll_id)
-        await act({"action": "close"})
+        await act(ClosePoll())
         await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state is PollState.CLOSED, 30)
-        await act({"action": "reveal", "poll_id": poll.poll_id})
+        await act(Reveal(poll.poll_id))
         polls += 1
         mismatches.extend(check(poll.poll_id))
 
@@ -110,8 +111,8 @@ async def vote_session(
         if opts.reboot and n == len(fiches) // 2 and room.receivers:
             room.receivers[0].reboot()
             room.receivers[0].drop_connection()
-        await act({"action": "select", "proposal": fiche.number})
-        await run_poll({"action": "open", "mode": int(PollMode.GRADES)}, check_grades(fiche.number))
+        await act(Select(fiche.number))
+        await run_poll(OpenPoll(PollMode.GRADES), check_grades(fiche.number))
         if progress:
             progress(f"fiche {fiche.number}")
 
@@ -122,7 +123,7 @@ async def vote_session(
             want = room.truth[poll_id].colours(hub.session.config.consent_keys)
             return [] if got == want else [f"consent poll {poll_id}: hub {got}, truth {want}"]
 
-        await run_poll({"action": "open", "mode": int(PollMode.CONSENT)}, check_consent)
+        await run_poll(OpenPoll(PollMode.CONSENT), check_consent)
         if progress:
             progress("consent")
     return polls, mismatches
@@ -155,10 +156,10 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
         await within(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
 
-        async def act(action: dict[str, Any]) -> Any:
+        async def act(command: Command) -> Any:
             if recorder:
-                recorder.action(action)
-            return await hub.act(action)
+                recorder.action(command)
+            return await hub.act(command)
 
         polls, mismatches = await vote_session(hub, room, fiches, opts, act, progress)
         # a receiver rebooted late in a short session may still be on its way back

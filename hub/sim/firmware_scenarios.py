@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
+from hub.commands import OpenPoll, Select
 from hub.core import Hub
 from hub.journal import Journal
-from hub.model import UNKNOWN_POLL, Keypad, PressStatus
+from hub.model import UNKNOWN_POLL, Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
 from hub.protocol import REVISION
 from hub.receivers.serial import SerialReceiver
@@ -253,8 +254,8 @@ async def keypad_scenario(
         await within(hub.receivers[0].connected_event.wait(), 15)
         await keypad_on()
         await panel.wait_for("sleep", 0, 10)  # nothing to do after power-on: deep sleep
-        await hub.act({"action": "select", "proposal": 1})
-        poll = await hub.act({"action": "open", "mode": 1})
+        await hub.act(Select(1))
+        poll = await hub.act(OpenPoll(PollMode.GRADES))
         say(f"poll {poll.poll_id} open, keypad asleep")
 
         assert hub.session is not None

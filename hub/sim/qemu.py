@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cobs import cobs  # type: ignore[import-untyped]
+from cobs import cobs
 
 from hub.aio import cancel_and_wait, within
 from hub.protocol import MessageType, Reject

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hub.aio import within
+from hub.commands import Command, CommandError, Reveal, command_from_json, command_to_json
 from hub.core import Hub
+from hub.errors import ClickerError
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver
 from hub.records import poll_tallies
@@ -33,7 +35,7 @@ from hub.wire import StreamDecoder
 from hub.wire.messages import Press
 
 
-class TrafficError(ValueError):
+class TrafficError(ClickerError):
     """A traffic file that cannot be replayed; one line for the user."""
 
 
@@ -52,8 +54,8 @@ class TrafficRecorder:
     def bytes(self, receiver: str, direction: str, data: bytes) -> None:
         self._line({"type": "bytes", "receiver": receiver, "dir": direction, "hex": data.hex()})
 
-    def action(self, action: dict[str, Any]) -> None:
-        self._line({"type": "action", "action": action})
+    def action(self, command: Command) -> None:
+        self._line({"type": "action", "action": command_to_json(command)})
 
     def truth(self, polls: dict[str, Any], tallies: dict[str, Any]) -> None:
         self._line({"type": "truth", "polls": polls, "tallies": tallies})
@@ -63,7 +65,8 @@ class TrafficRecorder:
 
 
 def read_traffic(path: str | Path) -> list[dict[str, Any]]:
-    lines = []
+    lines: list[dict[str, Any]] = []
+    numbers: list[int] = []  # each record's line in the file, for messages
     try:
         with open(path, encoding="utf-8") as f:
             for n, raw in enumerate(f, 1):
@@ -81,12 +84,19 @@ def read_traffic(path: str | Path) -> list[dict[str, Any]]:
                     except (KeyError, TypeError, ValueError):
                         raise TrafficError(f"{path}:{n}: bad 'hex' field") from None
                 lines.append(doc)
+                numbers.append(n)
     except FileNotFoundError:
         raise TrafficError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise TrafficError(f"{path}: not UTF-8 text") from None
     if not lines or lines[0]["type"] != "meta":
         raise TrafficError(f"{path}: the first record must be the session description (type meta)")
+    for n, doc in zip(numbers, lines):
+        if doc["type"] == "action":
+            try:
+                doc["command"] = command_from_json(doc.get("action"))
+            except CommandError as exc:
+                raise TrafficError(f"{path}:{n}: {exc}") from None
     return lines
 
 
@@ -167,10 +177,10 @@ async def replay(
                 await ports[ln["receiver"]].write(bytes.fromhex(ln["hex"]))
             elif ln["type"] == "action":
                 await _settle(hub, sum(p.presses for p in ports.values()))
-                action = {k: v for k, v in ln["action"].items() if k != "at"}
-                if action.get("action") == "reveal":
-                    await _wait_closed(hub, action.get("poll_id"))
-                await hub.act(action)
+                command = ln["command"]
+                if isinstance(command, Reveal):
+                    await _wait_closed(hub, command.poll_id)
+                await hub.act(command)
             elif ln["type"] == "truth":
                 truth = ln
             if progress:

@@ -20,14 +20,27 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from display import STATIC
+from hub.commands import (
+    ClosePoll,
+    Command,
+    LoadProposals,
+    LoadRoster,
+    OpenPoll,
+    ResetPoll,
+    Reveal,
+    Select,
+    Show,
+    Step,
+)
 from hub.core import ActionPending, Hub, HubBusy, HubFailure
+from hub.errors import ClickerError
 from hub.imports import InputError
 from hub.live import live_part, part
 from hub.model import PollMode
 from hub.proposals import parse_proposals
 from hub.results import poll_results
-from hub.roster import parse_roster_file, roster_json
-from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.roster import parse_roster_file
+from hub.session import Poll, PollState, Session, SessionError
 from hub.tally import Ranking
 from hub.web.broadcast import Broadcaster
 from hub.web.door import Door, HostPolicy, token_ok, validation_detail
@@ -35,26 +48,27 @@ from hub.web.door import Door, HostPolicy, token_ok, validation_detail
 MODES = {"grades": PollMode.GRADES, "consent": PollMode.CONSENT, "self-paced": PollMode.SELF_PACED}
 
 
-class OpenPoll(BaseModel):
+class OpenRequest(BaseModel):
     mode: Literal["grades", "consent", "self-paced"] = "grades"
     items: list[int] | None = Field(None, description="Proposal numbers (self-paced polls; else the one up)")
     countdown_s: float | None = Field(None, description="A countdown shown on the projector")
     countdown_close: bool = Field(False, description="Close the poll when the countdown reaches zero")
 
 
-class Display(BaseModel):
+class DisplayRequest(BaseModel):
     view: Literal["auto", "ranking"] = Field("auto", description="The poll (auto) or the ranking")
     assembly: str = Field("", description='"" the plenary, an assembly\'s name, or "*" every assembly')
 
 
-class Refused(Exception):
+class Refused(ClickerError):
     """A facilitator action the session refused: 409 with the line, its code and parameters."""
 
     def __init__(self, exc: SessionError) -> None:
+        super().__init__(str(exc))
         self.exc = exc
 
 
-class Reset(BaseModel):
+class ResetRequest(BaseModel):
     reason: str = Field(..., min_length=1, max_length=500, description="Why the poll is reset (journaled)")
 
 
@@ -158,11 +172,11 @@ def create_app(
         exc = err.exc
         return JSONResponse({"detail": str(exc), "code": exc.code, "params": exc.params}, status_code=409)
 
-    async def act(action: dict[str, Any]) -> Any:
-        """An action through the hub's loop. Never a 500: 409 refused (nothing changed), 503 not
+    async def act(command: Command) -> Any:
+        """A command through the hub's loop. Never a 500: 409 refused (nothing changed), 503 not
         applied (busy: try again; or the hub stopped), 504 applied but not yet confirmed."""
         try:
-            return await hub.act(action)
+            return await hub.act(command)
         except SessionError as exc:
             raise Refused(exc) from None
         except HubBusy as exc:
@@ -181,51 +195,46 @@ def create_app(
         return JSONResponse(part(hub.snapshot(), name))
 
     @app.post("/api/polls/open", dependencies=[Depends(require_token)], summary="Open a poll")
-    async def open_poll(body: OpenPoll) -> dict[str, Any]:
-        action: dict[str, Any] = {"action": "open", "mode": int(MODES[body.mode])}
-        if body.items is not None:
-            action["items"] = body.items
-        if body.countdown_s is not None:
-            action["countdown_s"] = body.countdown_s
-        if body.countdown_close:
-            action["countdown_close"] = True
-        return _poll_json(await act(action))
+    async def open_poll(body: OpenRequest) -> dict[str, Any]:
+        items = tuple(body.items) if body.items is not None else None
+        command = OpenPoll(MODES[body.mode], items, body.countdown_s, body.countdown_close)
+        return _poll_json(await act(command))
 
     @app.post(
         "/api/polls/close", dependencies=[Depends(require_token)], summary="Close the open poll (grace)"
     )
     async def close_poll() -> dict[str, Any]:
-        return _poll_json(await act({"action": "close"}))
+        return _poll_json(await act(ClosePoll()))
 
     @app.post("/api/polls/{poll_id}/reveal", dependencies=[Depends(require_token)], summary="Reveal a poll")
     async def reveal(poll_id: int) -> dict[str, Any]:
-        return _poll_json(await act({"action": "reveal", "poll_id": poll_id}))
+        return _poll_json(await act(Reveal(poll_id)))
 
     @app.post("/api/polls/{poll_id}/reset", dependencies=[Depends(require_token)], summary="Reset a poll")
-    async def reset(poll_id: int, body: Reset) -> dict[str, Any]:
-        return _poll_json(await act({"action": "reset", "poll_id": poll_id, "reason": body.reason}))
+    async def reset(poll_id: int, body: ResetRequest) -> dict[str, Any]:
+        return _poll_json(await act(ResetPoll(poll_id, body.reason)))
 
     @app.post(
         "/api/proposals/{number}/select", dependencies=[Depends(require_token)], summary="Put up a proposal"
     )
     async def select(number: int) -> dict[str, Any]:
-        await act({"action": "select", "proposal": number})
+        await act(Select(number))
         return {"current": number}
 
     @app.post(
         "/api/display", dependencies=[Depends(require_token)], summary="Choose what the projector shows"
     )
-    async def display(body: Display) -> dict[str, str]:
-        await act({"action": "display", "view": body.view, "assembly": body.assembly})
+    async def display(body: DisplayRequest) -> dict[str, str]:
+        await act(Show(body.view, body.assembly))
         return dict(session().display)
 
     @app.post("/api/proposals/next", dependencies=[Depends(require_token)], summary="Next proposal")
     async def next_proposal() -> dict[str, Any]:
-        return {"current": await act({"action": "step", "delta": 1})}
+        return {"current": await act(Step(1))}
 
     @app.post("/api/proposals/previous", dependencies=[Depends(require_token)], summary="Previous proposal")
     async def previous_proposal() -> dict[str, Any]:
-        return {"current": await act({"action": "step", "delta": -1})}
+        return {"current": await act(Step(-1))}
 
     async def imported(parse: Callable[[], Any]) -> Any:
         """A file parsed in a worker thread: the loop keeps answering presses meanwhile."""
@@ -248,9 +257,8 @@ def create_app(
         data = await request.body()
         fmt = _format_of(format, request.headers.get("content-type", ""), name)
         proposals = await imported(lambda: parse_proposals(data, fmt, name))
-        rows = SessionConfig(title="-", proposals=proposals).to_json()["proposals"]
-        await act({"action": "load_proposals", "proposals": rows})
-        return {"proposals": len(rows)}
+        await act(LoadProposals(tuple(proposals)))
+        return {"proposals": len(proposals)}
 
     @app.post(
         "/api/session/roster",
@@ -265,7 +273,7 @@ def create_app(
         if name.lower().endswith(".csv") or "csv" in request.headers.get("content-type", ""):
             raise HTTPException(422, f"{name}: a roster is a JSON file")
         keypads = await imported(lambda: parse_roster_file(data, name))
-        await act({"action": "load_roster", "roster": roster_json(keypads)["keypads"]})
+        await act(LoadRoster(tuple(keypads)))
         return {"keypads": len(keypads)}
 
     @app.get(
