@@ -32,6 +32,7 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate, pairwise
 from operator import attrgetter, itemgetter
+from typing import Any
 
 from hub.errors import ClickerError
 from hub.model import GradeScale
@@ -201,7 +202,7 @@ def majority_value_runs(counts: Sequence[int]) -> tuple[int, list[Run]]:
     return median, runs
 
 
-def majority_value_key(counts: Sequence[int]) -> tuple:
+def majority_value_key(counts: Sequence[int]) -> tuple[Any, ...]:
     """A key whose tuple order is the majority-value order, for profiles of equal size.
 
     Two runs with the same pair but different lengths: the shorter one changes first, to a
@@ -213,7 +214,7 @@ def majority_value_key(counts: Sequence[int]) -> tuple:
     n = sum(counts)
     median, runs = majority_value_runs(counts)
     big = 2 * (n + 1)
-    key: list = [median]
+    key: list[Any] = [median]
     for i, run in enumerate(runs):
         falls = i + 1 < len(runs) and runs[i + 1].lo < run.lo
         key.append((run.lo, run.hi, run.length if falls else big - run.length))
@@ -291,7 +292,7 @@ def fabre_scores(counts: Sequence[int], rule: Rule) -> tuple[Fraction, ...]:
     return tuple(_score(rule, p, q) for p, q in fabre_groups(counts))
 
 
-def _score_key(counts: Sequence[int], rule: Rule) -> tuple:
+def _score_key(counts: Sequence[int], rule: Rule) -> tuple[Any, ...]:
     """Bigger is better among proposals of the same majority grade; for ``central``, each
     score is followed by what eps decides when the limits are equal (p - q)."""
     groups = fabre_groups(counts)
@@ -351,7 +352,7 @@ class Entry:
         tally: list[int],
         balanced: list[int],
         majority_grade: int | None,
-        key: tuple,
+        key: tuple[Any, ...],
         scores: tuple[Fraction, ...] = (),
     ) -> None:
         self.proposal = proposal
@@ -521,7 +522,17 @@ def explain(a: Entry, b: Entry, ranking: Ranking) -> Explanation:
     return _explain_score(a, b, ranking, same_fr, same_en, gfr, gen)
 
 
-def _explain_mj(a, b, ga: Gauge, gb: Gauge, ranking, same_fr, same_en, gfr, gen) -> Explanation:
+def _explain_mj(
+    a: Entry,
+    b: Entry,
+    ga: Gauge,
+    gb: Gauge,
+    ranking: Ranking,
+    same_fr: str,
+    same_en: str,
+    gfr: Callable[[int], str],
+    gen: Callable[[int], str],
+) -> Explanation:
     A, B = a.proposal, b.proposal
     if ga.order_key() != gb.order_key():
         if ga.sign == "+" and gb.sign == "+":
@@ -571,7 +582,15 @@ _SCORE_NAMES = {
 }
 
 
-def _explain_score(a, b, ranking, same_fr, same_en, gfr, gen) -> Explanation:
+def _explain_score(
+    a: Entry,
+    b: Entry,
+    ranking: Ranking,
+    same_fr: str,
+    same_en: str,
+    gfr: Callable[[int], str],
+    gen: Callable[[int], str],
+) -> Explanation:
     A, B = a.proposal, b.proposal
     name_fr, name_en = _SCORE_NAMES[ranking.rule]
     ka, kb = a.key[2], b.key[2]
@@ -580,6 +599,7 @@ def _explain_score(a, b, ranking, same_fr, same_en, gfr, gen) -> Explanation:
     sfr = f"{float(x):+.3f}".replace(".", ","), f"{float(y):+.3f}".replace(".", ",")
     sen = f"{float(x):+.3f}", f"{float(y):+.3f}"
     alpha = a.majority_grade
+    assert alpha is not None  # explain() gets here only for two judged proposals
     hi, lo = min(alpha + order, len(ranking.scale) - 1), max(alpha - order, 0)
     if order == 0:
         where_fr, where_en, step = "", "", "score"

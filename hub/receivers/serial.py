@@ -102,15 +102,21 @@ class SerialReceiver(ReceiverLink):
         self.decoder = StreamDecoder()
         self._out = bytearray()
         loop = asyncio.get_running_loop()
-        self._transport, self._protocol = await within(
+        transport, protocol = await within(
             serial_asyncio_fast.create_serial_connection(
                 loop, lambda: _LinkProtocol(self), self.url, baudrate=BAUD
             ),
             5.0,
         )
+        assert isinstance(protocol, _LinkProtocol)
+        self._transport, self._protocol = transport, protocol
         self._transport.set_write_buffer_limits(high=WRITE_HIGH, low=WRITE_LOW)
         port = getattr(self._transport, "_serial", None)
-        if isinstance(self._transport, serial_asyncio_fast.SerialTransport) and hasattr(port, "fd"):
+        if (
+            port is not None
+            and isinstance(transport, serial_asyncio_fast.SerialTransport)
+            and hasattr(port, "fd")
+        ):
             port.write = _write_once(port.fd)
 
     def _received(self, data: bytes) -> None:

@@ -81,6 +81,8 @@ async def vote_session(
     each poll checked against the room's ground truth. Returns the polls run and the mismatches."""
     mismatches: list[str] = []
     polls = 0
+    session = hub.session
+    assert session is not None  # the hub is started
 
     async def run_poll(command: OpenPoll, check: Callable[[int], list[str]]) -> None:
         nonlocal polls
@@ -94,15 +96,15 @@ async def vote_session(
             await asyncio.sleep(0.01)
         await room.wait_voted(poll.poll_id)
         await act(ClosePoll())
-        await hub.wait_until(lambda: hub.session.poll(poll.poll_id).state is PollState.CLOSED, 30)
+        await hub.wait_until(lambda: session.poll(poll.poll_id).state is PollState.CLOSED, 30)
         await act(Reveal(poll.poll_id))
         polls += 1
         mismatches.extend(check(poll.poll_id))
 
     def check_grades(number: int) -> Callable[[int], list[str]]:
         def check(poll_id: int) -> list[str]:
-            got = hub.session.poll(poll_id).tally(number)
-            want = room.truth[poll_id].tally(hub.session.config.grade_keys)
+            got = session.poll(poll_id).tally(number)
+            want = room.truth[poll_id].tally(session.config.grade_keys)
             return [] if got == want else [f"poll {poll_id} (fiche {number}): hub {got}, truth {want}"]
 
         return check
@@ -119,8 +121,8 @@ async def vote_session(
     if opts.consent:
 
         def check_consent(poll_id: int) -> list[str]:
-            got = hub.session.poll(poll_id).colours
-            want = room.truth[poll_id].colours(hub.session.config.consent_keys)
+            got = session.poll(poll_id).colours
+            want = room.truth[poll_id].colours(session.config.consent_keys)
             return [] if got == want else [f"consent poll {poll_id}: hub {got}, truth {want}"]
 
         await run_poll(OpenPoll(PollMode.CONSENT), check_consent)
@@ -166,6 +168,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         with contextlib.suppress(TimeoutError):
             await hub.wait_until(lambda: all(r.health.connected for r in hub.receivers), 15)
         session = hub.session
+        assert session is not None
         ranking = session.ranking(revealed_only=True)
         rx = [r.health for r in hub.receivers]
         statuses = {s.name.lower(): n for s, n in session.statuses.items()}

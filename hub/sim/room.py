@@ -15,6 +15,7 @@ import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from hub.aio import cancel_and_wait, within
@@ -29,6 +30,10 @@ from hub.sim.voters import Room as Opinions
 from hub.wire.messages import PollState, Press, PressResult
 
 CONSENT_BY_GRADE = "DDDCBAA"  # from a member's grade to a card: red, red, red, orange, yellow, green, green
+
+
+def _hear_poll_state(keypad: VirtualKeypad, msg: PollState) -> None:
+    keypad.on_poll_state(msg, time.monotonic())
 
 
 @dataclass
@@ -147,7 +152,7 @@ class SimRoom:
     def _poll_state(self, msg: PollState) -> None:
         now = time.monotonic()
         for kp in self.keypads:
-            self.ether.transmit(lambda m, kp=kp: kp.on_poll_state(m, time.monotonic()), msg)
+            self.ether.transmit(partial(_hear_poll_state, kp), msg)
         if msg.state == PollStateCode.OPEN and msg.poll_id not in self._voting:
             self._open_poll = msg.poll_id
             self.truth[msg.poll_id] = Truth(msg.mode)
