@@ -29,6 +29,7 @@ from pathlib import Path
 from cobs import cobs
 
 from hub.aio import cancel_and_wait, within
+from hub.errors import ClickerError
 from hub.protocol import MessageType, Reject
 from hub.wire.framing import FrameError
 from hub.wire.messages import PollState, PressResult
@@ -53,7 +54,7 @@ STACK_PAINT = 0x5AC4C0DE
 BROADCAST = b"\xff" * 6
 
 
-class FirmwareError(Exception):
+class FirmwareError(ClickerError):
     """The toolchain or QEMU is missing, an image does not build, a board does not start."""
 
 
