@@ -58,13 +58,13 @@ class Group:
 
 
 def assembly_of(session: Session) -> dict[int, str]:
-    """Keypad id -> its assembly."""
-    return {kid: k.assembly for kid, k in session.keypads.items()}
+    """Keypad id -> its assembly (kept by the session until the roster changes: read only)."""
+    return session.roster_index()[0]
 
 
 def members(session: Session) -> Counter[str]:
-    """Roster keypads per assembly."""
-    return Counter(k.assembly for k in session.keypads.values())
+    """Roster keypads per assembly (kept by the session until the roster changes: read only)."""
+    return session.roster_index()[1]
 
 
 def sort_key(name: str) -> tuple[str, str]:

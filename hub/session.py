@@ -288,6 +288,7 @@ class Session:
         self.history_revision = 0
         self.reveal_revision = 0  # only a reveal or a reset changes the ranking of revealed polls
         self._ranking: tuple[tuple[int, int, int], Ranking] | None = None
+        self._roster_index: tuple[tuple[int, int], tuple[dict[int, str], Counter[str]]] | None = None
         # what the projector shows, chosen from the console: the poll or the ranking, for the
         # plenary (""), one assembly, or every assembly ("*")
         self.display: dict[str, str] = {"view": "auto", "assembly": ""}
@@ -667,6 +668,16 @@ class Session:
             for item in poll.items:
                 out[item] = poll.tally(item)
         return out
+
+    def roster_index(self) -> tuple[dict[int, str], Counter[str]]:
+        """Each keypad's assembly, and the roster's keypads per assembly: rebuilt only when the
+        roster changes (an import, an enrolment), never per poll. Read them, never mutate them."""
+        key = (self.config_revision, len(self.keypads))
+        if self._roster_index is None or self._roster_index[0] != key:
+            keypads = self.keypads.values()
+            index = ({k.keypad_id: k.assembly for k in keypads}, Counter(k.assembly for k in keypads))
+            self._roster_index = (key, index)
+        return self._roster_index[1]
 
     def revealed_ranking(self) -> Ranking:
         """The ranking of the revealed proposals, recomputed only when a reveal or a reset, the

@@ -104,6 +104,10 @@ class Recount:
             assert s.seen.get(ident) is status
         assert len(s.seen) == len(self.first_status)
         assert s.battery.low == {k for k, b in self.battery.items() if b < LOW_BATTERY}
+        assert s.roster_index() == (
+            {kid: k.assembly for kid, k in s.keypads.items()},
+            Counter(k.assembly for k in s.keypads.values()),
+        )
         assert dict(s.statuses) == {st: self.statuses[st] for st in PressStatus}
         assert ranking_to_json(s.revealed_ranking()) == ranking_to_json(s.ranking(revealed_only=True))
         state = live.build(len(self.counted), [], set(), 0.0)
