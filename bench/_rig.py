@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from hub.commands import OpenPoll
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
@@ -66,9 +66,8 @@ async def run_with_blaster(
         ],
         require_mic=signed,
     )
-    hub = Hub(Journal(Path(tmp.name) / "bench.db"))
+    hub = await Engine.open(Journal(Path(tmp.name) / "bench.db"), config)
     try:
-        await hub.start(config)
         await hub.act(OpenPoll(PollMode.GRADES))
         if on_state is not None:
             hub.subscribe(on_state)

@@ -32,7 +32,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
 
 import importlib.util  # noqa: E402
 
-from hub.core import Hub  # noqa: E402
+from hub.engine import Engine  # noqa: E402
 from hub.journal import Journal  # noqa: E402
 from hub.model import Keypad, Press, Proposal  # noqa: E402
 from hub.session import SessionConfig  # noqa: E402
@@ -97,7 +97,7 @@ def big_csv(path: Path) -> int:
     return len(data)
 
 
-async def presses_during(hub: Hub, n: int, during) -> dict:
+async def presses_during(hub: Engine, n: int, during) -> dict:
     """Press n times (5 ms apart) while ``during`` runs; answer latencies and the loop's worst stall."""
     latencies: list[float] = []
     stalls: list[float] = []
@@ -163,8 +163,7 @@ async def door(quick: bool) -> dict:
     config = SessionConfig(
         title="bench", proposals=[Proposal(1, "Fiche 1")], roster=[Keypad(1000 + i, i + 1) for i in range(70)]
     )
-    hub = Hub(Journal(Path(tmp.name) / "door.db"))
-    await hub.start(config)
+    hub = await Engine.open(Journal(Path(tmp.name) / "door.db"), config)
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     n = 100 if quick else 300
     csv_path = Path(tmp.name) / "fiches.csv"

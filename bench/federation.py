@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _rig import machine, percentile
 
 from hub.commands import ClosePoll, OpenPoll, Reveal, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.federation.access import Credential, plenary_credential, room_credential
 from hub.federation.convention import ConventionConfig, RoomSpec
 from hub.federation.natsserver import NatsServer
@@ -74,11 +74,16 @@ class Room:
         self.name = name
         self.ids = [1_000_000 * (index + 1) + k for k in range(keypads)]
         self.journal = TimedJournal(folder / f"{name}.db")
-        self.hub = Hub(self.journal)
+        self._hub: Engine | None = None
         self.rng = random.Random(seed)
         self.counter = 0
         self.publisher: RoomPublisher | None = None
         self.polls = 0
+
+    @property
+    def hub(self) -> Engine:
+        assert self._hub is not None, "the room is started"
+        return self._hub
 
     def config(self) -> SessionConfig:
         roster = [Keypad(kid, n + 1, assembly=self.name) for n, kid in enumerate(self.ids)]
@@ -87,7 +92,7 @@ class Room:
         )
 
     async def start(self, cred: Credential, url: str) -> None:
-        await self.hub.start(self.config())
+        self._hub = await Engine.open(self.journal, self.config())
         self.publisher = RoomPublisher(self.journal, cred, [url])
         self.publisher.start()
 
@@ -113,7 +118,8 @@ class Room:
         return self.journal.durable[0]
 
     async def stop(self) -> None:
-        await self.hub.stop()
+        if self._hub is not None:
+            await self._hub.stop()
         if self.publisher is not None:
             await self.publisher.stop(flush_s=0)
 

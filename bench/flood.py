@@ -34,7 +34,7 @@ import httpx  # noqa: E402
 from _rig import machine, percentile  # noqa: E402
 
 from hub.commands import OpenPoll  # noqa: E402
-from hub.core import Hub  # noqa: E402
+from hub.engine import Engine  # noqa: E402
 from hub.journal import Journal  # noqa: E402
 from hub.model import Keypad, PollMode  # noqa: E402
 from hub.proposals import Proposal  # noqa: E402
@@ -130,13 +130,12 @@ async def run(seconds: float) -> dict:
         proposals=[Proposal(1, "Fiche 1"), Proposal(2, "Fiche 2")],
         roster=[Keypad(100000 + i, i + 1) for i in range(2000)],
     )
-    hub = Hub(Journal(Path(tmp.name) / "flood.db"))
+    hub = await Engine.open(Journal(Path(tmp.name) / "flood.db"), config)
     rooms = {name: Room(name) for name in ("flood", "paced", "deaf")}
     rss_mb: list[float] = []
     stop_sampling = asyncio.Event()
     web = None
     try:
-        await hub.start(config)
         await hub.act(OpenPoll(PollMode.GRADES))
         web = await start_web(hub, "127.0.0.1", 0, TOKEN)
         receivers = {}

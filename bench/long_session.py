@@ -39,7 +39,7 @@ import httpx  # noqa: E402
 from _rig import machine, percentile  # noqa: E402
 
 from hub.commands import ClosePoll, OpenPoll, Reveal, Step  # noqa: E402
-from hub.core import Hub  # noqa: E402
+from hub.engine import Engine  # noqa: E402
 from hub.journal import Journal  # noqa: E402
 from hub.model import Keypad, PollMode  # noqa: E402
 from hub.proposals import Proposal  # noqa: E402
@@ -56,12 +56,11 @@ TOKEN = "bench-token"
 RESTART = """
 import asyncio, json, resource, sys, time
 t0 = time.perf_counter()
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 
 async def main():
-    hub = Hub(Journal(sys.argv[1]))
-    await hub.start()
+    hub = await Engine.open(Journal(sys.argv[1]))
     ready = time.perf_counter() - t0
     state = hub.snapshot()
     rss = int(open("/proc/self/statm").read().split()[1]) * 4096
@@ -142,7 +141,7 @@ async def day(keypads: int, polls: int) -> dict:
         roster=[Keypad(100000 + i, i + 1) for i in range(keypads)],
         grace_s=0.05,
     )
-    hub = Hub(Journal(db))
+    hub = await Engine.open(Journal(db), config)
     watch = Watch()
     per_poll: list[dict] = []
     early = array("d")  # 8 bytes a latency: the bench's own memory stays out of the hub's growth
@@ -153,7 +152,6 @@ async def day(keypads: int, polls: int) -> dict:
     cpu_presses = {"early": 0, "late": 0}
     t0 = time.perf_counter()
     try:
-        await hub.start(config)
         hub.subscribe(watch)
         memory["start"] = rss()
         url = json.loads(await asyncio.wait_for(room.stdout.readline(), 30))["url"]

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hub.model import CONSENT_COLOURS, PollMode
-from hub.session import Poll, PollState, Session
+from hub.session import Poll, PollState, SessionView
 from hub.tally import Ranking, rank
 
 NO_ASSEMBLY = ""  # keypads the roster puts in no assembly (an open roster's late arrivals, say)
@@ -57,12 +57,12 @@ class Group:
         return len(self.assemblies) > 1
 
 
-def assembly_of(session: Session) -> dict[int, str]:
+def assembly_of(session: SessionView) -> dict[int, str]:
     """Keypad id -> its assembly (kept by the session until the roster changes: read only)."""
     return session.roster_index()[0]
 
 
-def members(session: Session) -> Counter[str]:
+def members(session: SessionView) -> Counter[str]:
     """Roster keypads per assembly (kept by the session until the roster changes: read only)."""
     return session.roster_index()[1]
 
@@ -73,7 +73,7 @@ def sort_key(name: str) -> tuple[str, str]:
     return "".join(c for c in folded if not unicodedata.combining(c)), name
 
 
-def assemblies(session: Session) -> list[str]:
+def assemblies(session: SessionView) -> list[str]:
     """The session's assemblies in alphabetical order; [] when the roster names none."""
     names = members(session)
     if set(names) <= {NO_ASSEMBLY}:
@@ -81,7 +81,7 @@ def assemblies(session: Session) -> list[str]:
     return sorted(names, key=sort_key)
 
 
-def item_groups(session: Session, poll: Poll, item: int) -> list[Group]:
+def item_groups(session: SessionView, poll: Poll, item: int) -> list[Group]:
     """The groups an item of a poll may be shown by (each with enough voters); [] when only the
     plenary may be shown. Reads the poll's judgments by assembly: call it on a closed poll."""
     if not assemblies(session):
@@ -109,14 +109,14 @@ def item_groups(session: Session, poll: Poll, item: int) -> list[Group]:
     return out
 
 
-def group_ranking(session: Session, item: int, group: Group) -> Ranking:
+def group_ranking(session: SessionView, item: int, group: Group) -> Ranking:
     """One group's result on an item (one row), against the group's electorate."""
     cfg = session.config
     tallies = {session.proposals[item].label: group.tally}
     return rank(tallies, cfg.scale, cfg.rule, cfg.missing, max(group.members, group.voters))
 
 
-def final_polls(session: Session, revealed_only: bool = False) -> dict[int, Poll]:
+def final_polls(session: SessionView, revealed_only: bool = False) -> dict[int, Poll]:
     """Each proposal's latest grades poll with a result (closed or revealed; or revealed only)."""
     wanted = (PollState.REVEALED,) if revealed_only else (PollState.CLOSED, PollState.REVEALED)
     out: dict[int, Poll] = {}
@@ -138,7 +138,7 @@ class AssemblyRanking:
     merged: list[int]
 
 
-def assembly_rankings(session: Session, revealed_only: bool = False) -> list[AssemblyRanking]:
+def assembly_rankings(session: SessionView, revealed_only: bool = False) -> list[AssemblyRanking]:
     """Every assembly's ranking, in the session's proposal order before ranking."""
     cfg = session.config
     polls = final_polls(session, revealed_only)

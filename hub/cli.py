@@ -657,7 +657,7 @@ def serve(
     `clicker plenary` (docs/federation.md); the room votes whether or not NATS is reachable."""
     import asyncio
 
-    from hub.core import JournalRefused
+    from hub.engine import JournalRefused
     from hub.imports import InputError
     from hub.runner import ServeOptions, run_serve
     from hub.session import SessionError

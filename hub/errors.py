@@ -12,7 +12,7 @@ and its line, a journal record, a receiver). The families, by who has to act:
 - a journal that cannot be read, does not verify or cannot be written:
   ``hub.journal.JournalError``, ``hub.codec.RecordError``, ``hub.verify.BadJournal``,
   ``hub.records.ReplayMismatch``, ``hub.journal.JournalFailure``, ``hub.backup.BackupError``;
-- the hub refusing or stopping: ``hub.core.HubFailure``, ``hub.core.JournalRefused``;
+- the hub refusing or stopping: ``hub.engine.HubFailure``, ``hub.engine.JournalRefused``;
 - bytes from a device: ``hub.wire.framing.FrameError``, ``hub.receivers.link.LinkLost``;
 - documents the hub writes: ``hub.report.export.ExportError``, ``hub.report.pdf.ReportError``;
 - a convention of several rooms: the errors of ``hub.federation``.

@@ -34,7 +34,7 @@ from hub.commands import (
 )
 from hub.errors import ClickerError
 from hub.model import Press, PressStatus
-from hub.session import Poll, PollState, Session, SessionConfig, SessionError
+from hub.session import Poll, PollState, Session, SessionConfig, SessionError, SessionView
 from hub.wire.presses import check_mic
 
 SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE = "session", "press", "action", "result", "note", "close"
@@ -225,7 +225,7 @@ def press_from_json(doc: dict[str, Any]) -> PressRecord:
     return press_record(values, doc.get("status"), doc.get("poll_id"))
 
 
-def poll_tallies(session: Session) -> dict[str, list[Any]]:
+def poll_tallies(session: SessionView) -> dict[str, list[Any]]:
     """Every poll's counts (grades per item, or consent colours), keyed by poll id."""
     return {str(p.poll_id): [p.tally(i) for i in p.profiles] or [p.colours] for p in session.polls}
 

@@ -10,16 +10,16 @@ from typing import Any
 
 from hub.assemblies import Group, assembly_rankings, group_ranking, item_groups
 from hub.model import PollMode
-from hub.session import Poll, Session
+from hub.session import Poll, SessionView
 from hub.tally_io import ranking_to_json
 
 
-def _row(session: Session, row: dict[str, Any]) -> dict[str, Any]:
+def _row(session: SessionView, row: dict[str, Any]) -> dict[str, Any]:
     p = session.proposals[int(row["proposal"].split()[-1])]
     return row | {"number": p.number, "title": p.title, "transition": p.transition}
 
 
-def _group(session: Session, poll: Poll, item: int, g: Group) -> dict[str, Any]:
+def _group(session: SessionView, poll: Poll, item: int, g: Group) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "assemblies": list(g.assemblies),
         "merged": g.merged,
@@ -32,7 +32,7 @@ def _group(session: Session, poll: Poll, item: int, g: Group) -> dict[str, Any]:
     return doc | {"row": _row(session, rows[0])}
 
 
-def poll_results(session: Session, poll: Poll) -> dict[str, Any]:
+def poll_results(session: SessionView, poll: Poll) -> dict[str, Any]:
     """Grades: one ranking row per item with the electorate; consent: the colours and the
     speaking queue. Both with ``groups``: the assemblies (or merged groups) the result may be
     shown by, each with at least ``min_group`` voters ([] when only the plenary may be)."""
@@ -58,7 +58,7 @@ def poll_results(session: Session, poll: Poll) -> dict[str, Any]:
     }
 
 
-def rankings_by_assembly(session: Session) -> list[dict[str, Any]]:
+def rankings_by_assembly(session: SessionView) -> list[dict[str, Any]]:
     """Each assembly's ranking of the revealed fiches where it was shown on its own."""
     out = []
     for a in assembly_rankings(session, revealed_only=True):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hub.core import Hub
+from hub.engine import Engine
 from hub.federation.access import Credential
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver, find_usb_receivers
@@ -60,7 +60,7 @@ class ReceiverReporter:
                 self.say(f"receiver {rx['name']}: {verb}: {now[1]} (retrying)")
 
 
-async def start_receivers(hub: Hub, opts: ServeOptions) -> list[str]:
+async def start_receivers(hub: Engine, opts: ServeOptions) -> list[str]:
     urls = list(opts.receivers)
     if opts.usb:
         urls += [u for u in find_usb_receivers() if u not in urls]
@@ -83,14 +83,23 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
     Returns the exit status: 0 after a clean stop, ``EXIT_JOURNAL_FAILED`` when the journal
     could not be written (the hub then stopped deciding and answering; the cause is said in
     one line). A journal that does not verify raises JournalRefused before anything is served."""
-    hub = Hub(Journal(opts.db))
-    hub.subscribe(ReceiverReporter(say))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every platform
             loop.add_signal_handler(sig, stop.set)
+    sock = None
+    if opts.web:  # the port first: if it is taken, one line and nothing started, nothing written
+        from hub.web.server import listen, start_web
 
+        sock = listen(opts.host, opts.port)
+    try:
+        hub = await Engine.open(Journal(opts.db), opts.config)  # verifies the journal first
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        raise
+    hub.subscribe(ReceiverReporter(say))
     publisher = None
 
     async def start() -> None:
@@ -109,13 +118,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
             await publisher.stop()
 
     server = None
-    sock = None
-    if opts.web:  # the port first: if it is taken, one line and nothing started, nothing written
-        from hub.web.server import listen, start_web
-
-        sock = listen(opts.host, opts.port)
     try:
-        await hub.start(opts.config)  # verifies the journal before anything is served
         seq, head = hub.journal.durable
         say(f"journal {opts.db}: {seq} records verified, head {short_head(seq, head)}")
         if sock is not None:
@@ -143,8 +146,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         await stop_hub()  # without the web server (or if it never started)
         if sock is not None:
             sock.close()
-        if hub.session is not None:
-            say(f"journal kept: {opts.db}")
+        say(f"journal kept: {opts.db}")
     if hub.failure is not None:
         seq, head = hub.journal.durable
         held = f"the journal holds records 1 to {seq}, head {short_head(seq, head)}"

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable, KeysView
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from hub.errors import ClickerError
 from hub.model import (
@@ -259,8 +259,51 @@ class Decision(NamedTuple):
     enrolled: Keypad | None = None
 
 
+class SessionView(Protocol):
+    """The session as everything but its one writer sees it: what can be read, nothing that
+    changes it. The engine hands this out (``Engine.session``); only the engine's loop, through
+    presses and declared commands, changes the session itself, and mypy holds anyone else to it.
+    """
+
+    @property
+    def config(self) -> SessionConfig: ...
+    @property
+    def keypads(self) -> Mapping[int, Keypad]: ...
+    @property
+    def proposals(self) -> Mapping[int, Proposal]: ...
+    @property
+    def polls(self) -> Sequence[Poll]: ...
+    @property
+    def current(self) -> int | None: ...
+    @property
+    def statuses(self) -> Mapping[PressStatus, int]: ...
+    @property
+    def display(self) -> Mapping[str, str]: ...
+    @property
+    def highest(self) -> Mapping[int, int]: ...
+    @property
+    def active(self) -> Poll | None: ...
+    @property
+    def quiet(self) -> bool: ...
+    @property
+    def last_poll_id(self) -> int: ...
+    @property
+    def electorate(self) -> int: ...
+    def poll(self, poll_id: int) -> Poll: ...
+    def roster_index(self) -> tuple[dict[int, str], Counter[str]]: ...
+    def press_status(self, keypad_id: int, counter: int) -> PressStatus | None: ...
+    def keypad_numbers(self, keypad_ids: Iterable[int]) -> list[int]: ...
+    def turnout(self, poll: Poll) -> int: ...
+    def round_of(self, poll: Poll) -> int: ...
+    def speaking_queue(self, poll: Poll) -> list[dict[str, Any]]: ...
+    def final_tallies(self) -> dict[int, list[int]]: ...
+    def revealed_ranking(self) -> Ranking: ...
+    def ranking(self, revealed_only: bool = False) -> Ranking: ...
+    def poll_ranking(self, poll: Poll) -> Ranking: ...
+
+
 class Session:
-    """The state of one session; only the hub's loop calls its methods."""
+    """The state of one session; only the hub's loop calls the methods that change it."""
 
     def __init__(self, config: SessionConfig, check_mic: MicCheck | None = None) -> None:
         self.config = config
@@ -318,6 +361,10 @@ class Session:
         if not self.polls:
             return UNKNOWN_POLL if self.v1 else NO_POLL
         return self.polls[-1].poll_id
+
+    def press_status(self, keypad_id: int, counter: int) -> PressStatus | None:
+        """The status a keypad's press was given (None if the hub never decided it)."""
+        return self.seen.get((keypad_id, counter))
 
     def poll(self, poll_id: int) -> Poll:
         poll = self._by_id.get(poll_id)

@@ -38,11 +38,10 @@ def fast_link(monkeypatch):
 @pytest.fixture
 async def open_hub(tmp_path):
     """A running hub of 10 keypads with a grades poll open on the first fiche."""
-    from hub.core import Hub
+    from hub.engine import Engine
     from hub.journal import Journal
 
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=10))
+    h = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=10))
     await h.act(OpenPoll(PollMode.GRADES))
     yield h
     await h.stop()

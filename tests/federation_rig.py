@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from hub.commands import ClosePoll, OpenPoll, Reveal, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.federation.access import Credential, plenary_credential, room_credential
 from hub.federation.convention import ConventionConfig, RoomSpec
 from hub.federation.natsserver import NatsServer
@@ -28,15 +28,15 @@ class RoomNode:
     def __init__(self, rig: Rig, name: str, index: int, keypads: int) -> None:
         self.rig, self.name, self.index, self.keypads = rig, name, index, keypads
         self.db = rig.dir / f"{name}.db"
-        self.hub: Hub | None = None
+        self.hub: Engine | None = None
         self.publisher: RoomPublisher | None = None
         self.counter = 0
         self.answers: list = []
 
     async def start(self) -> None:
-        self.hub = Hub(Journal(self.db))
-        await self.hub.start(
-            None if self.db.exists() else room_config(self.index, self.keypads, grace_s=0.05)
+        self.hub = await Engine.open(
+            Journal(self.db),
+            None if self.db.exists() else room_config(self.index, self.keypads, grace_s=0.05),
         )
         self.publisher = federate(self.hub, self.rig.creds[self.name], [self.rig.server.url])
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.commands import ClosePoll, OpenPoll, ResetPoll, Reveal, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.model import DEFAULT_GRADE_KEYS, Keypad, PollMode, Press
 from hub.proposals import Proposal, clermont_fiches
 from hub.session import PollState, SessionConfig
@@ -46,7 +46,7 @@ def convention_config(
 class Room:
     """Members with opinions: fiche ``n`` has a quality, each member a bias by assembly."""
 
-    hub: Hub
+    hub: Engine
     seed: int = 7
     turnout: float = 0.95
     counters: dict[int, int] = field(default_factory=dict)
@@ -100,7 +100,7 @@ class Room:
         )
 
 
-async def close_and_wait(hub: Hub, poll_id: int) -> None:
+async def close_and_wait(hub: Engine, poll_id: int) -> None:
     await hub.act(ClosePoll())
     assert hub.session is not None
     await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from hub.commands import OpenPoll
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
 from hub.receivers.ble import AdvertListener, BleReceiver
@@ -95,8 +95,7 @@ async def test_advert_mode_counts_presses_without_acknowledgement(tmp_path):
     key = bytes(range(16))
     cfg = make_config(n_keypads=3)
     cfg.roster[0] = dataclasses.replace(cfg.roster[0], key=key)
-    h = Hub(Journal(tmp_path / "a.db"))
-    await h.start(cfg)
+    h = await Engine.open(Journal(tmp_path / "a.db"), cfg)
     try:
         await h.act(OpenPoll(PollMode.GRADES))
         FakeBleakScanner.instances.clear()

@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from hub.commands import OpenPoll, Reveal
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import clermont_fiches
@@ -55,9 +55,8 @@ async def browser():
 async def room_and_hub(tmp_path):
     fiches = clermont_fiches()[:3]
     room = SimRoom(fiches, 24, seed=5, impair=Impairments(loss=0.02), receivers=1, speed=25)
-    hub = Hub(Journal(tmp_path / "b.db"))
     urls = await room.start()
-    await hub.start(demo_config(fiches, room, 25))
+    hub = await Engine.open(Journal(tmp_path / "b.db"), demo_config(fiches, room, 25))
 
     def follow(state):
         poll = state.get("poll")
@@ -191,8 +190,7 @@ async def test_the_ranking_filter_forgives_case_and_accents_and_says_when_nothin
 
     fiches = clermont_fiches()
     chosen = [p for t in ("écologique", "sociale", "démocratique") for p in fiches if p.transition == t][::5]
-    hub = Hub(Journal(tmp_path / "f.db"))
-    await hub.start(convention_config(keypads=12, proposals=chosen))
+    hub = await Engine.open(Journal(tmp_path / "f.db"), convention_config(keypads=12, proposals=chosen))
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     try:
         room = Room(hub, seed=2)

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.async_api import Page
 
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.session import PollState
 from hub.verify import verify
@@ -29,7 +29,7 @@ VIEW = {"width": 1280, "height": 720}
 class VotingRoom:
     """Members who vote whenever a poll opens: grades on a grades poll, cards on a consent round."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, hub: Engine) -> None:
         self.hub = hub
         self.room = Room(hub, seed=13, turnout=0.93)
         self.voted: set[int] = set()
@@ -74,8 +74,9 @@ async def said(page: Page, text: str, kind: str = "ok") -> None:
 
 
 async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  # noqa: F811
-    hub = Hub(Journal(tmp_path / "day.db"))
-    await hub.start(convention_config(keypads=70, fiches=FICHES, guests=3, grace_s=0.3))
+    hub = await Engine.open(
+        Journal(tmp_path / "day.db"), convention_config(keypads=70, fiches=FICHES, guests=3, grace_s=0.3)
+    )
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     voters = VotingRoom(hub)
     base = f"http://127.0.0.1:{web.port}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver
 from hub.web.server import start_web
@@ -19,8 +19,7 @@ LATIN1 = "number;title\n1;Première fiche\n".encode("latin-1")
 
 
 async def test_console_import_and_receiver_reason(tmp_path, browser):  # noqa: F811
-    hub = Hub(Journal(tmp_path / "c.db"))
-    await hub.start(make_config(n_keypads=3, n_props=2))
+    hub = await Engine.open(Journal(tmp_path / "c.db"), make_config(n_keypads=3, n_props=2))
     hub.add_receiver(SerialReceiver(str(tmp_path / "ttyNOPE"), hub, name="rx-absent"))
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     try:

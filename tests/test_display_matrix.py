@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Page
 
 from hub.commands import OpenPoll, Reveal, Select, Show
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.web.server import start_web
@@ -43,7 +43,9 @@ async def _pages(browser, base: str) -> list[tuple[str, Page]]:  # noqa: F811
     return pages
 
 
-async def _look(hub: Hub, pages: list[tuple[str, Page]], view: str, keypads: int, folder: Path) -> list[str]:
+async def _look(
+    hub: Engine, pages: list[tuple[str, Page]], view: str, keypads: int, folder: Path
+) -> list[str]:
     problems = []
     version = hub.version
     for name, page in pages:
@@ -56,7 +58,7 @@ async def _look(hub: Hub, pages: list[tuple[str, Page]], view: str, keypads: int
     return problems
 
 
-async def _drive(hub: Hub, room: Room, pages: list[tuple[str, Page]], keypads: int) -> list[str]:
+async def _drive(hub: Engine, room: Room, pages: list[tuple[str, Page]], keypads: int) -> list[str]:
     folder = ARTIFACTS / "display" / f"{keypads - GUESTS}-keypads"
     folder.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
@@ -103,8 +105,9 @@ async def _drive(hub: Hub, room: Room, pages: list[tuple[str, Page]], keypads: i
 
 @pytest.mark.parametrize("keypads", [70, 500])
 async def test_every_view_fits_every_screen(tmp_path, browser, keypads):  # noqa: F811
-    hub = Hub(Journal(tmp_path / "m.db"))
-    await hub.start(convention_config(keypads=keypads, fiches=FICHES, guests=GUESTS))
+    hub = await Engine.open(
+        Journal(tmp_path / "m.db"), convention_config(keypads=keypads, fiches=FICHES, guests=GUESTS)
+    )
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     try:
         room = Room(hub, seed=keypads, turnout=0.93)

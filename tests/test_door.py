@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from hub.aio import within
 from hub.commands import OpenPoll
-from hub.core import Hub, HubFailure
+from hub.engine import Engine, HubFailure
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
 from hub.receivers.serial import SerialReceiver
@@ -35,8 +35,7 @@ BIG = 50_000_000
 
 @pytest.fixture
 async def hub(tmp_path):
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=10))
+    h = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=10))
     yield h
     await h.stop()
 

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.verify import verify
 from tests.sessions import Room, convention_config, convention_day
@@ -26,8 +26,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 async def _day(db, missing: str) -> None:
-    hub = Hub(Journal(db))
-    await hub.start(convention_config(keypads=30, fiches=6, guests=3, missing=missing))
+    hub = await Engine.open(Journal(db), convention_config(keypads=30, fiches=6, guests=3, missing=missing))
     try:
         await convention_day(Room(hub, seed=3, turnout=0.85), 6)
     finally:

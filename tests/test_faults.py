@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
 from hub.verify import verify
@@ -30,8 +30,7 @@ EXIT_JOURNAL_FAILED = 74
 
 async def open_session(db) -> None:
     """A journal with a grades poll open, written by a hub that then stopped cleanly."""
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=70))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=70))
     await hub.act(OpenPoll(PollMode.GRADES))
     await hub.stop()
 
@@ -100,8 +99,7 @@ async def test_a_full_disk_stops_the_hub_loudly_and_leaves_a_journal_that_verifi
 @pytest.fixture
 async def stopped_journal(tmp_path):
     db = tmp_path / "s.db"
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=10))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=10))
     await hub.act(OpenPoll(PollMode.GRADES))
     answers: list = []
     from hub.model import Press
@@ -151,8 +149,7 @@ async def test_a_copy_after_a_crash_says_what_it_lacks_and_backup_holds_everythi
     complete, a head noted after the last checkpoint proves the loss, and `clicker backup`
     copies everything that was answered."""
     db = tmp_path / "s.db"
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=70))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=70))
     from hub.model import Press
 
     answers: list = []

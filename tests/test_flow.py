@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import core, inbox
+from hub import engine, inbox
 from hub.commands import Select
 from hub.model import PressStatus
 from hub.receivers import serial
@@ -30,7 +30,7 @@ def small_inboxes(monkeypatch, fast_link):
     from hub.receivers import link
 
     monkeypatch.setattr(link, "SILENCE_LIMIT", 2.0)
-    monkeypatch.setattr(core, "SHARE", SHARE)
+    monkeypatch.setattr(engine, "SHARE", SHARE)
     monkeypatch.setattr(inbox, "HIGH", HIGH)
     monkeypatch.setattr(inbox, "LOW", LOW)
     monkeypatch.setattr(inbox, "CAPACITY", CAPACITY)

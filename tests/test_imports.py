@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.web.app import create_app
 from tests.conftest import make_config
@@ -22,8 +22,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 async def hub(tmp_path):
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=3, n_props=2))
+    h = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=3, n_props=2))
     yield h
     await h.stop()
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.codec import MsgpackCodec
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.live import LiveState
 from hub.model import PollMode, Press
@@ -102,8 +102,7 @@ def journal_bytes(tmp_path):
     db = tmp_path / "held.db"
 
     async def create() -> None:
-        h = Hub(Journal(db))
-        await h.start(load_session_file(write(tmp_path, GOOD, "held.json")))
+        h = await Engine.open(Journal(db), load_session_file(write(tmp_path, GOOD, "held.json")))
         await h.stop()
 
     asyncio.run(create())

@@ -14,7 +14,7 @@ import pytest
 
 from hub.codec import CODECS
 from hub.commands import ClosePoll, OpenPoll, Reveal, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import KIND_IDS, KIND_NAMES, LAYOUTS, Journal
 from hub.model import PollMode, Press, PressStatus
 from hub.verify import verify
@@ -29,8 +29,7 @@ def comparable(snapshot: dict) -> dict:
 
 
 async def run_session(db, presses: int = 40) -> dict:
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=10))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=10))
     answers: list = []
     try:
         await hub.act(OpenPoll(PollMode.GRADES))
@@ -53,8 +52,7 @@ async def run_session(db, presses: int = 40) -> dict:
 async def test_replay_equals_live_state(tmp_path):
     db = tmp_path / "s.db"
     live = await run_session(db)
-    hub = Hub(Journal(db))
-    await hub.start()  # no config: everything comes from the journal
+    hub = await Engine.open(Journal(db))  # no config: everything comes from the journal
     try:
         assert comparable(hub.snapshot()) == live
         assert hub.session.active.poll_id == 2  # the consent round is still open
@@ -66,8 +64,7 @@ async def test_replay_equals_live_state(tmp_path):
 
 
 async def test_group_commit_puts_a_burst_in_few_transactions(tmp_path):
-    hub = Hub(Journal(tmp_path / "s.db"))
-    await hub.start(make_config(n_keypads=50))
+    hub = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=50))
     try:
         await hub.act(OpenPoll(PollMode.GRADES))
         answers: list = []
@@ -179,8 +176,7 @@ def test_verify_refuses_files_that_are_not_journals(tmp_path):
 async def test_sigkill_mid_burst_loses_no_counted_press(tmp_path):
     db = tmp_path / "kill.db"
     # A session with an open poll, written by a hub that then stops cleanly.
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=70))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=70))
     await hub.act(OpenPoll(PollMode.GRADES))
     await hub.stop()
 

@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from hub.commands import ClosePoll, EndGrace
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal, read_records
 from hub.model import PressStatus
 from hub.verify import verify
@@ -38,8 +38,7 @@ async def test_a_v1_journal_resumes_and_stays_verifiable(tmp_path):
     db = tmp_path / "v1.db"
     shutil.copy(FIXTURES / "journal-v1.db", db)
     answers: list = []
-    hub = Hub(Journal(db), clock=lambda: T0 + 50)
-    await hub.start()
+    hub = await Engine.open(Journal(db), clock=lambda: T0 + 50)
     try:
         assert hub.session.active.poll_id == 5
         from hub.model import Press

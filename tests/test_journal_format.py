@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hub import journal as journal_module
 from hub.codec import CODECS, RecordError
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal, Select
-from hub.core import Hub, JournalRefused
+from hub.engine import Engine, JournalRefused
 from hub.journal import FORMAT, KIND_IDS, Journal, JournalReader, chain_hash, read_records
 from hub.model import PollMode, Press, PressStatus
 from hub.records import NoteRecord, PressRecord
@@ -87,9 +87,8 @@ async def test_an_action_that_cannot_be_journaled_changes_nothing(open_hub):
     await open_hub.act(ClosePoll())  # the loop goes on
 
 
-async def write_presses(db, n: int, receiver: str = "/dev/ttyACM0") -> Hub:
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=70))
+async def write_presses(db, n: int, receiver: str = "/dev/ttyACM0") -> Engine:
+    hub = await Engine.open(Journal(db), make_config(n_keypads=70))
     await hub.act(OpenPoll(PollMode.GRADES))
     answers: list = []
     for i in range(n):
@@ -172,8 +171,7 @@ async def test_the_published_head_never_moves_while_a_poll_is_open(tmp_path):
         assert hub.snapshot()["journal"] == dict(zip(("seq", "head"), hub.journal.durable, strict=True))
     finally:
         await hub.stop()
-    resumed = Hub(Journal(db))
-    await resumed.start()
+    resumed = await Engine.open(Journal(db))
     try:
         assert resumed.snapshot()["journal"]["seq"] == resumed.journal.durable[0]  # the closing record
     finally:
@@ -241,7 +239,7 @@ async def test_the_hub_refuses_a_journal_that_does_not_verify(tmp_path):
     assert not v.ok
     before = db.read_bytes()
     with pytest.raises(JournalRefused) as refused:
-        await Hub(Journal(db)).start()
+        await Engine.open(Journal(db))
     assert str(refused.value) == v.problem
     assert db.read_bytes() == before  # nothing was appended to it
     out = clicker("serve", "--db", str(db), "--no-web")

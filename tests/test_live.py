@@ -11,7 +11,7 @@ import orjson
 import websockets
 
 from hub.commands import ClosePoll, OpenPoll, Reveal
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.live import LIVE_KEYS, LiveState, live_part
 from hub.model import PollMode, Press
@@ -72,8 +72,7 @@ def test_presses_rebuild_the_live_part_only():
 
 
 async def test_ws_sends_a_part_only_when_its_revision_moved(tmp_path):
-    hub = Hub(Journal(tmp_path / "s.db"))
-    await hub.start(make_config(n_keypads=5))
+    hub = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=5))
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     try:
         async with websockets.connect(f"ws://127.0.0.1:{web.port}/ws/live") as ws:

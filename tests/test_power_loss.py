@@ -14,7 +14,7 @@ import random
 import pytest
 
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
-from hub.core import Hub, HubFailure
+from hub.engine import Engine, HubFailure
 from hub.journal import Journal, read_records
 from hub.model import PollMode, Press, PressStatus
 from hub.records import PressRecord
@@ -26,7 +26,7 @@ from tests.journals import counted_in
 _names = itertools.count()
 
 
-async def a_day(hub: Hub, rng: random.Random, answers: list) -> None:
+async def a_day(hub: Engine, rng: random.Random, answers: list) -> None:
     """Polls of bursts of presses (new votes, changed minds, retransmissions) with reveals."""
     sent = 0
     for poll in range(3):
@@ -63,9 +63,8 @@ async def test_a_power_cut_at_any_instant_loses_no_counted_press(tmp_path, seed)
         if rng.random() < 0.3:
             cuts.append((d.crash_image(), len(answers)))
 
-    hub = Hub(Journal(db, vfs=disk.name))
+    hub = await Engine.open(Journal(db, vfs=disk.name), make_config(n_keypads=70))
     try:
-        await hub.start(make_config(n_keypads=70))
         disk.on_op = maybe_cut
         await a_day(hub, rng, answers)
     finally:
@@ -84,8 +83,7 @@ async def test_a_power_cut_at_any_instant_loses_no_counted_press(tmp_path, seed)
         lost = counted - counted_in(crashed)
         assert not lost, f"cut {n}: {len(lost)} presses answered counted are missing"
         if n % 25 == 0:  # and the hub resumes from it
-            again = Hub(Journal(crashed))
-            await again.start()
+            again = await Engine.open(Journal(crashed))
             await again.stop()
             assert verify(crashed).complete
 
@@ -96,9 +94,8 @@ async def test_after_a_failed_write_nothing_queued_lands_and_nothing_more_is_ans
         disk = CrashDisk(f"crash{next(_names)}")
         db = tmp_path / f"s{attempt}.db"
         answers: list = []
-        hub = Hub(Journal(db, vfs=disk.name))
+        hub = await Engine.open(Journal(db, vfs=disk.name), make_config(n_keypads=70))
         try:
-            await hub.start(make_config(n_keypads=70))
             await hub.act(OpenPoll(PollMode.GRADES))
             disk.fail_from = disk.ops + rng.randint(2, 60)
             for i in range(3000):  # commits pile up behind the one that fails

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from hub.cli import app
 from hub.commands import OpenPoll
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
@@ -43,10 +43,9 @@ async def run_session(db, cfg: SessionConfig, frames: list[bytes], signed: tuple
     """A hub with a grades poll open, a receiver on its serial transport writing ``frames`` as
     they are, then presses of KEYPAD signed for this session. Returns the results, the tally,
     and the wire bytes of the signed presses."""
-    hub = Hub(Journal(db))
+    hub = await Engine.open(Journal(db), cfg)
     rx = FakeReceiver()
     try:
-        await hub.start(cfg)
         await hub.act(OpenPoll(PollMode.GRADES))
         receiver = SerialReceiver(await rx.start(), hub, name="rx")
         hub.add_receiver(receiver)
@@ -110,10 +109,9 @@ async def test_a_receiver_of_another_revision_is_refused_clearly(tmp_path, caplo
     the log and on the console, reads none of its frames, and keeps trying (it may be flashed)."""
     from tests.conftest import make_config
 
-    hub = Hub(Journal(tmp_path / "v.db"))
+    hub = await Engine.open(Journal(tmp_path / "v.db"), make_config())
     old = FakeReceiver(revision=1)
     try:
-        await hub.start(make_config())
         receiver = SerialReceiver(await old.start(), hub, name="old")
         hub.add_receiver(receiver)
         await old.wait_for(lambda: old.hellos >= 2 and len(old.errors) >= 2)

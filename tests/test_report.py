@@ -120,14 +120,13 @@ def test_bad_journals_are_refused(tmp_path):
 
 
 async def test_a_declared_non_anonymous_session_exports_presses(tmp_path):
-    from hub.core import Hub
+    from hub.engine import Engine
     from hub.journal import Journal
     from hub.model import Press
     from tests.conftest import make_config
 
     db = tmp_path / "open.db"
-    hub = Hub(Journal(db))
-    await hub.start(make_config(anonymous=False))
+    hub = await Engine.open(Journal(db), make_config(anonymous=False))
     try:
         await hub.act(OpenPoll(PollMode.GRADES))
         answers = []
@@ -145,12 +144,11 @@ async def test_a_declared_non_anonymous_session_exports_presses(tmp_path):
 
 
 async def _day(db) -> None:
-    from hub.core import Hub
+    from hub.engine import Engine
     from hub.journal import Journal
     from tests.sessions import Room, convention_config, convention_day
 
-    hub = Hub(Journal(db))
-    await hub.start(convention_config(keypads=70, fiches=40, guests=3))
+    hub = await Engine.open(Journal(db), convention_config(keypads=70, fiches=40, guests=3))
     try:
         await convention_day(Room(hub, seed=3, turnout=0.9), 40)
     finally:

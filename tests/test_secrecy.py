@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import websockets
 
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import Press
 from hub.session import PollState
@@ -34,7 +34,7 @@ PUBLIC_GETS = [
 class Watcher:
     """What an unauthenticated client sees: every live message, and the public GETs."""
 
-    def __init__(self, hub: Hub, http: httpx.AsyncClient, ws: Any) -> None:
+    def __init__(self, hub: Engine, http: httpx.AsyncClient, ws: Any) -> None:
         self.hub, self.http, self.ws = hub, http, ws
         self.base = hub.version  # versions start from the hub's start time: compared relative to it
         self.live: dict[int, str] = {}  # relative version -> message, as received
@@ -72,9 +72,9 @@ class Watcher:
 
 async def _session(tmp_path, name: str, grade_keys: str, consent_keys: str) -> tuple[list, dict, dict]:
     now = [1_800_000_000.0]
-    hub = Hub(Journal(tmp_path / f"{name}.db"), clock=lambda: now[0])
     # the same session in every room (its nonce too): only the keys pressed differ
-    await hub.start(convention_config(keypads=KEYPADS, fiches=3, nonce=0))
+    config = convention_config(keypads=KEYPADS, fiches=3, nonce=0)
+    hub = await Engine.open(Journal(tmp_path / f"{name}.db"), config, clock=lambda: now[0])
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     base = f"http://127.0.0.1:{web.port}"
     try:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.roster import RosterError, keypad_id_arg, parse_roster
 from hub.session_file import differences, journaled_session, load_session_file
@@ -137,8 +137,7 @@ def test_keypads_enrol_takes_ids_the_documented_way(tmp_path):
 
 async def _journal_with(tmp_path, doc):
     db = tmp_path / "s.db"
-    hub = Hub(Journal(db))
-    await hub.start(load_session_file(write(tmp_path, doc, "first.json")))
+    hub = await Engine.open(Journal(db), load_session_file(write(tmp_path, doc, "first.json")))
     await hub.stop()
     return db
 

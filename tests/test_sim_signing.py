@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from hub.commands import OpenPoll
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
 from hub.proposals import clermont_fiches
@@ -112,12 +112,13 @@ async def test_clicker_sim_with_a_roster_votes_with_its_keys(tmp_path):
         "40",
         stdout=asyncio.subprocess.PIPE,
     )
-    hub = Hub(Journal(tmp_path / "s.db"))
+    hub = None
     try:
         line = (await asyncio.wait_for(sim.stdout.readline(), 30)).decode()
         url = line.split(": ", 1)[1].strip()
-        await hub.start(
-            SessionConfig(title="t", proposals=clermont_fiches()[:1], roster=keypads, require_mic=True)
+        hub = await Engine.open(
+            Journal(tmp_path / "s.db"),
+            SessionConfig(title="t", proposals=clermont_fiches()[:1], roster=keypads, require_mic=True),
         )
         receiver = SerialReceiver(url, hub, name="rx1")
         hub.add_receiver(receiver)
@@ -129,6 +130,7 @@ async def test_clicker_sim_with_a_roster_votes_with_its_keys(tmp_path):
         assert hub.session.keypad_numbers(hub.session.active.voters) == [1, 2, 3]
         assert json.loads(roster.read_text())["keypads"][0]["key"] == keypads[0].key.hex()  # left as it was
     finally:
-        await hub.stop()
+        if hub is not None:
+            await hub.stop()
         sim.send_signal(signal.SIGINT)
         await asyncio.wait_for(sim.wait(), 30)

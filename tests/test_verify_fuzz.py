@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
-from hub.core import Hub, JournalRefused
+from hub.engine import Engine, JournalRefused
 from hub.journal import LAYOUTS, Journal, read_records
 from hub.model import PollMode, Press
 from hub.verify import Head, verify
@@ -29,8 +29,7 @@ async def noted_session(db: Path, polls: int, wal_copy: Path | None = None) -> l
     """A session whose guarantors note the head after every poll; with ``wal_copy``, the files
     are copied (database and WAL) while the hub is idle after the last poll, as a crash leaves
     them, and the hub then goes on."""
-    hub = Hub(Journal(db))
-    await hub.start(make_config(n_keypads=40))
+    hub = await Engine.open(Journal(db), make_config(n_keypads=40))
     heads, answers = [], []
     try:
         for poll in range(1, polls + 1):
@@ -218,7 +217,7 @@ async def test_the_hub_never_resumes_over_a_damaged_wal(journals, tmp_path):
     wal[32 + 24 + 100] ^= 0x40
     (d / f"{crashed.name}-wal").write_bytes(bytes(wal))
     with pytest.raises(JournalRefused, match="the WAL is damaged at frame 1"):
-        await Hub(Journal(d / crashed.name)).start()
+        await Engine.open(Journal(d / crashed.name))
     assert (d / f"{crashed.name}-wal").read_bytes() == bytes(wal)
     out = subprocess.run(
         [sys.executable, "-m", "hub", "backup", str(d / crashed.name), str(tmp_path / "copy.db")],

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from hub.commands import OpenPoll
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, Press
 from hub.web.app import create_app
@@ -37,8 +37,7 @@ MUTATING = [
 
 @pytest.fixture
 async def hub(tmp_path):
-    h = Hub(Journal(tmp_path / "s.db"))
-    await h.start(make_config(n_keypads=5))
+    h = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=5))
     yield h
     await h.stop()
 

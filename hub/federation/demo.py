@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.aio import within
-from hub.core import Hub
+from hub.engine import Engine
 from hub.federation.access import plenary_credential, room_credential
 from hub.federation.audit import verify_plenary
 from hub.federation.channels import parse_online
@@ -83,7 +83,7 @@ class DemoRoom:
             self.fiches, keypads, seed, Impairments(loss=opts.loss), opts.receivers, opts.speed
         )
         self.db = folder / f"{name}.db"
-        self.hub = Hub(Journal(self.db))
+        self._hub: Engine | None = None  # once started
         self.publisher: RoomPublisher | None = None
         self.opts = opts
         self.polls = 0
@@ -92,6 +92,11 @@ class DemoRoom:
         self.progressed = asyncio.Event()
         self.stopped = False
 
+    @property
+    def hub(self) -> Engine:
+        assert self._hub is not None, "the room is started"
+        return self._hub
+
     def config(self) -> SessionConfig:
         base = demo_config(self.fiches, self.sim, self.opts.speed)
         roster = [replace(k, assembly=self.assembly) for k in base.roster]
@@ -99,7 +104,7 @@ class DemoRoom:
 
     async def start(self, cred: Any, servers: list[str]) -> None:
         urls = await self.sim.start(self.opts.transport)
-        await self.hub.start(self.config())
+        self._hub = await Engine.open(Journal(self.db), self.config())
         for i, url in enumerate(urls):
             self.hub.add_receiver(SerialReceiver(url, self.hub, name=f"{self.name}-rx{i + 1}"))
         await within(asyncio.gather(*(r.connected_event.wait() for r in self.hub.receivers)), 15)
@@ -118,7 +123,8 @@ class DemoRoom:
         if self.stopped:
             return
         self.stopped = True
-        await self.hub.stop()
+        if self._hub is not None:
+            await self._hub.stop()
         if self.publisher is not None:  # after the hub: it delivers the closing record
             await self.publisher.stop()
         await self.sim.close()
@@ -257,7 +263,7 @@ async def run_convention_demo(
             == [(e.proposal, e.rank) for e in recomputed.entries]
         )
         publishers = [r.publisher for r in demo_rooms if r.publisher is not None]
-        statuses = [r.hub.session.statuses for r in demo_rooms if r.hub.session is not None]
+        statuses = [r.hub.session.statuses for r in demo_rooms]
         mismatches = [m for r in demo_rooms for m in r.mismatches]
         summary: dict[str, Any] = {
             "rooms": rooms,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hub.core import Hub
+from hub.engine import Engine
 from hub.federation.access import Credential
 from hub.federation.publisher import RoomPublisher
 
 
-def federate(hub: Hub, cred: Credential, servers: list[str], tls_ca: str | None = None) -> RoomPublisher:
+def federate(hub: Engine, cred: Credential, servers: list[str], tls_ca: str | None = None) -> RoomPublisher:
     """Start publishing a started hub's journal. At the end, stop the hub first, then the
     publisher: it delivers the hub's closing record before it stops."""
     publisher = RoomPublisher(hub.journal, cred, servers, tls_ca)

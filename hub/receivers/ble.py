@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
-from hub.receivers.link import HubPort, LinkLost, ReceiverHealth, ReceiverLink
+from hub.receivers.base import EnginePort, ReceiverHealth
+from hub.receivers.link import LinkLost, ReceiverLink
 from hub.wire.advert import COMPANY_ID, decode_advert
 from hub.wire.framing import MAX_DECODED, FrameError, pack_frame, unpack_frame
 from hub.wire.messages import Message, parse
@@ -54,7 +55,7 @@ class BleReceiver(ReceiverLink):
     def __init__(
         self,
         device: Any,
-        hub: HubPort,
+        hub: EnginePort,
         name: str | None = None,
         client_factory: Callable[..., Any] = _default_client,
         clock: Callable[[], float] = time.time,
@@ -126,7 +127,7 @@ class AdvertListener:
 
     def __init__(
         self,
-        hub: HubPort,
+        hub: EnginePort,
         scanner_factory: Callable[..., Any] = _default_scanner,
         clock: Callable[[], float] = time.time,
         name: str = "ble-adverts",

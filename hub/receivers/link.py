@@ -22,13 +22,13 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.errors import ClickerError
 from hub.model import Press
 from hub.protocol import NAME, REVISION, ErrorCode
+from hub.receivers.base import EnginePort, ReceiverHealth
 from hub.wire.codec import Frame
 from hub.wire.messages import (
     Error,
@@ -38,7 +38,6 @@ from hub.wire.messages import (
     Log,
     Message,
     Ping,
-    PollState,
     PressResult,
     Status,
 )
@@ -59,64 +58,12 @@ class LinkLost(ClickerError):
     """The link must be reopened (silence, end of stream, handshake failure)."""
 
 
-class HubPort(Protocol):
-    """What a receiver needs from the hub: somewhere to send presses, the poll to announce."""
-
-    def open_inbox(
-        self, name: str, on_high: Callable[[], None] | None = None, on_low: Callable[[], None] | None = None
-    ) -> Any: ...
-
-    def close_inbox(self, inbox: Any) -> None: ...
-
-    def submit_press(
-        self, press: Press, reply: Callable[[PressResult], None] | None, inbox: Any = None
-    ) -> bool: ...
-
-    def poll_state_message(self) -> PollState: ...
-
-    def session_nonce(self) -> int: ...
-
-    def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None: ...
-
-    def receiver_changed(self) -> None: ...
-
-
-@dataclass
-class ReceiverHealth:
-    """The receiver's part of the live state (console: connected, firmware, errors)."""
-
-    name: str
-    kind: str
-    connected: bool = False
-    firmware: str = ""
-    rx_serial: int = 0
-    boot_id: int = 0
-    radio: int = 0
-    channel: int = 0
-    reboots: int = 0
-    connects: int = 0
-    last_status: dict[str, int] = field(default_factory=dict)
-    last_status_at: float = 0.0
-    rx_bad: int = 0  # frames our decoder dropped, all reasons
-    rejected: dict[str, int] = field(default_factory=dict)
-    dropped: int = 0  # presses the receiver dropped from a full queue (its STATUS)
-    presses: int = 0
-    seq_gaps: int = 0
-    paused: int = 0  # times the hub stopped reading it because its presses were waiting
-    shed: int = 0  # presses not taken, its inbox full (not answered: the receiver resends them)
-    unread: int = 0  # times its link was dropped because it did not read its answers
-    last_error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 class ReceiverLink(ABC):
     """One receiver, reconnecting by itself until ``stop``."""
 
     kind = "link"
 
-    def __init__(self, name: str, hub: HubPort, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, name: str, hub: EnginePort, clock: Callable[[], float] = time.time) -> None:
         self.name = name
         self.hub = hub
         self.clock = clock

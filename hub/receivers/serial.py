@@ -20,7 +20,8 @@ import serial_asyncio_fast
 from serial.tools import list_ports
 
 from hub.aio import within
-from hub.receivers.link import HubPort, ReceiverLink
+from hub.receivers.base import EnginePort
+from hub.receivers.link import ReceiverLink
 from hub.wire import StreamDecoder
 from hub.wire.messages import Message
 
@@ -88,7 +89,7 @@ class SerialReceiver(ReceiverLink):
     kind = "serial"
 
     def __init__(
-        self, url: str, hub: HubPort, name: str | None = None, clock: Callable[[], float] | None = None
+        self, url: str, hub: EnginePort, name: str | None = None, clock: Callable[[], float] | None = None
     ):
         super().__init__(name or url, hub, *([clock] if clock else []))
         self.url = url

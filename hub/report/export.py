@@ -14,7 +14,7 @@ from typing import Any
 from hub.assemblies import assembly_rankings, item_groups
 from hub.errors import ClickerError
 from hub.model import PollMode
-from hub.session import Poll, PollState, Session
+from hub.session import Poll, PollState, SessionView
 from hub.tally import Ranking
 from hub.tally_io import ranking_to_json
 
@@ -23,7 +23,7 @@ class ExportError(ClickerError):
     """An export that must not or cannot be made; one line for the user."""
 
 
-def polls_metadata(session: Session) -> list[dict[str, Any]]:
+def polls_metadata(session: SessionView) -> list[dict[str, Any]]:
     """Every poll, reset ones included; a poll with a result also lists the groups its result
     may be shown by (assemblies with enough voters, the small ones merged)."""
     return [
@@ -43,7 +43,7 @@ def polls_metadata(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _groups(session: Session, poll: Poll) -> dict[str, list[dict[str, Any]]]:
+def _groups(session: SessionView, poll: Poll) -> dict[str, list[dict[str, Any]]]:
     """Per item: each published group's assemblies, members, voters and counts."""
     out = {}
     for item in poll.items:
@@ -56,7 +56,7 @@ def _groups(session: Session, poll: Poll) -> dict[str, list[dict[str, Any]]]:
 
 
 def export_json(
-    session: Session, presses: list[dict[str, Any]] | None = None, journal: dict[str, Any] | None = None
+    session: SessionView, presses: list[dict[str, Any]] | None = None, journal: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The session's results; ``grades``, ``tallies``, ``voters``, ``rule`` and ``missing`` are
     exactly what ``clicker tally`` reads, and it ignores the rest (README, "Exports").
@@ -95,7 +95,9 @@ def export_json(
     return doc
 
 
-def export_csv(session: Session, assembly: str | None = None, journal: dict[str, Any] | None = None) -> str:
+def export_csv(
+    session: SessionView, assembly: str | None = None, journal: dict[str, Any] | None = None
+) -> str:
     """One row per fiche: rank, majority grade, gauge, one column per grade (worst first) and
     the missing judgments, so that every row adds up to the electorate. ``assembly`` gives that
     assembly's rows (the fiches where it was shown on its own) instead of the plenary's. With
@@ -141,7 +143,7 @@ def export_csv(session: Session, assembly: str | None = None, journal: dict[str,
     return out.getvalue()
 
 
-def _assembly_ranking(session: Session, assembly: str) -> Ranking:
+def _assembly_ranking(session: SessionView, assembly: str) -> Ranking:
     found = {a.assembly: a for a in assembly_rankings(session)}
     if assembly not in found:
         names = ", ".join(repr(a) for a in found) or "none"
@@ -149,6 +151,6 @@ def _assembly_ranking(session: Session, assembly: str) -> Ranking:
     return found[assembly].ranking
 
 
-def check_presses_allowed(session: Session, with_presses: bool) -> None:
+def check_presses_allowed(session: SessionView, with_presses: bool) -> None:
     if with_presses and session.config.anonymous:
         raise ExportError("this session is anonymous (secret ballot): per-keypad presses are never exported")

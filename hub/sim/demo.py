@@ -15,7 +15,7 @@ from typing import Any
 
 from hub.aio import within
 from hub.commands import ClosePoll, Command, OpenPoll, Reveal, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import Proposal, clermont_fiches
@@ -70,7 +70,7 @@ def demo_config(fiches: list[Proposal], room: SimRoom, speed: float) -> SessionC
 
 
 async def vote_session(
-    hub: Hub,
+    hub: Engine,
     room: SimRoom,
     fiches: list[Proposal],
     opts: DemoOptions,
@@ -82,7 +82,6 @@ async def vote_session(
     mismatches: list[str] = []
     polls = 0
     session = hub.session
-    assert session is not None  # the hub is started
 
     async def run_poll(command: OpenPoll, check: Callable[[int], list[str]]) -> None:
         nonlocal polls
@@ -146,14 +145,14 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         firmware=FirmwareRoom(opts.firmware, Path(tmp.name)) if opts.firmware else None,
     )
     db = opts.db or Path(tmp.name) / "demo.db"
-    hub = Hub(Journal(db))
+    hub: Engine | None = None
     started = time.monotonic()
     try:
         urls = await room.start(opts.transport)
         config = demo_config(fiches, room, opts.speed)
         if recorder:
             recorder.meta(config.to_json(), opts.seed)
-        await hub.start(config)
+        hub = await Engine.open(Journal(db), config)
         for i, url in enumerate(urls):
             hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
         await within(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
@@ -168,7 +167,6 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         with contextlib.suppress(TimeoutError):
             await hub.wait_until(lambda: all(r.health.connected for r in hub.receivers), 15)
         session = hub.session
-        assert session is not None
         ranking = session.ranking(revealed_only=True)
         rx = [r.health for r in hub.receivers]
         statuses = {s.name.lower(): n for s, n in session.statuses.items()}
@@ -201,7 +199,8 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             )
         return DemoResult(summary)
     finally:
-        await hub.stop()
+        if hub is not None:
+            await hub.stop()
         await room.close()
         if recorder:
             recorder.close()
@@ -231,12 +230,12 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
         opts.speed / 5,
         firmware=FirmwareRoom(opts.firmware, Path(tmp.name)) if opts.firmware else None,
     )
-    hub = Hub(Journal(db))
+    hub: Engine | None = None
     web = None
     stop = asyncio.Event()
     try:
         urls = await room.start(opts.transport)
-        await hub.start(demo_config(fiches, room, opts.speed / 5))
+        hub = await Engine.open(Journal(db), demo_config(fiches, room, opts.speed / 5))
 
         def follow(state: dict[str, Any]) -> None:  # members judge the fiche that is up
             poll = state.get("poll")
@@ -258,6 +257,7 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
             sock.close()
         if web is not None:
             await web.stop()
-        await hub.stop()
+        if hub is not None:
+            await hub.stop()
         await room.close()
         tmp.cleanup()

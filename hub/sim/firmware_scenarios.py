@@ -23,7 +23,7 @@ from typing import Any
 
 from hub.aio import cancel_and_wait, within
 from hub.commands import OpenPoll, Select
-from hub.core import Hub
+from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import UNKNOWN_POLL, Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
@@ -208,7 +208,7 @@ async def keypad_scenario(
     receiver.provision({"id": 0x5EC0001})
     keypad = Board("keypad", images.keypad, workdir, "unix")
     keypad.provision({"id": KEYPAD_ID, "counter": FIRST_COUNTER, "aes_key": KEYPAD_KEY})
-    hub = Hub(Journal(workdir / "keypad-scenario.db"))
+    hub = await Engine.open(Journal(workdir / "keypad-scenario.db"), _session())
     rx_radio = RadioPort(receiver.radio_path, air.from_receiver)
 
     async def keypad_on() -> None:
@@ -227,8 +227,7 @@ async def keypad_scenario(
         await keypad.power_cut()
 
     def hub_status(counter: int) -> PressStatus | None:
-        assert hub.session is not None
-        return hub.session.seen.get((KEYPAD_ID, counter))
+        return hub.session.press_status(KEYPAD_ID, counter)
 
     def result_for(counter: int) -> tuple[float, PressResult] | None:
         for t, r, delivered in air.results:
@@ -246,7 +245,6 @@ async def keypad_scenario(
         return None
 
     try:
-        await hub.start(_session())
         await receiver.start()
         air.receiver = rx_radio
         await rx_radio.open()
@@ -258,7 +256,6 @@ async def keypad_scenario(
         poll = await hub.act(OpenPoll(PollMode.GRADES))
         say(f"poll {poll.poll_id} open, keypad asleep")
 
-        assert hub.session is not None
         nonce = hub.session.config.nonce
 
         # 1. Power-on, then asleep: the keypad knows neither the poll nor the session. Its first
@@ -401,7 +398,6 @@ async def keypad_scenario(
         air.block_downlink = False
 
         # Every press the hub decided was signed by the firmware and verified.
-        assert hub.session is not None
         statuses = {s.name.lower(): n for s, n in hub.session.statuses.items() if n}
         res.details["hub_statuses"] = statuses
         res.checks["signed_presses_verified"] = (

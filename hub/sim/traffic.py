@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from hub.aio import within
 from hub.commands import Command, CommandError, Reveal, command_from_json, command_to_json
-from hub.core import Hub
+from hub.engine import Engine
 from hub.errors import ClickerError
 from hub.journal import Journal
 from hub.receivers.serial import SerialReceiver
@@ -161,10 +161,11 @@ async def replay(
     def clock() -> float:
         return base + timeline[0]
 
-    hub = Hub(Journal(db or Path(tmp.name) / "replay.db"), clock=clock)  # type: ignore[union-attr]
+    journal = Journal(db or Path(tmp.name) / "replay.db")  # type: ignore[union-attr]
+    hub: Engine | None = None
     ports: dict[str, _ReplayPort] = {}
     try:
-        await hub.start(config)
+        hub = await Engine.open(journal, config, clock=clock)
         for name in sorted({ln["receiver"] for ln in lines if ln["type"] == "bytes"}):
             ports[name] = _ReplayPort()
             hub.add_receiver(SerialReceiver(await ports[name].start(), hub, name=name, clock=clock))
@@ -187,7 +188,6 @@ async def replay(
                 progress(i, len(lines) - 1)
         await _settle(hub, sum(p.presses for p in ports.values()))
         session = hub.session
-        assert session is not None
         tallies = poll_tallies(session)
         statuses = {s.name.lower(): n for s, n in session.statuses.items()}
         return {
@@ -199,24 +199,23 @@ async def replay(
             "recorded_tallies": truth is not None,
         }
     finally:
-        await hub.stop()
+        if hub is not None:
+            await hub.stop()
         for p in ports.values():
             await p.close()
         if tmp is not None:
             tmp.cleanup()
 
 
-async def _settle(hub: Hub, presses: int) -> None:
+async def _settle(hub: Engine, presses: int) -> None:
     """Wait until the hub has decided every valid press written so far."""
     session = hub.session
-    assert session is not None
     with contextlib.suppress(TimeoutError):
         await hub.wait_until(lambda: sum(session.statuses.values()) >= presses, 10)
 
 
-async def _wait_closed(hub: Hub, poll_id: int | None) -> None:
+async def _wait_closed(hub: Engine, poll_id: int | None) -> None:
     session = hub.session
-    assert session is not None
 
     def closed() -> bool:
         polls = session.polls

@@ -32,7 +32,7 @@ from hub.commands import (
     Show,
     Step,
 )
-from hub.core import ActionPending, Hub, HubBusy, HubFailure
+from hub.engine import ActionPending, Engine, HubBusy, HubFailure
 from hub.errors import ClickerError
 from hub.imports import InputError
 from hub.live import live_part, part
@@ -40,7 +40,7 @@ from hub.model import PollMode
 from hub.proposals import parse_proposals
 from hub.results import poll_results
 from hub.roster import parse_roster_file
-from hub.session import Poll, PollState, Session, SessionError
+from hub.session import Poll, PollState, SessionError
 from hub.tally import Ranking
 from hub.web.broadcast import Broadcaster
 from hub.web.door import Door, HostPolicy, token_ok, validation_detail
@@ -107,7 +107,7 @@ def _draw(ranking: Ranking, fmt: str) -> bytes:
 
 
 def create_app(
-    hub: Hub,
+    hub: Engine,
     token: str,
     on_start: Callable[[], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
@@ -149,14 +149,10 @@ def create_app(
         if not has_token(authorization):
             raise HTTPException(401, "missing or wrong control token")
 
-    def session() -> Session:
-        assert hub.session is not None, "the hub is started before the app serves"
-        return hub.session
-
     def result_poll(poll_id: int, authorization: str) -> Poll:
         """A poll whose result may be shown to this caller: revealed, or closed with the token."""
         try:
-            poll = session().poll(poll_id)
+            poll = hub.session.poll(poll_id)
         except SessionError as exc:
             raise HTTPException(404, str(exc)) from None
         if poll.state is PollState.REVEALED:
@@ -226,7 +222,7 @@ def create_app(
     )
     async def display(body: DisplayRequest) -> dict[str, str]:
         await act(Show(body.view, body.assembly))
-        return dict(session().display)
+        return dict(hub.session.display)
 
     @app.post("/api/proposals/next", dependencies=[Depends(require_token)], summary="Next proposal")
     async def next_proposal() -> dict[str, Any]:
@@ -285,7 +281,7 @@ def create_app(
     ) -> dict[str, Any]:
         if not has_token(authorization):
             raise HTTPException(401, "missing or wrong control token")
-        return poll_results(session(), result_poll(poll_id, authorization))
+        return poll_results(hub.session, result_poll(poll_id, authorization))
 
     @app.get(
         "/api/polls/{poll_id}/chart.{fmt}",
@@ -299,7 +295,7 @@ def create_app(
         poll = result_poll(poll_id, authorization)
         if poll.mode is PollMode.CONSENT:
             raise HTTPException(409, f"poll {poll_id} is a consent round: it has no merit profile")
-        ranking = session().poll_ranking(poll)
+        ranking = hub.session.poll_ranking(poll)
         # matplotlib runs in a worker thread, never in the loop
         data = await asyncio.get_running_loop().run_in_executor(None, _draw, ranking, fmt)
         return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png")

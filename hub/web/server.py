@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from hub.aio import cancel_and_wait, within
-from hub.core import Hub
+from hub.engine import Engine
 from hub.errors import ClickerError
 from hub.web.app import create_app
 from hub.web.door import HostPolicy
@@ -78,7 +78,7 @@ class WebServer:
 
 
 async def start_web(
-    hub: Hub,
+    hub: Engine,
     host: str,
     port: int,
     token: str,

@@ -1,4 +1,6 @@
-"""The one loop: receivers -> session decision -> journal commit -> PRESS_RESULT -> publish.
+"""The engine: the one loop that decides presses and commands, journals them, then answers.
+
+receivers -> session decision -> journal commit -> PRESS_RESULT -> publish.
 
 Only this loop mutates the session. Facilitator actions wait in their own short queue and each
 press source (a receiver) in its own bounded inbox (hub/inbox.py); one loop turn takes every
@@ -7,7 +9,11 @@ in one transaction, and only then answers the keypads and the facilitator: a key
 only for a press that is on disk. A receiver that floods gets its share of each turn and is told
 to stop reading when its inbox fills; it never delays the others, nor an action. Publishing is
 coalesced: a burst of presses produces one new state, built when the loop is free, never a
-backlog of stale ones.
+backlog of stale ones (hub/publisher.py). The grace period and the countdown are the engine's
+own timers (hub/timers.py), which act through the same loop.
+
+An engine is whole when built: ``await Engine.open(journal, config)`` replays and verifies the
+journal (or starts it with the session), and returns a running engine whose session is there.
 """
 
 from __future__ import annotations
@@ -21,37 +27,42 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hub.aio import cancel_and_wait, within
-from hub.codec import RecordError
-from hub.commands import POLL_COMMANDS, ClosePoll, Command, EndGrace, Reveal
+from hub.announce import poll_state_message, session_nonce
+from hub.beacons import Beacons
+from hub.commands import POLL_COMMANDS, Command, EndGrace, Reveal
 from hub.errors import ClickerError
 from hub.inbox import SHARE, Inbox
 from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
-from hub.model import PollMode, Press
-from hub.protocol import PollStateCode
-from hub.receivers.link import ReceiverLink
-from hub.records import PRESS, CloseRecord, ResultRecord, SessionRecord, apply_command
-from hub.session import LOW_BATTERY, Poll, PollState, Session, SessionConfig, SessionError
+from hub.model import Press
+from hub.publisher import Publisher, State
+from hub.receivers.base import Receiver
+from hub.records import PRESS, CloseRecord, RecordError, ResultRecord, SessionRecord, apply_command
+from hub.session import Poll, Session, SessionConfig, SessionError, SessionView
+from hub.timers import PollTimers
 from hub.verify import BadJournal, Recount
 from hub.wal import wal_damage
-from hub.wire.messages import PollState as PollStateMsg
+from hub.wire.messages import PollState as PollStateMessage
 from hub.wire.messages import PressResult
 from hub.wire.presses import check_mic
 
 log = logging.getLogger(__name__)
-ACTION_TIMEOUT = 10.0  # an action not taken by the loop by then is withdrawn (HubBusy)
-COMMIT_TIMEOUT = 30.0  # an action taken: how long to wait for the journal to confirm it
-MAX_ACTIONS = 64  # actions waiting at once; more are refused (HubBusy)
+ACTION_TIMEOUT = 10.0  # a command not taken by the loop by then is withdrawn (HubBusy)
+COMMIT_TIMEOUT = 30.0  # a command taken: how long to wait for the journal to confirm it
+MAX_ACTIONS = 64  # commands waiting at once; more are refused (HubBusy)
 MAX_INFLIGHT = 2
+
+Reply = Callable[[PressResult], None]
+Entry = tuple[str, bytes]  # a record's kind and its encoded body, as the journal takes them
 
 
 @dataclass(slots=True)
 class _Work:
     press: Press | None = None
-    reply: Callable[[PressResult], None] | None = None
-    action: Command | None = None
+    reply: Reply | None = None
+    command: Command | None = None
     done: asyncio.Future[Any] | None = None
-    taken: bool = False  # an action the loop has taken: it can no longer be withdrawn
+    taken: bool = False  # a command the loop has taken: it can no longer be withdrawn
 
 
 class HubFailure(ClickerError):
@@ -63,104 +74,121 @@ class JournalRefused(ClickerError):
 
 
 class HubBusy(ClickerError):
-    """An action was not applied (the loop did not take it in time, or too many wait): nothing
+    """A command was not applied (the loop did not take it in time, or too many wait): nothing
     changed, it can be tried again."""
 
 
 class ActionPending(ClickerError):
-    """An action was applied but the journal has not confirmed it yet: check the state before
+    """A command was applied but the journal has not confirmed it yet: check the state before
     repeating it."""
 
 
-class Hub:
-    def __init__(self, journal: Journal, clock: Callable[[], float] = time.time) -> None:
+async def _replay(journal: Journal) -> Recount:
+    """Open the journal and replay it, verifying its chain, sequence and recount as it goes
+    (the same check as ``clicker verify``, one streaming pass on the journal's thread)."""
+    recount = Recount()
+    damage = await asyncio.to_thread(wal_damage, journal.path)
+    if damage is not None:  # resuming would write over the records SQLite cannot see
+        await journal.close()
+        raise JournalRefused(damage)
+    try:
+        await journal.open(recount.feed)
+    except (JournalError, BadJournal) as exc:
+        await journal.close()
+        raise JournalRefused(str(exc)) from None
+    return recount
+
+
+class Engine:
+    """The hub's one writer: a running session, its journal, its receivers and its published
+    state. Built by ``Engine.open``; stopped by ``stop``."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        session: Session,
+        public_head: tuple[int, str],
+        clock: Callable[[], float],
+        timers: bool,
+    ) -> None:
+        """Use ``Engine.open``: it replays the journal first."""
         self.journal = journal
+        self._session = session  # changed by this loop only: others get ``session``, read-only
         self.clock = clock
-        self.session: Session | None = None
-        self.receivers: list[ReceiverLink] = []
-        # Versions (and the parts' revisions, which are versions) grow across restarts too: a
-        # client holding a part from before a restart never mistakes a new one for it.
-        self.version = time.time_ns() // 1000
+        self.receivers: list[Receiver] = []
         self.batches = 0
-        self.keypads_seen: dict[int, dict[str, int]] = {}  # roster keypads heard idle (KEYPAD_SEEN)
-        self._seen_low: set[int] = set()
-        self._live: LiveState | None = None
-        self._actions: deque[_Work] = deque()  # facilitator actions: taken first, every turn
+        # The head published in the live state: the journal's (seq, hash) as of the last commit
+        # after which no poll was in flight (``Session.quiet``). Never a head taken while a poll
+        # is open or awaiting its reveal: it would commit to the keys pressed.
+        self.public_head = public_head
+        self.failure: BaseException | None = None
+        self.stopped = asyncio.Event()
+        self._beacons = Beacons(session.keypads)
+        self._live = LiveState(session)
+        self.publisher = Publisher(self._build)
+        self._timers = PollTimers(session, clock, self._act_until_taken) if timers else None
+        self._observers: list[Callable[[Command], None]] = []
+        self._actions: deque[_Work] = deque()  # commands: taken first, every turn
         self._inboxes: list[Inbox[_Work]] = []  # one per press source, a share of each per turn
         self._turn = 0
         self._work = asyncio.Event()
         self._direct = self.open_inbox("direct")  # submit_press without an inbox of its own
-        self._tasks: list[asyncio.Task[None]] = []
-        self._grace_task: asyncio.Task[None] | None = None
-        self._countdown_task: asyncio.Task[None] | None = None
         self._inflight: deque[asyncio.Task[None]] = deque()
-        self._dirty = asyncio.Event()
-        self._tick = asyncio.Event()  # replaced on every change: wait_until wakes on each
-        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
-        self.failure: BaseException | None = None
-        # The head published in the live state: the journal's (seq, hash) as of the last commit
-        # after which no poll was open. Never a head taken while a poll is open: with the head
-        # before it, a head right after a press could be brute-forced back to that press's key.
-        self.public_head: tuple[int, str] = (0, "")
-        self._started = False
+        self._committing = 0  # batches handed to the journal and not yet answered
         self._closed = False
-        self.stopped = asyncio.Event()
-
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    async def start(self, config: SessionConfig | None = None) -> None:
-        """Open the journal and replay it, verifying its chain, sequence and recount as it goes
-        (the same check as ``clicker verify``, one streaming pass), so the hub is back exactly
-        where it was; a journal that does not verify is refused (JournalRefused) before anyone
-        is answered."""
-        recount = Recount()
-        damage = await asyncio.to_thread(wal_damage, self.journal.path)
-        if damage is not None:  # resuming would write over the records SQLite cannot see
-            await self.journal.close()
-            raise JournalRefused(damage)
-        try:
-            await self.journal.open(recount.feed)  # on the journal thread: the loop stays free
-        except (JournalError, BadJournal) as exc:
-            await self.journal.close()
-            raise JournalRefused(str(exc)) from None
-        session = recount.session
-        self.public_head = recount.quiet_head
-        if session is None:
-            if config is None:
-                await self.journal.close()
-                raise SessionError("the journal is empty and no session was given")
-            try:
-                entry = self.journal.codec.encode_record(SessionRecord(config))
-            except RecordError as exc:
-                await self.journal.close()
-                raise SessionError(f"the session description {exc}") from None
-            session = Session(config, check_mic)
-            self.public_head = await self.journal.append([entry])
-        self.session = session
-        self._live = LiveState(session)
-        self._started = True
         self._tasks = [
             asyncio.create_task(self._run(), name="hub loop"),
-            asyncio.create_task(self._publisher(), name="hub publisher"),
+            asyncio.create_task(self.publisher.run(), name="hub publisher"),
         ]
-        self._schedule_grace()
-        self._schedule_countdown()
-        self._changed()
+        if self._timers is not None:
+            self._timers.schedule()
+        self.publisher.changed()
+
+    @classmethod
+    async def open(
+        cls,
+        journal: Journal,
+        config: SessionConfig | None = None,
+        clock: Callable[[], float] = time.time,
+        timers: bool = True,
+    ) -> Engine:
+        """A running engine on ``journal``: back exactly where it was, its journal verified as
+        ``clicker verify`` would (JournalRefused otherwise, before anyone is answered); an empty
+        journal is started with ``config`` (SessionError without one). ``timers=False`` leaves
+        the grace periods and countdowns to whoever drives the engine (a replay of recorded
+        traffic replays the timers' own commands)."""
+        recount = await _replay(journal)
+        session, head = recount.session, recount.quiet_head
+        if session is None:
+            if config is None:
+                await journal.close()
+                raise SessionError("the journal is empty and no session was given")
+            try:
+                entry = journal.codec.encode_record(SessionRecord(config))
+            except RecordError as exc:
+                await journal.close()
+                raise SessionError(f"the session description {exc}") from None
+            session = Session(config, check_mic)
+            head = await journal.append([entry])
+        return cls(journal, session, head, clock, timers)
 
     async def stop(self) -> None:
-        """Stop receivers, the loop and the journal; calling it again does nothing."""
+        """Stop the receivers, the loop and the journal (after its closing record, unless it
+        failed); calling it again does nothing."""
         if self._closed:
             return
         self._closed = True
         for r in self.receivers:
             await r.stop()
-        await cancel_and_wait(*self._tasks, self._grace_task, self._countdown_task)
+        if self._timers is not None:
+            await self._timers.stop()
+        await cancel_and_wait(*self._tasks)
         if self._inflight:  # let commits already handed to the journal finish and be answered
             await asyncio.wait(self._inflight, timeout=10)
             await cancel_and_wait(*self._inflight)
             self._inflight.clear()
-        self._tasks, self._grace_task, self._countdown_task = [], None, None
-        if self._started and self.failure is None:
+        self._tasks = []
+        if self.failure is None:
             await self._close_journal()
         await self.journal.close()
         self.stopped.set()
@@ -174,14 +202,47 @@ class Hub:
         except Exception as exc:
             self._fail(exc)
 
-    def add_receiver(self, receiver: ReceiverLink) -> None:
+    @property
+    def session(self) -> SessionView:
+        """The running session, to read (only the loop changes it: through presses and commands)."""
+        return self._session
+
+    def add_receiver(self, receiver: Receiver) -> None:
         self.receivers.append(receiver)
         receiver.start()
 
-    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+    # --- the published state -----------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[State], None]) -> Callable[[], None]:
         """Receive every published state (the newest one when several changes come at once)."""
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+        return self.publisher.subscribe(callback)
+
+    def snapshot(self) -> State:
+        """The whole state (docs/live-and-control.md); its parts are shared between snapshots
+        and rebuilt only when their revision moves: read them, never mutate them."""
+        return self.publisher.snapshot()
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float) -> None:
+        """Wait (at most ``within`` seconds) until the hub's state satisfies ``predicate``."""
+        await self.publisher.wait_until(predicate, within)
+
+    @property
+    def version(self) -> int:
+        return self.publisher.version
+
+    def observe(self, callback: Callable[[Command], None]) -> None:
+        """Be told every command the loop applies, in the order it applies them (a traffic
+        recorder keeps them beside the bytes)."""
+        self._observers.append(callback)
+
+    def _build(self, version: int) -> State:
+        return self._live.build(
+            version,
+            [r.health.to_json() for r in self.receivers],
+            self._beacons.low,
+            self.clock(),
+            self.public_head,
+        )
 
     # --- inputs (called on the loop's thread) ---------------------------------------------------
 
@@ -199,12 +260,7 @@ class Hub:
         if inbox in self._inboxes:
             self._inboxes.remove(inbox)
 
-    def submit_press(
-        self,
-        press: Press,
-        reply: Callable[[PressResult], None] | None,
-        inbox: Inbox[_Work] | None = None,
-    ) -> bool:
+    def submit_press(self, press: Press, reply: Reply | None, inbox: Inbox[_Work] | None = None) -> bool:
         """Queue a press for the loop; False when its inbox is full (it is not answered: the
         receiver sends it again)."""
         return (self._direct if inbox is None else inbox).put(_Work(press=press, reply=reply))
@@ -221,7 +277,7 @@ class Hub:
         if len(self._actions) >= MAX_ACTIONS:
             raise HubBusy(f"{len(self._actions)} actions are already waiting: nothing was done, try again")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        work = _Work(action=replace(command, at=self.clock()), done=done)
+        work = _Work(command=replace(command, at=self.clock()), done=done)
         self._actions.append(work)
         self._work.set()
         try:
@@ -235,39 +291,38 @@ class Hub:
         except TimeoutError:
             raise ActionPending("applied, but the journal has not confirmed it yet") from None
 
-    def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
-        """An idle beacon: kept for the roster's keypads only, so memory stays bounded whatever
-        ids a receiver reports."""
-        if self.session is None or keypad_id not in self.session.keypads:
+    async def _act_until_taken(self, command: Command) -> None:
+        """A command of the hub's own timers: tried again while the loop is too busy to take it
+        (nothing was applied then), until applied or refused."""
+        while True:
+            try:
+                await self.act(command)
+            except HubBusy:
+                await asyncio.sleep(0.05)
+                continue
+            except (SessionError, ActionPending, HubFailure):
+                pass
             return
-        self.keypads_seen[keypad_id] = {"battery": battery, "rssi": rssi}
-        if battery < LOW_BATTERY:
-            self._seen_low.add(keypad_id)
-        else:
-            self._seen_low.discard(keypad_id)
-        self._changed()
+
+    def keypad_seen(self, keypad_id: int, battery: int, rssi: int) -> None:
+        """An idle beacon (KEYPAD_SEEN) of a roster keypad: its battery may be low."""
+        if self._beacons.heard(keypad_id, battery):
+            self.publisher.changed()
 
     def receiver_changed(self) -> None:
-        self._changed()
+        self.publisher.changed()
 
     def session_nonce(self) -> int:
-        """The session's nonce (0 for a session journaled before v1.1, which has none)."""
-        assert self.session is not None
-        return self.session.config.nonce or 0
+        return session_nonce(self._session)
 
-    def poll_state_message(self) -> PollStateMsg:
-        """The poll as keypads learn it: its id, state, mode, the session nonce they sign
-        under, the valid keys and the proposal numbers (docs/protocol.md, POLL_STATE)."""
-        assert self.session is not None
-        s = self.session
-        nonce = self.session_nonce()
-        poll = s.active
-        if poll is None:
-            return PollStateMsg(s.last_poll_id, PollStateCode.IDLE, PollMode.NONE, nonce, b"", ())
-        keys = "".join(s.config.consent_keys) if poll.mode is PollMode.CONSENT else s.config.grade_keys
-        state = PollStateCode.OPEN if poll.state is PollState.OPEN else PollStateCode.CLOSING
-        items = tuple(n for n in poll.items if n)  # a consent round on no proposal has none
-        return PollStateMsg(poll.poll_id, state, poll.mode, nonce, keys.encode("ascii"), items)
+    def poll_state_message(self) -> PollStateMessage:
+        return poll_state_message(self._session)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing waiting and nothing being committed: every press and command given so far
+        is decided, journaled and answered."""
+        return not self._actions and not any(self._inboxes) and not self._committing
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -278,7 +333,6 @@ class Hub:
         written (at most ``MAX_INFLIGHT`` batches in flight), and each batch is answered only
         when its own commit is durable. The single journal thread keeps commits in order.
         """
-        assert self.session is not None
         while True:
             await self._work.wait()
             self._work.clear()
@@ -291,6 +345,7 @@ class Hub:
                         work.done.set_exception(HubFailure(str(self.failure)))
                 continue
             entries, finish, abort, checkpoint = self._decide(batch)
+            self._committing += 1
             commit = asyncio.ensure_future(self.journal.append(entries, checkpoint))
             self._inflight.append(
                 asyncio.create_task(self._complete(commit, finish, abort), name="hub commit")
@@ -310,9 +365,11 @@ class Hub:
             self._fail(exc)
             abort()
             return
+        finally:
+            self._committing -= 1
         if self.failure is None:
             self.batches += 1
-            finish(durable)
+            finish(durable)  # publishes: whoever waits for the engine to be idle wakes
         else:
             abort()
 
@@ -322,21 +379,19 @@ class Hub:
             self.failure = exc
             log.info("hub stopped: %s", exc)  # the runner says it, once, with the journal's head
             self.stopped.set()
-            self._changed()
+            self.publisher.changed()
 
     def _take(self) -> list[_Work]:
-        """One turn's work: every waiting action, then up to ``SHARE`` presses of each inbox,
+        """One turn's work: every waiting command, then up to ``SHARE`` presses of each inbox,
         starting with a different inbox each turn.
 
         The end of a grace period waits for the presses that arrived before it: a press that
         came in time counts, however long it waited in an inbox."""
-        assert self.session is not None
         batch: list[_Work] = []
         deferred: list[_Work] = []
-        ends = self.session.grace_ends_at()
+        ends = self._session.grace_ends_at()
         for work in self._actions:
-            assert work.action is not None
-            if isinstance(work.action, EndGrace) and ends is not None and self._arrived_by(ends):
+            if isinstance(work.command, EndGrace) and ends is not None and self._arrived_by(ends):
                 deferred.append(work)
             else:
                 work.taken = True
@@ -361,18 +416,17 @@ class Hub:
 
     def _decide(
         self, batch: list[_Work]
-    ) -> tuple[list[tuple[str, bytes]], Callable[[tuple[int, str]], None], Callable[[], None], int | None]:
+    ) -> tuple[list[Entry], Callable[[tuple[int, str]], None], Callable[[], None], int | None]:
         """Decide a batch: the records to journal, what to do once they are durable (answer;
-        publish the head if no poll is open), what to do if they never are (tell the waiting
-        actions why), and whether the commit ends with a checkpoint (after a reveal: the main
-        file then holds every head shown)."""
-        session = self.session
-        assert session is not None
+        publish the head if no poll is in flight), what to do if they never are (tell the
+        waiting commands why), and whether the commit ends with a checkpoint (after a reveal:
+        the main file then holds every head shown)."""
+        session = self._session
         codec = self.journal.codec
-        entries: list[tuple[str, bytes]] = []
+        entries: list[Entry] = []
         # (reply, keypad_id, counter, status, poll_id): the PRESS_RESULT is built when it is sent,
         # so a batch waiting for its commit holds one small object per press, not two.
-        replies: list[tuple[Callable[[PressResult], None], int, int, int, int]] = []
+        replies: list[tuple[Reply, int, int, int, int]] = []
         answers: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         poll_changed = False
         checkpoint = None
@@ -384,8 +438,8 @@ class Hub:
                 if work.reply is not None:
                     p = work.press
                     replies.append((work.reply, p.keypad_id, p.counter, status, decision.poll_id))
-            elif work.action is not None and work.done is not None:
-                command = work.action
+            elif work.command is not None and work.done is not None:
+                command = work.command
                 try:
                     entry = codec.encode_record(command)  # before applying: all or nothing
                     outcome = apply_command(session, command)
@@ -394,6 +448,8 @@ class Hub:
                     answers.append((work.done, None, refused))  # nothing changed
                     continue
                 entries.append(entry)
+                for observe in self._observers:
+                    observe(command)
                 if isinstance(command, EndGrace) and isinstance(outcome, Poll):
                     entries.append(codec.encode_record(ResultRecord.of(outcome)))
                 if isinstance(command, Reveal):
@@ -402,8 +458,7 @@ class Hub:
                 answers.append((work.done, outcome, None))
 
         quiet = session.quiet  # no poll in flight once this batch is applied (its head is public)
-
-        nonce = self.session_nonce()
+        nonce = session_nonce(session)
 
         def finish(durable: tuple[int, str]) -> None:
             if quiet:
@@ -420,9 +475,9 @@ class Hub:
             if poll_changed:
                 for r in self.receivers:
                     r.send_poll_state()
-                self._schedule_grace()
-                self._schedule_countdown()
-            self._changed()
+                if self._timers is not None:
+                    self._timers.schedule()
+            self.publisher.changed()
 
         def abort() -> None:
             for fut, _, exc in answers:
@@ -430,89 +485,3 @@ class Hub:
                     fut.set_exception(exc or HubFailure(str(self.failure)))
 
         return entries, finish, abort, checkpoint
-
-    def _schedule_grace(self) -> None:
-        assert self.session is not None
-        ends = self.session.grace_ends_at()
-        if ends is None or (self._grace_task is not None and not self._grace_task.done()):
-            return
-        self._grace_task = asyncio.create_task(self._end_grace(ends), name="grace period")
-
-    async def _end_grace(self, ends: float) -> None:
-        await asyncio.sleep(max(0.0, ends - self.clock()))
-        # it waits for the presses that arrived in time, however many
-        await self._act_until_taken(EndGrace())
-
-    async def _act_until_taken(self, command: Command) -> None:
-        """An action of the hub's own timers: tried again while the loop is too busy to take it
-        (nothing was applied then), until applied or refused."""
-        while True:
-            try:
-                await self.act(command)
-            except HubBusy:
-                await asyncio.sleep(0.05)
-                continue
-            except (SessionError, ActionPending, HubFailure):
-                pass
-            return
-
-    def _schedule_countdown(self) -> None:
-        """A poll whose countdown closes it: close it when the countdown reaches zero (the close
-        is an ordinary journaled action, ``by: countdown``, so a replay needs no timer)."""
-        assert self.session is not None
-        ends = self.session.countdown_ends_at()
-        task = self._countdown_task
-        if task is not None and not task.done():
-            if ends is not None and task.get_name() == f"countdown {ends[0]}":
-                return
-            task.cancel()  # the poll was closed (or reset) before its countdown ended
-        self._countdown_task = None
-        if ends is not None:
-            poll_id, when = ends
-            self._countdown_task = asyncio.create_task(
-                self._end_countdown(poll_id, when), name=f"countdown {poll_id}"
-            )
-
-    async def _end_countdown(self, poll_id: int, when: float) -> None:
-        await asyncio.sleep(max(0.0, when - self.clock()))
-        await self._act_until_taken(ClosePoll(poll_id, "countdown"))
-
-    # --- publishing --------------------------------------------------------------------------------
-
-    def _changed(self) -> None:
-        self.version += 1
-        self._dirty.set()
-        self._tick.set()
-        self._tick = asyncio.Event()
-
-    async def wait_until(self, predicate: Callable[[], bool], within: float) -> None:
-        """Wait (at most ``within`` seconds) until the hub's state satisfies ``predicate``."""
-        async with asyncio.timeout(within):
-            while not predicate():
-                await self._tick.wait()
-
-    def snapshot(self) -> dict[str, Any]:
-        """The whole state (docs/live-and-control.md); its parts are shared between snapshots
-        and rebuilt only when their revision moves: read them, never mutate them."""
-        assert self._live is not None
-        return self._live.build(
-            self.version,
-            [r.health.to_json() for r in self.receivers],
-            self._seen_low,
-            self.clock(),
-            self.public_head,
-        )
-
-    async def _publisher(self) -> None:
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            if not self._subscribers:
-                continue
-            state = self.snapshot()
-            for callback in list(self._subscribers):
-                try:
-                    callback(state)
-                except Exception:  # a broken subscriber must not stop the others
-                    log.exception("subscriber failed")
-            await asyncio.sleep(0)  # let presses in before the next state
