@@ -45,6 +45,7 @@ class Room:
         self.timed: list[float] = []
         self.deaf = False
         self.connections = 0
+        self.done = asyncio.Event()  # the run is over: handlers end
 
     def send(self, msg) -> None:
         assert self.writer is not None
@@ -64,7 +65,8 @@ class Room:
         tail = b""
         while True:
             if self.deaf:
-                await asyncio.sleep(3600)  # keeps the connection, reads nothing
+                await self.done.wait()  # keeps the connection, reads nothing, to the end
+                return
             data = await reader.read(1 << 16)
             if not data:
                 return
@@ -190,6 +192,8 @@ async def main() -> None:
         else:
             out = {"error": f"unknown command {cmd}"}
         print(json.dumps(out), flush=True)
+    room.done.set()
+    await asyncio.sleep(0)
     server.close()
 
 

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-SHARE = 512  # presses taken from one inbox per loop turn
+SHARE = 256  # presses taken from one inbox per loop turn
 HIGH = 2048  # stop reading the source
 LOW = 512  # read it again
 CAPACITY = 16384  # a read already under way may bring a chunk beyond HIGH; after this, shed
