@@ -90,3 +90,40 @@ async def run_with_blaster(
             proc.kill()
         await proc.wait()
         tmp.cleanup()
+
+
+class Room:
+    """One bench/_room.py process: a receiver the hub connects to, driven by JSON lines."""
+
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(HERE / "_room.py"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+            limit=1 << 24,
+        )
+        assert self.proc.stdout is not None
+        self.url = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 30))["url"]
+
+    async def ask(self, cmd: dict, within: float = 120) -> dict:
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+        return json.loads(await asyncio.wait_for(self.proc.stdout.readline(), within))
+
+    async def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 5)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()

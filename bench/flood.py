@@ -31,7 +31,7 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(_here)]
 
 import httpx  # noqa: E402
-from _rig import machine, percentile  # noqa: E402
+from _rig import Room, machine, percentile  # noqa: E402
 
 from hub.commands import OpenPoll  # noqa: E402
 from hub.engine import Engine  # noqa: E402
@@ -50,44 +50,6 @@ TOKEN = "bench-token"
 
 def rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class Room:
-    """One bench/_room.py process: a receiver the hub connects to, driven by JSON lines."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.proc: asyncio.subprocess.Process | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(HERE / "_room.py"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=env,
-            limit=1 << 24,
-        )
-        assert self.proc.stdout is not None
-        self.url = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 30))["url"]
-
-    async def ask(self, cmd: dict, within: float = 120) -> dict:
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
-        return json.loads(await asyncio.wait_for(self.proc.stdout.readline(), within))
-
-    async def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 5)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 async def sample(rss_mb: list[float], stop: asyncio.Event) -> None:
@@ -131,7 +93,7 @@ async def run(seconds: float) -> dict:
         roster=[Keypad(100000 + i, i + 1) for i in range(2000)],
     )
     hub = await Engine.open(Journal(Path(tmp.name) / "flood.db"), config)
-    rooms = {name: Room(name) for name in ("flood", "paced", "deaf")}
+    rooms = {name: Room() for name in ("flood", "paced", "deaf")}
     rss_mb: list[float] = []
     stop_sampling = asyncio.Event()
     web = None

@@ -36,7 +36,7 @@ _here = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(_here)]
 
 import httpx  # noqa: E402
-from _rig import machine, percentile  # noqa: E402
+from _rig import Room, machine, percentile  # noqa: E402
 
 from hub.commands import ClosePoll, OpenPoll, Reveal, Step  # noqa: E402
 from hub.engine import Engine  # noqa: E402
@@ -123,16 +123,8 @@ async def restart(db: Path) -> dict:
 
 
 async def day(keypads: int, polls: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    room = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(HERE / "_room.py"),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
-        limit=1 << 24,
-    )
-    assert room.stdin is not None and room.stdout is not None
+    room = Room()
+    await room.start()
     tmp = tempfile.TemporaryDirectory(prefix="clicker-day-")
     db = Path(tmp.name) / "day.db"
     config = SessionConfig(
@@ -154,8 +146,7 @@ async def day(keypads: int, polls: int) -> dict:
     try:
         hub.subscribe(watch)
         memory["start"] = rss()
-        url = json.loads(await asyncio.wait_for(room.stdout.readline(), 30))["url"]
-        receiver = SerialReceiver(url, hub, name="room")
+        receiver = SerialReceiver(room.url, hub, name="room")
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 30)
         for n in range(1, polls + 1):
@@ -163,8 +154,7 @@ async def day(keypads: int, polls: int) -> dict:
             poll = await hub.act(OpenPoll(PollMode.GRADES))
             watch.poll_id, watch.seen = poll.poll_id, []
             cmd = {"poll": poll.poll_id, "keypads": keypads, "spread_s": SPREAD_S, "changes": CHANGES}
-            room.stdin.write((json.dumps(cmd) + "\n").encode())
-            doc = json.loads(await asyncio.wait_for(room.stdout.readline(), 300))
+            doc = await room.ask(cmd, within=300)
             presses += doc["presses"]
             await hub.wait_until(lambda: bool(watch.seen) and watch.seen[-1][1] >= keypads, 30)
             lat = latencies(doc["ticks"], watch.seen)
@@ -204,12 +194,7 @@ async def day(keypads: int, polls: int) -> dict:
         counted = hub.session.statuses[0]
     finally:
         await hub.stop()
-        room.stdin.close()
-        try:
-            await asyncio.wait_for(room.wait(), 10)
-        except TimeoutError:
-            room.kill()
-            await room.wait()
+        await room.stop()
     journal_bytes = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
     again = await restart(db)
     tmp.cleanup()
