@@ -25,7 +25,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/wire.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/latency.py
-	$(BIN)/python bench/display.py
+	$(BIN)/python bench/projectors.py
 	$(BIN)/python bench/door.py
 	$(BIN)/python bench/federation.py
 	$(BIN)/python bench/flood.py

@@ -17,7 +17,7 @@ from _rig import bench_key
 
 from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
-from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
+from hub.wire.messages import Hello, HelloAck, Message, Ping, Press, PressResult, Status
 from hub.wire.mic import compute_mic
 
 
@@ -30,7 +30,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
     seq = [0]
     nonce = [0]  # the session's, heard in HELLO: the keypads sign under it
 
-    def send(w: asyncio.StreamWriter, msg) -> None:
+    def send(w: asyncio.StreamWriter, msg: Message) -> None:
         w.write(msg.encode(seq[0]))
         seq[0] = (seq[0] + 1) & 0xFFFF
 

@@ -10,15 +10,18 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from hub.commands import OpenPoll
 from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.session import SessionConfig
+from hub.transports.serial import SerialTransport
 
 HERE = Path(__file__).parent
 
@@ -41,8 +44,14 @@ def machine() -> str:
 
 
 async def run_with_blaster(
-    mode: str, presses: int, keypads: int, spread_s: float, on_state=None, before=None, after=None
-) -> tuple:
+    mode: str,
+    presses: int,
+    keypads: int,
+    spread_s: float,
+    on_state: Callable[[dict[str, Any]], None] | None = None,
+    before: Callable[[Engine], Awaitable[Any]] | None = None,
+    after: Callable[[Engine, Any], Awaitable[Any]] | None = None,
+) -> tuple[Any, ...]:
     """Start the blaster, a hub connected to it, wait for the run; returns (hub stats, blaster doc)."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = await asyncio.create_subprocess_exec(
@@ -56,6 +65,7 @@ async def run_with_blaster(
         env=env,
         limit=1 << 24,
     )
+    assert proc.stdout is not None
     tmp = tempfile.TemporaryDirectory(prefix="clicker-bench-")
     signed = mode.endswith("-mic")  # every press carries a MIC and the session requires it
     config = SessionConfig(
@@ -73,7 +83,7 @@ async def run_with_blaster(
             hub.subscribe(on_state)
         extra = await before(hub) if before is not None else None
         url = json.loads(await asyncio.wait_for(proc.stdout.readline(), 30))["url"]
-        hub.add_receiver(SerialReceiver(url, hub, name="bench"))
+        hub.add_receiver(ReceiverLink(SerialTransport(url, name="bench"), hub))
         doc = json.loads(await asyncio.wait_for(proc.stdout.readline(), 900))
         stats = {
             "commits": hub.journal.commits,
@@ -112,10 +122,11 @@ class Room:
         assert self.proc.stdout is not None
         self.url = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), 30))["url"]
 
-    async def ask(self, cmd: dict, within: float = 120) -> dict:
+    async def ask(self, cmd: dict[str, Any], within: float = 120) -> dict[str, Any]:
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
-        return json.loads(await asyncio.wait_for(self.proc.stdout.readline(), within))
+        doc: dict[str, Any] = json.loads(await asyncio.wait_for(self.proc.stdout.readline(), within))
+        return doc
 
     async def stop(self) -> None:
         if self.proc is None:

@@ -23,9 +23,11 @@ import json
 import random
 import sys
 import time
+from typing import Any
 
 from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
+from hub.wire.codec import Message
 from hub.wire.framing import MAX_ENCODED
 from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
 
@@ -47,7 +49,7 @@ class Room:
         self.connections = 0
         self.done = asyncio.Event()  # the run is over: handlers end
 
-    def send(self, msg) -> None:
+    def send(self, msg: Message) -> None:
         assert self.writer is not None
         self.writer.write(msg.encode(self.seq))
         self.seq = (self.seq + 1) & 0xFFFF
@@ -104,7 +106,7 @@ class Room:
                 self.answer.clear()
                 await self.answer.wait()
 
-    async def vote(self, cmd: dict) -> dict:
+    async def vote(self, cmd: dict[str, Any]) -> dict[str, Any]:
         rnd = random.Random(cmd.get("seed", cmd["poll"]))
         poll, keypads = cmd["poll"], cmd["keypads"]
         order = list(range(100000, 100000 + keypads))
@@ -147,7 +149,7 @@ class Room:
             await asyncio.sleep(0)
         return sent
 
-    async def pace(self, cmd: dict) -> dict:
+    async def pace(self, cmd: dict[str, Any]) -> dict[str, Any]:
         self.timed = []
         n, first = cmd["pace"], cmd["first"]
         start = self.answered

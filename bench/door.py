@@ -23,26 +23,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
-# bench/display.py is named like the project's ``display`` package: take this folder off the
-# path before importing the hub, and load the shared rig by file.
-_here = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+from _rig import machine, percentile
 
-import importlib.util  # noqa: E402
-
-from hub.engine import Engine  # noqa: E402
-from hub.journal import Journal  # noqa: E402
-from hub.model import Keypad, Press, Proposal  # noqa: E402
-from hub.session import SessionConfig  # noqa: E402
-from hub.web.server import start_web  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("_rig", _here / "_rig.py")
-assert _spec is not None and _spec.loader is not None
-_rig = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_rig)
-machine, percentile = _rig.machine, _rig.percentile
+from hub.engine import Engine
+from hub.journal import Journal
+from hub.model import Keypad, Press, Proposal
+from hub.session import SessionConfig
+from hub.web.server import start_web
 
 TOKEN = "bench-door"
 FRAME_MS = 1000 / 60
@@ -97,7 +88,9 @@ def big_csv(path: Path) -> int:
     return len(data)
 
 
-async def presses_during(hub: Engine, n: int, during) -> dict:
+async def presses_during(
+    hub: Engine, n: int, during: Callable[[], Coroutine[Any, Any, Any]] | None
+) -> dict[str, Any]:
     """Press n times (5 ms apart) while ``during`` runs; answer latencies and the loop's worst stall."""
     latencies: list[float] = []
     stalls: list[float] = []
@@ -140,16 +133,17 @@ async def presses_during(hub: Engine, n: int, during) -> dict:
     }
 
 
-async def upload(port: int, size: int, token: str, path: str, times: int) -> list[dict]:
+async def upload(port: int, size: int, token: str, path: str, times: int) -> list[dict[str, Any]]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", UPLOADER, str(port), str(size), token, path, str(times),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, _ = await proc.communicate()
-    return json.loads(out)
+    runs: list[dict[str, Any]] = json.loads(out)
+    return runs
 
 
-def summary(runs: list[dict]) -> dict:
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "requests": len(runs),
         "status": sorted({r["status"] for r in runs}),
@@ -158,7 +152,7 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
-async def door(quick: bool) -> dict:
+async def door(quick: bool) -> dict[str, Any]:
     tmp = tempfile.TemporaryDirectory(prefix="clicker-bench-door-")
     config = SessionConfig(
         title="bench", proposals=[Proposal(1, "Fiche 1")], roster=[Keypad(1000 + i, i + 1) for i in range(70)]
@@ -227,7 +221,7 @@ def ctrl_c_seconds(args: list[str], cwd: str) -> float:
     return time.perf_counter() - t0
 
 
-def ctrl_c(quick: bool) -> dict:
+def ctrl_c(quick: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="clicker-bench-ctrlc-") as tmp:
         Path(tmp, "s.json").write_text(
             json.dumps({"title": "b", "proposals": "clermont-2022", "open_roster": True}), encoding="utf-8"

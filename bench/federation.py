@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -169,11 +170,12 @@ async def plenary_child(args: argparse.Namespace) -> None:
     write_json(args.out, figures)
 
 
-def read_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def read_json(path: str | Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return doc
 
 
-def write_json(path: str | Path, doc: dict) -> None:
+def write_json(path: str | Path, doc: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -218,7 +220,7 @@ class PlenaryProcess:
                 await self.changed.wait()
         return time.time()
 
-    async def stop(self) -> dict:
+    async def stop(self) -> dict[str, Any]:
         self.proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(self.proc.wait(), 60)
         await self.reader
@@ -257,7 +259,7 @@ async def jetstream_alone(url: str, cred: Credential, admin: Credential, n: int,
 # --- the run ------------------------------------------------------------------------------------------
 
 
-async def run(args: argparse.Namespace) -> dict:
+async def run(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="clicker-bench-federation-"))
     names = [f"room{i + 1:02d}" for i in range(args.rooms)]
     creds = {n: room_credential(n) for n in names}

@@ -24,23 +24,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-# bench/display.py is named like the project's ``display`` package: this folder goes after the
-# project on the path (for _rig), never before it.
-_here = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(_here)]
+import httpx
+from _rig import Room, machine, percentile
 
-import httpx  # noqa: E402
-from _rig import Room, machine, percentile  # noqa: E402
-
-from hub.commands import OpenPoll  # noqa: E402
-from hub.engine import Engine  # noqa: E402
-from hub.journal import Journal  # noqa: E402
-from hub.model import Keypad, PollMode  # noqa: E402
-from hub.proposals import Proposal  # noqa: E402
-from hub.receivers.serial import SerialReceiver  # noqa: E402
-from hub.session import SessionConfig  # noqa: E402
-from hub.web.server import start_web  # noqa: E402
+from hub.commands import OpenPoll
+from hub.engine import Engine
+from hub.journal import Journal
+from hub.model import Keypad, PollMode
+from hub.proposals import Proposal
+from hub.receivers.link import ReceiverLink
+from hub.session import SessionConfig
+from hub.transports.serial import SerialTransport
+from hub.web.server import start_web
 
 HERE = Path(__file__).parent
 PRESS_WIRE_BYTES = 34  # a PRESS frame on the wire, COBS and delimiter included
@@ -52,6 +49,11 @@ def rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def peak(link: ReceiverLink) -> int:
+    """The most presses ever waiting in the link's inbox (0 once it is closed)."""
+    return link.inbox.peak if link.inbox is not None else 0
+
+
 async def sample(rss_mb: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
         rss_mb.append(rss() / 1e6)
@@ -61,7 +63,7 @@ async def sample(rss_mb: list[float], stop: asyncio.Event) -> None:
             pass
 
 
-async def console(base: str, stop: asyncio.Event) -> dict:
+async def console(base: str, stop: asyncio.Event) -> dict[str, Any]:
     """An action every 0.5 s (put the fiche being voted up again: journaled like any other, and
     allowed while a poll is open); status codes and times."""
     codes: dict[str, int] = {}
@@ -85,7 +87,7 @@ async def console(base: str, stop: asyncio.Event) -> dict:
     }
 
 
-async def run(seconds: float) -> dict:
+async def run(seconds: float) -> dict[str, Any]:
     tmp = tempfile.TemporaryDirectory(prefix="clicker-flood-")
     config = SessionConfig(
         title="flood",
@@ -103,7 +105,7 @@ async def run(seconds: float) -> dict:
         receivers = {}
         for name in ("flood", "paced"):
             await rooms[name].start()
-            receivers[name] = SerialReceiver(rooms[name].url, hub, name=name)
+            receivers[name] = ReceiverLink(SerialTransport(rooms[name].url, name=name), hub)
             hub.add_receiver(receivers[name])
             await asyncio.wait_for(receivers[name].connected_event.wait(), 30)
         sampler = asyncio.create_task(sample(rss_mb, stop_sampling))
@@ -124,7 +126,7 @@ async def run(seconds: float) -> dict:
         rss_flood_end = rss()
         # a receiver that does not read its answers
         await rooms["deaf"].start()
-        receivers["deaf"] = SerialReceiver(rooms["deaf"].url, hub, name="deaf")
+        receivers["deaf"] = ReceiverLink(SerialTransport(rooms["deaf"].url, name="deaf"), hub)
         hub.add_receiver(receivers["deaf"])
         await asyncio.wait_for(receivers["deaf"].connected_event.wait(), 30)
         await rooms["deaf"].ask({"deaf": True})
@@ -148,7 +150,7 @@ async def run(seconds: float) -> dict:
             "flood_receiver": {
                 "paused": receivers["flood"].health.paused,
                 "shed": receivers["flood"].health.shed,
-                "inbox_peak": receivers["flood"].inbox.peak,
+                "inbox_peak": peak(receivers["flood"]),
                 "link_drops": receivers["flood"].health.connects - 1,
             },
             "paced_receiver": {
@@ -165,8 +167,8 @@ async def run(seconds: float) -> dict:
             "deaf_receiver": {
                 "dropped": deaf.health.unread,
                 "dropped_after_s": round(dropped_after, 1),
-                "write_buffer_peak_bytes": deaf.write_peak,
-                "inbox_peak": deaf.inbox.peak,
+                "write_buffer_peak_bytes": deaf.transport.health.write_peak,
+                "inbox_peak": peak(deaf),
                 "last_error": deaf.health.last_error,
             },
             "rss_mb": {

@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -23,11 +24,11 @@ from _rig import machine, percentile, run_with_blaster
 FRAME_MS = 1000 / 60
 
 
-async def room(keypads: int, spread_s: float) -> dict:
+async def room(keypads: int, spread_s: float) -> dict[str, Any]:
     first_seen: dict[int, float] = {}
     publishes = [0]
 
-    def on_state(state: dict) -> None:
+    def on_state(state: dict[str, Any]) -> None:
         now = time.time()
         publishes[0] += 1
         poll = state.get("poll") or {}

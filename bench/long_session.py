@@ -28,24 +28,22 @@ import sys
 import tempfile
 import time
 from array import array
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-# bench/display.py is named like the project's ``display`` package: this folder goes after the
-# project on the path (for _rig), never before it.
-_here = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here] + [str(_here)]
+import httpx
+from _rig import Room, machine, percentile
 
-import httpx  # noqa: E402
-from _rig import Room, machine, percentile  # noqa: E402
-
-from hub.commands import ClosePoll, OpenPoll, Reveal, Step  # noqa: E402
-from hub.engine import Engine  # noqa: E402
-from hub.journal import Journal  # noqa: E402
-from hub.model import Keypad, PollMode  # noqa: E402
-from hub.proposals import Proposal  # noqa: E402
-from hub.receivers.serial import SerialReceiver  # noqa: E402
-from hub.session import SessionConfig  # noqa: E402
-from hub.web.app import create_app  # noqa: E402
+from hub.commands import ClosePoll, OpenPoll, Reveal, Step
+from hub.engine import Engine
+from hub.journal import Journal
+from hub.model import Keypad, PollMode, PressStatus
+from hub.proposals import Proposal
+from hub.receivers.link import ReceiverLink
+from hub.session import Poll, SessionConfig
+from hub.transports.serial import SerialTransport
+from hub.web.app import create_app
 
 HERE = Path(__file__).parent
 SPREAD_S = 0.4
@@ -90,7 +88,7 @@ class Watch:
         self.seen: list[tuple[float, int]] = []
         self.states = 0
 
-    def __call__(self, state: dict) -> None:
+    def __call__(self, state: dict[str, Any]) -> None:
         self.states += 1
         poll = state.get("poll")
         if poll is not None and poll["poll_id"] == self.poll_id:
@@ -113,16 +111,21 @@ def latencies(ticks: list[list[float]], seen: list[tuple[float, int]]) -> list[f
     return out
 
 
-async def restart(db: Path) -> dict:
+def _closed(poll: Poll) -> bool:
+    return poll.state == "closed"
+
+
+async def restart(db: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", RESTART, str(db), stdout=asyncio.subprocess.PIPE, env=env
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 600)
-    return json.loads(out)
+    doc: dict[str, Any] = json.loads(out)
+    return doc
 
 
-async def day(keypads: int, polls: int) -> dict:
+async def day(keypads: int, polls: int) -> dict[str, Any]:
     room = Room()
     await room.start()
     tmp = tempfile.TemporaryDirectory(prefix="clicker-day-")
@@ -135,7 +138,7 @@ async def day(keypads: int, polls: int) -> dict:
     )
     hub = await Engine.open(Journal(db), config)
     watch = Watch()
-    per_poll: list[dict] = []
+    per_poll: list[dict[str, Any]] = []
     early = array("d")  # 8 bytes a latency: the bench's own memory stays out of the hub's growth
     late = array("d")
     memory: dict[str, int] = {}
@@ -146,7 +149,7 @@ async def day(keypads: int, polls: int) -> dict:
     try:
         hub.subscribe(watch)
         memory["start"] = rss()
-        receiver = SerialReceiver(room.url, hub, name="room")
+        receiver = ReceiverLink(SerialTransport(room.url, name="room"), hub)
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 30)
         for n in range(1, polls + 1):
@@ -170,7 +173,7 @@ async def day(keypads: int, polls: int) -> dict:
             if n > polls - WINDOW:
                 late.extend(lat)
             await hub.act(ClosePoll())
-            await hub.wait_until(lambda p=poll: p.state == "closed", 30)
+            await hub.wait_until(partial(_closed, poll), 30)
             await hub.act(Reveal(poll.poll_id))
             if n < polls:
                 await hub.act(Step(1))
@@ -191,14 +194,14 @@ async def day(keypads: int, polls: int) -> dict:
             state_bytes = len(r.content)
             history_bytes = len((await c.get("/api/state/history")).content)
         live_rss = rss()
-        counted = hub.session.statuses[0]
+        counted = hub.session.statuses[PressStatus.COUNTED]
     finally:
         await hub.stop()
         await room.stop()
     journal_bytes = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
     again = await restart(db)
     tmp.cleanup()
-    first, last = percentile(early, 99), percentile(late, 99)
+    first, last = percentile(list(early), 99), percentile(list(late), 99)
     growth = memory[f"after_poll_{polls}"] - memory["after_poll_1"]
     return {
         "keypads": keypads,

@@ -16,9 +16,13 @@ import platform
 import random
 import sys
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hub.model import GradeScale
 from hub.tally import rank
+
+T = TypeVar("T")
 
 
 def profiles(n_props: int, voters: int, grades: int, seed: int) -> dict[str, list[int]]:
@@ -34,16 +38,17 @@ def profiles(n_props: int, voters: int, grades: int, seed: int) -> dict[str, lis
     return out
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
+def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
+    """The best of ``repeat`` runs (at least one), and what the last one returned."""
+    best = float("inf")
+    for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         result = fn()
         best = min(best, time.perf_counter() - t0)
     return best, result
 
 
-def votelib_rank(tallies, seats=None):
+def votelib_rank(tallies: dict[str, list[int]], seats: int | None = None) -> Any:
     """votelib's MajorityJudgment; with seats=None it orders every proposal (its docs warn the
     order among the elected is not exact), with seats=1 it picks the winner."""
     from votelib.evaluate.cardinal import MajorityJudgment
@@ -53,7 +58,7 @@ def votelib_rank(tallies, seats=None):
     return MajorityJudgment().evaluate(votes, n_seats=seats or len(tallies))
 
 
-def pref_voting_winner(tallies):
+def pref_voting_winner(tallies: dict[str, list[int]]) -> Any:
     """pref_voting needs ballots: expand the counts (each proposal's judgments, voter by voter)."""
     from pref_voting.grade_methods import majority_judgement
     from pref_voting.grade_profiles import GradeProfile
@@ -65,13 +70,15 @@ def pref_voting_winner(tallies):
     return majority_judgement(profile)
 
 
-def case(name, n_props, voters, repeat, with_pref, peer_subset=None):
+def case(
+    name: str, n_props: int, voters: int, repeat: int, with_pref: bool, peer_subset: int | None = None
+) -> dict[str, Any]:
     tallies = profiles(n_props, voters, 7, seed=n_props)
     scale = GradeScale()
     ours, ranking = timed(lambda: rank(tallies, scale, voters=voters), repeat)
     explained, _ = timed(lambda: [e.versus_next for e in rank(tallies, scale, voters=voters).entries], repeat)
     ours_order = [e.proposal for e in ranking.entries]
-    row = {
+    row: dict[str, Any] = {
         "case": name,
         "proposals": n_props,
         "grades": 7,

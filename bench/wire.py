@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from hub.wire import Press, StreamDecoder
 
@@ -20,7 +21,7 @@ BAUD = 115200
 BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
 
 
-def python_figures(n: int) -> dict:
+def python_figures(n: int) -> dict[str, Any]:
     presses = [
         Press(i % 70 + 1, i, 0x5EC0A11B, 3, 0, ord("5"), 87, -60, 0, (i * 2654435761) & 0xFFFFFFFF)
         for i in range(n)
@@ -39,7 +40,7 @@ def python_figures(n: int) -> dict:
     return {"encode_per_s": round(n / t_enc), "decode_per_s": round(n / t_dec), "frame_bytes": len(frames[0])}
 
 
-def c_figures(n: int) -> dict:
+def c_figures(n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as build:
         subprocess.run(
             ["make", "-s", "-C", str(ROOT / "firmware" / "common"), f"BUILD={build}", f"{build}/clk_bench"],
@@ -47,7 +48,8 @@ def c_figures(n: int) -> dict:
             capture_output=True,
         )
         out = subprocess.run([f"{build}/clk_bench", str(n)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    figures: dict[str, Any] = json.loads(out.stdout)
+    return figures
 
 
 def main() -> None:

@@ -242,7 +242,7 @@ def demo(
     from rich.console import Console
     from rich.progress import Progress
 
-    from hub.sim.demo import DemoOptions, run_demo
+    from hub.demo import DemoOptions, run_demo
 
     if rooms:
         return _convention_demo(
@@ -271,7 +271,7 @@ def demo(
                 )
             _print_demo_table(err, result.summary)
         else:
-            from hub.sim.demo import run_interactive
+            from hub.demo import run_interactive
             from hub.web.server import PortInUse
 
             try:
@@ -308,7 +308,7 @@ def _convention_demo(
 
     from rich.console import Console
 
-    from hub.sim.demo import DemoOptions
+    from hub.demo import DemoOptions
 
     if not (headless or scripted) or record is not None:
         fail("--rooms runs with --headless or --scripted (and without --record)")
@@ -380,7 +380,9 @@ def _print_demo_table(console: Console, summary: dict[str, Any]) -> None:
 
 @app.command()
 def replay(
-    file: Path = typer.Argument(..., help="A JSONL traffic file (clicker demo --record)."),
+    file: Path = typer.Argument(
+        ..., help="A JSONL traffic file (clicker serve --record, clicker demo --record)."
+    ),
     speed: float = typer.Option(1.0, help="Replay this many times faster than recorded."),
     db: Path | None = typer.Option(None, help="Keep the replayed journal here."),
 ) -> None:
@@ -390,8 +392,8 @@ def replay(
     from rich.console import Console
     from rich.progress import Progress
 
-    from hub.sim.traffic import TrafficError, read_traffic
-    from hub.sim.traffic import replay as run_replay
+    from hub.replay import replay as run_replay
+    from hub.traffic import TrafficError, read_traffic
 
     if speed <= 0:
         fail("--speed must be positive")
@@ -650,6 +652,9 @@ def serve(
     new_token: bool = typer.Option(
         False, "--new-token", help="Replace the console's control token (kept beside the journal)."
     ),
+    record: Path | None = typer.Option(
+        None, help="Record every receiver's traffic to this JSONL file, for `clicker replay`."
+    ),
 ) -> None:
     """Run the hub with real receivers (resuming the journal if it exists). Ctrl-C stops it.
 
@@ -659,7 +664,7 @@ def serve(
 
     from hub.engine import JournalRefused
     from hub.imports import InputError
-    from hub.runner import ServeOptions, run_serve
+    from hub.runner import RecordRefused, ServeOptions, run_serve
     from hub.session import SessionError
     from hub.session_file import differences, load_session_file
     from hub.web.server import PortInUse
@@ -687,7 +692,18 @@ def serve(
     elif journaled is None:
         fail(f"{db}: no journal to resume; give --session to start a new one")
     opts = ServeOptions(
-        receiver, usb, ble, adverts, config, db, host, port, web, allow_hosts=allow_host, new_token=new_token
+        receiver,
+        usb,
+        ble,
+        adverts,
+        config,
+        db,
+        host,
+        port,
+        web,
+        allow_hosts=allow_host,
+        new_token=new_token,
+        record=record,
     )
     if federate or nats_credentials is not None:
         from hub.federation.commands import read_credentials
@@ -706,6 +722,8 @@ def serve(
         fail(str(exc))
     except JournalRefused as exc:
         fail(f"{db}: {exc}")
+    except RecordRefused as exc:
+        fail(str(exc))
     if status:
         raise typer.Exit(status)
 

@@ -31,7 +31,7 @@ from hub.announce import poll_state_message, session_nonce
 from hub.beacons import Beacons
 from hub.commands import POLL_COMMANDS, Command, EndGrace, Reveal
 from hub.errors import ClickerError
-from hub.inbox import SHARE, Inbox
+from hub.inbox import FlowLimits, Inbox
 from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal, JournalError
 from hub.live import LiveState
 from hub.model import Press
@@ -110,8 +110,10 @@ class Engine:
         public_head: tuple[int, str],
         clock: Callable[[], float],
         timers: bool,
+        flow: FlowLimits,
     ) -> None:
         """Use ``Engine.open``: it replays the journal first."""
+        self.flow = flow
         self.journal = journal
         self._session = session  # changed by this loop only: others get ``session``, read-only
         self.clock = clock
@@ -151,12 +153,13 @@ class Engine:
         config: SessionConfig | None = None,
         clock: Callable[[], float] = time.time,
         timers: bool = True,
+        flow: FlowLimits = FlowLimits(),
     ) -> Engine:
         """A running engine on ``journal``: back exactly where it was, its journal verified as
         ``clicker verify`` would (JournalRefused otherwise, before anyone is answered); an empty
         journal is started with ``config`` (SessionError without one). ``timers=False`` leaves
         the grace periods and countdowns to whoever drives the engine (a replay of recorded
-        traffic replays the timers' own commands)."""
+        traffic replays the timers' own commands). ``flow``: the receivers' inboxes."""
         recount = await _replay(journal)
         session, head = recount.session, recount.quiet_head
         if session is None:
@@ -170,7 +173,7 @@ class Engine:
                 raise SessionError(f"the session description {exc}") from None
             session = Session(config, check_mic)
             head = await journal.append([entry])
-        return cls(journal, session, head, clock, timers)
+        return cls(journal, session, head, clock, timers, flow)
 
     async def stop(self) -> None:
         """Stop the receivers, the loop and the journal (after its closing record, unless it
@@ -251,7 +254,7 @@ class Engine:
     ) -> Inbox[_Work]:
         """A bounded inbox for one press source (hub/inbox.py: ``on_high`` stop reading,
         ``on_low`` read again)."""
-        inbox: Inbox[_Work] = Inbox(name, self._work.set, on_high, on_low)
+        inbox: Inbox[_Work] = Inbox(name, self._work.set, on_high, on_low, self.flow)
         self._inboxes.append(inbox)
         return inbox
 
@@ -382,7 +385,7 @@ class Engine:
             self.publisher.changed()
 
     def _take(self) -> list[_Work]:
-        """One turn's work: every waiting command, then up to ``SHARE`` presses of each inbox,
+        """One turn's work: every waiting command, then up to ``flow.share`` presses of each inbox,
         starting with a different inbox each turn.
 
         The end of a grace period waits for the presses that arrived before it: a press that
@@ -398,12 +401,12 @@ class Engine:
                 batch.append(work)
         self._actions.clear()
         self._actions.extend(deferred)
-        inboxes = self._inboxes
+        inboxes, share = self._inboxes, self.flow.share
         if inboxes:
             self._turn = (self._turn + 1) % len(inboxes)
             for inbox in inboxes[self._turn :] + inboxes[: self._turn]:
                 if inbox:
-                    batch += inbox.take(SHARE)
+                    batch += inbox.take(share)
         return batch
 
     def _arrived_by(self, moment: float) -> bool:

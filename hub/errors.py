@@ -6,7 +6,7 @@ checks it), so an edge can tell "clicker refused this, here is why" from a bug w
 and its line, a journal record, a receiver). The families, by who has to act:
 
 - input people wrote (a file, a request, a command's argument): ``hub.imports.InputError``
-  and its kinds, ``hub.tally.TallyError``, ``hub.sim.traffic.TrafficError``;
+  and its kinds, ``hub.tally.TallyError``, ``hub.traffic.TrafficError``;
 - a facilitator's action refused at this moment: ``hub.session.SessionError`` (with a
   ``code`` the console words in its language);
 - a journal that cannot be read, does not verify or cannot be written:

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-SHARE = 256  # presses taken from one inbox per loop turn
-HIGH = 2048  # stop reading the source
-LOW = 512  # read it again
-CAPACITY = 16384  # a read already under way may bring a chunk beyond HIGH; after this, shed
+
+@dataclass(frozen=True)
+class FlowLimits:
+    """How many presses an inbox holds and gives (tests pass smaller ones)."""
+
+    share: int = 256  # presses taken from one inbox per loop turn
+    high: int = 2048  # stop reading the source
+    low: int = 512  # read it again
+    capacity: int = 16384  # a read already under way may bring a chunk beyond high; after this, shed
 
 
 class Inbox(Generic[T]):
@@ -44,13 +50,14 @@ class Inbox(Generic[T]):
         wake: Callable[[], None],
         on_high: Callable[[], None] | None = None,
         on_low: Callable[[], None] | None = None,
+        limits: FlowLimits = FlowLimits(),
     ) -> None:
         self.name = name
         self._items: deque[T] = deque()
         self._wake = wake
         self._on_high = on_high
         self._on_low = on_low
-        self.high, self.low, self.capacity = HIGH, LOW, CAPACITY
+        self.high, self.low, self.capacity = limits.high, limits.low, limits.capacity
         self.paused = False  # the source was asked to stop reading
         self.peak = 0  # the most presses ever waiting at once
         self.shed = 0  # presses refused because the inbox was full

@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from hub.engine import Engine
+from hub.errors import ClickerError
 from hub.federation.access import Credential
 from hub.journal import Journal
-from hub.receivers.serial import SerialReceiver, find_usb_receivers
+from hub.receivers.adverts import AdvertReceiver
+from hub.receivers.link import ReceiverLink
+from hub.records import poll_tallies
 from hub.session import SessionConfig
+from hub.traffic import TrafficRecorder
+from hub.transports.serial import SerialTransport, find_usb_receivers
+from hub.transports.tap import tap
 from hub.verify import short_head
 
 
@@ -35,6 +41,11 @@ class ServeOptions:
     federate: list[str] = field(default_factory=list)  # NATS servers: publish the journal there
     nats_credentials: Credential | None = None  # the room's own NATS user (hub.federation)
     nats_ca: str | None = None
+    record: Path | None = None  # record every receiver's traffic there, for `clicker replay`
+
+
+class RecordRefused(ClickerError):
+    """``--record`` cannot record this session (it was not recorded from its start)."""
 
 
 class ReceiverReporter:
@@ -60,16 +71,25 @@ class ReceiverReporter:
                 self.say(f"receiver {rx['name']}: {verb}: {now[1]} (retrying)")
 
 
-async def start_receivers(hub: Engine, opts: ServeOptions) -> list[str]:
+async def start_receivers(
+    engine: Engine, opts: ServeOptions, recorder: TrafficRecorder | None = None
+) -> list[str]:
+    """A link on a transport for every receiver asked for (each with a recording tap when
+    recording): serial devices and URLs, USB receivers found, BLE receivers in range, adverts."""
     urls = list(opts.receivers)
     if opts.usb:
         urls += [u for u in find_usb_receivers() if u not in urls]
     for url in urls:
-        hub.add_receiver(SerialReceiver(url, hub))
+        engine.add_receiver(ReceiverLink(tap(SerialTransport(url), recorder), engine))
     if opts.ble or opts.adverts:
-        from hub.receivers.ble import start_ble
+        from hub.transports.ble import AdvertTransport, GattTransport, discover
 
-        await start_ble(hub, gatt=opts.ble, adverts=opts.adverts)
+        for device in await discover() if opts.ble else []:
+            engine.add_receiver(ReceiverLink(tap(GattTransport(device), recorder), engine))
+            urls.append(f"ble:{device.address}")
+        if opts.adverts:
+            engine.add_receiver(AdvertReceiver(tap(AdvertTransport(), recorder), engine))
+            urls.append("ble-adverts")
     return urls
 
 
@@ -100,11 +120,23 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
             sock.close()
         raise
     hub.subscribe(ReceiverReporter(say))
+    recorder = None
+    if opts.record is not None:
+        if hub.session.polls:
+            await hub.stop()
+            if sock is not None:
+                sock.close()
+            raise RecordRefused(
+                f"--record: {opts.db} already holds {len(hub.session.polls)} polls; a recording starts "
+                "with its session (give a new --db)"
+            )
+        recorder = TrafficRecorder(opts.record)
+        recorder.start(hub)
     publisher = None
 
     async def start() -> None:
         nonlocal publisher
-        urls = await start_receivers(hub, opts)
+        urls = await start_receivers(hub, opts, recorder)
         say(f"receivers: {', '.join(urls) or 'none'}")
         if opts.federate and opts.nats_credentials is not None:
             from hub.federation.room import federate
@@ -116,6 +148,10 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         await hub.stop()
         if publisher is not None:  # after the hub: it delivers the closing record
             await publisher.stop()
+        if recorder is not None and not recorder.finished:
+            recorder.truth(poll_tallies(hub.session))
+            recorder.close()
+            say(f"traffic recorded: {opts.record} (clicker replay {opts.record})")
 
     server = None
     try:

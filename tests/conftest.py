@@ -10,7 +10,11 @@ import pytest
 from hub.commands import OpenPoll
 from hub.model import Keypad, PollMode
 from hub.proposals import Proposal
+from hub.receivers.link import LinkTimings
 from hub.session import SessionConfig
+
+# The receiver link's state machine with a shorter heartbeat and backoff, for tests.
+FAST_LINK = LinkTimings(ping=0.1, silence=0.6, backoff_start=0.05, backoff_cap=0.3)
 
 
 def make_config(n_keypads: int = 5, n_props: int = 3, **kw) -> SessionConfig:
@@ -22,17 +26,6 @@ def make_config(n_keypads: int = 5, n_props: int = 3, **kw) -> SessionConfig:
     # session. Tests of the nonce itself give one (tests/test_session.py, test_replay.py).
     kw.setdefault("nonce", 0)
     return SessionConfig(title="Test", proposals=proposals, roster=roster, **kw)
-
-
-@pytest.fixture
-def fast_link(monkeypatch):
-    """The receiver link's state machine with a shorter heartbeat and backoff."""
-    from hub.receivers import link as link_module
-
-    monkeypatch.setattr(link_module, "PING_INTERVAL", 0.1)
-    monkeypatch.setattr(link_module, "SILENCE_LIMIT", 0.6)
-    monkeypatch.setattr(link_module, "BACKOFF_START", 0.05)
-    monkeypatch.setattr(link_module, "BACKOFF_CAP", 0.3)
 
 
 @pytest.fixture

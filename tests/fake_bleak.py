@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from typing import ClassVar
 
 from hub.protocol import REVISION, Radio
-from hub.receivers.ble import NOTIFY_UUID, WRITE_UUID
+from hub.transports.ble import NOTIFY_UUID, WRITE_UUID
 from hub.wire.framing import pack_frame, unpack_frame
 from hub.wire.messages import Hello, HelloAck, Ping, PollState, PressResult, Status, parse
 

@@ -12,17 +12,14 @@ from hub.commands import OpenPoll
 from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
-from hub.receivers.ble import AdvertListener, BleReceiver
+from hub.receivers.adverts import AdvertReceiver
+from hub.receivers.link import ReceiverLink
+from hub.transports.ble import AdvertTransport, GattTransport
 from hub.wire.advert import encode_advert
 from hub.wire.messages import Press
 from hub.wire.mic import compute_mic
-from tests.conftest import make_config
+from tests.conftest import FAST_LINK, make_config
 from tests.fake_bleak import FakeBleakClient, FakeBleakScanner, FakeBleDevice
-
-
-@pytest.fixture(autouse=True)
-def _fast(fast_link):
-    """Every test here runs the link state machine with short timers."""
 
 
 @pytest.fixture
@@ -36,7 +33,7 @@ def press(kid=1001, counter=1, key="5", poll_id=1, nonce=0):  # nonce 0: make_co
 
 async def test_gatt_receiver_handshake_results_and_reconnect(hub):
     dev = FakeBleDevice()
-    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    rx = ReceiverLink(GattTransport(dev, client_factory=FakeBleakClient), hub, FAST_LINK)
     hub.add_receiver(rx)
     await asyncio.wait_for(rx.connected_event.wait(), 5)
     assert rx.health.firmware == "2.0.0" and rx.health.kind == "ble"
@@ -54,11 +51,11 @@ async def test_gatt_receiver_handshake_results_and_reconnect(hub):
 
 async def test_gatt_mtu_is_requested_and_enforced(hub):
     dev = FakeBleDevice(mtu=250, mtu_needs_request=True)
-    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    rx = ReceiverLink(GattTransport(dev, client_factory=FakeBleakClient), hub, FAST_LINK)
     hub.add_receiver(rx)
     await asyncio.wait_for(rx.connected_event.wait(), 5)  # 23 until asked, then 250: the longest frame fits
     small = FakeBleDevice(address="AA:BB:CC:DD:EE:02", mtu=247, mtu_needs_request=True)
-    rx2 = BleReceiver(small, hub, client_factory=FakeBleakClient)
+    rx2 = ReceiverLink(GattTransport(small, client_factory=FakeBleakClient), hub, FAST_LINK)
     hub.add_receiver(rx2)
     await hub.wait_until(lambda: "MTU 247" in rx2.health.last_error, 5)
     assert not rx2.health.connected
@@ -66,7 +63,7 @@ async def test_gatt_mtu_is_requested_and_enforced(hub):
 
 async def test_gatt_bad_frames_are_counted(hub):
     dev = FakeBleDevice()
-    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    rx = ReceiverLink(GattTransport(dev, client_factory=FakeBleakClient), hub, FAST_LINK)
     hub.add_receiver(rx)
     await asyncio.wait_for(rx.connected_event.wait(), 5)
     good = bytearray(press().encode(3)[:-1])
@@ -76,14 +73,15 @@ async def test_gatt_bad_frames_are_counted(hub):
     frame = bytearray(cobs.decode(bytes(good)))
     frame[8] ^= 0xFF
     dev.notify_raw(bytes(frame))  # bad CRC
-    assert rx.health.rx_bad == 2 and rx.health.rejected == {"bad_length": 1, "bad_crc": 1}
+    await hub.wait_until(lambda: rx.health.rx_bad == 2, 5)
+    assert rx.health.rejected == {"bad_length": 1, "bad_crc": 1}
     assert rx.health.connected
 
 
 async def test_gatt_device_that_cannot_be_reached_is_retried(hub):
     dev = FakeBleDevice()
     dev.refuse_connect = True
-    rx = BleReceiver(dev, hub, client_factory=FakeBleakClient)
+    rx = ReceiverLink(GattTransport(dev, client_factory=FakeBleakClient), hub, FAST_LINK)
     hub.add_receiver(rx)
     await asyncio.sleep(0.3)
     assert not rx.health.connected and "device not found" in rx.health.last_error
@@ -99,7 +97,7 @@ async def test_advert_mode_counts_presses_without_acknowledgement(tmp_path):
     try:
         await h.act(OpenPoll(PollMode.GRADES))
         FakeBleakScanner.instances.clear()
-        listener = AdvertListener(h, scanner_factory=FakeBleakScanner)
+        listener = AdvertReceiver(AdvertTransport(scanner_factory=FakeBleakScanner), h)
         h.add_receiver(listener)
         await asyncio.wait_for(listener.connected_event.wait(), 5)
         scanner = FakeBleakScanner.instances[-1]
@@ -117,3 +115,48 @@ async def test_advert_mode_counts_presses_without_acknowledgement(tmp_path):
     finally:
         await h.stop()
     assert not scanner.running
+
+
+async def test_a_recording_tap_on_ble_transports_replays_to_the_same_tallies(tmp_path):
+    """The tap works on any transport: a GATT receiver (one frame per value) and the adverts
+    (one advert per chunk), recorded, then played back into a fresh hub by `clicker replay`."""
+    from hub.commands import ClosePoll, EndGrace, Reveal
+    from hub.records import poll_tallies
+    from hub.replay import replay
+    from hub.traffic import TrafficRecorder
+    from hub.transports.tap import tap
+
+    key = bytes(range(16))
+    cfg = make_config(n_keypads=4)
+    cfg.roster[3] = dataclasses.replace(cfg.roster[3], key=key)
+    traffic = tmp_path / "ble.jsonl"
+    recorder = TrafficRecorder(traffic)
+    h = await Engine.open(Journal(tmp_path / "b.db"), cfg)
+    try:
+        recorder.start(h)
+        await h.act(OpenPoll(PollMode.GRADES))
+        dev = FakeBleDevice()
+        gatt = ReceiverLink(tap(GattTransport(dev, client_factory=FakeBleakClient), recorder), h, FAST_LINK)
+        FakeBleakScanner.instances.clear()
+        adverts = AdvertReceiver(tap(AdvertTransport(scanner_factory=FakeBleakScanner), recorder), h)
+        h.add_receiver(gatt)
+        h.add_receiver(adverts)
+        await asyncio.wait_for(gatt.connected_event.wait(), 5)
+        await asyncio.wait_for(adverts.connected_event.wait(), 5)
+        for kid, counter, key_ in ((1001, 1, "5"), (1002, 1, "2"), (1001, 2, "7")):
+            dev.notify(press(kid, counter, key_))
+        p = press(kid=1004, counter=3, key="6")
+        FakeBleakScanner.instances[-1].advertise(
+            {0xFFFF: encode_advert(dataclasses.replace(p, mic=compute_mic(key, p)))}
+        )
+        await h.wait_until(lambda: sum(h.session.statuses.values()) == 4 and len(dev.results) == 3, 5)
+        await h.act(ClosePoll())
+        await h.act(EndGrace())
+        await h.act(Reveal(1))
+        assert h.session.poll(1).tally(1) == [0, 1, 0, 0, 0, 1, 1]
+        recorder.truth(poll_tallies(h.session))
+    finally:
+        await h.stop()
+        recorder.close()
+    summary = await replay(traffic, speed=50)
+    assert summary["tallies_match"] and summary["presses_counted"] == 4

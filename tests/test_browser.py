@@ -13,15 +13,16 @@ import pytest
 from playwright.async_api import async_playwright
 
 from hub.commands import OpenPoll, Reveal
+from hub.demo import demo_config
 from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import clermont_fiches
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.session import PollState
-from hub.sim.demo import demo_config
 from hub.sim.ether import Impairments
 from hub.sim.room import SimRoom
+from hub.transports.serial import SerialTransport
 from hub.web.server import start_web
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -37,7 +38,7 @@ ARGS = [
     "--autoplay-policy=no-user-gesture-required",  # the countdown's end is heard (tests count it)
 ]
 TOKEN = "browser-test-token"
-GUARD_MS = 15_000  # a hang guard, not a timing claim: latency is measured by bench/display.py
+GUARD_MS = 15_000  # a hang guard, not a timing claim: latency is measured by bench/projectors.py
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ async def room_and_hub(tmp_path):
             room.up[poll["poll_id"]] = poll["items"][0]
 
     hub.subscribe(follow)
-    hub.add_receiver(SerialReceiver(urls[0], hub, name="rx1"))
+    hub.add_receiver(ReceiverLink(SerialTransport(urls[0], name="rx1"), hub))
     web = [await start_web(hub, "127.0.0.1", 0, TOKEN)]
     try:
         yield room, hub, f"http://127.0.0.1:{web[0].port}", web

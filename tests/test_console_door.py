@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.engine import Engine
 from hub.journal import Journal
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
+from hub.transports.serial import SerialTransport
 from hub.web.server import start_web
 from tests.conftest import make_config
 from tests.test_browser import ARTIFACTS, GUARD_MS, browser  # noqa: F401  (fixture)
@@ -20,7 +21,7 @@ LATIN1 = "number;title\n1;Première fiche\n".encode("latin-1")
 
 async def test_console_import_and_receiver_reason(tmp_path, browser):  # noqa: F811
     hub = await Engine.open(Journal(tmp_path / "c.db"), make_config(n_keypads=3, n_props=2))
-    hub.add_receiver(SerialReceiver(str(tmp_path / "ttyNOPE"), hub, name="rx-absent"))
+    hub.add_receiver(ReceiverLink(SerialTransport(str(tmp_path / "ttyNOPE"), name="rx-absent"), hub))
     web = await start_web(hub, "127.0.0.1", 0, TOKEN)
     try:
         page = await browser.new_page()

@@ -20,7 +20,8 @@ from hub.commands import OpenPoll
 from hub.engine import Engine, HubFailure
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
+from hub.transports.serial import SerialTransport
 from hub.web import app as app_module
 from hub.web.app import create_app
 from hub.web.door import HostPolicy
@@ -45,7 +46,7 @@ async def receiver(hub):
     """A receiver on the hub's real serial transport (over TCP), connected."""
     rx = FakeReceiver()
     url = await rx.start()
-    hub.add_receiver(SerialReceiver(url, hub, name="rx"))
+    hub.add_receiver(ReceiverLink(SerialTransport(url, name="rx"), hub))
     await within(rx.connected.wait(), 10)
     yield rx
     await rx.close()

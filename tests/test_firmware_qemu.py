@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.sim.firmware_scenarios import keypad_scenario, relay_queue_limit
+from hub.firmware_scenarios import keypad_scenario, relay_queue_limit
 from hub.sim.qemu import FIRMWARE_DIR, RV_PREFIX, Images, build_images, missing_tools
 
 LIMITS = {"flash": 256 * 1024, "ram": 64 * 1024}  # boards/qemu-virt-rv32/memory.ld

@@ -7,41 +7,45 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from hub import engine, inbox
-from hub.commands import Select
-from hub.model import PressStatus
-from hub.receivers import serial
-from hub.receivers.serial import SerialReceiver
+from hub.commands import OpenPoll, Select
+from hub.engine import Engine
+from hub.inbox import FlowLimits
+from hub.journal import Journal
+from hub.model import PollMode, PressStatus
+from hub.receivers.link import ReceiverLink
+from hub.transports.serial import WRITE_CAP, SerialTransport
+from tests.conftest import FAST_LINK, make_config
 from tests.fake_receiver import FakeReceiver
 
-SHARE, HIGH, LOW, CAPACITY = 32, 128, 32, 4096
+# Smaller shares and water marks, so that a flood of a few thousand presses shows them; a
+# silence limit of 2 s (not FAST_LINK's 0.6 s), so that a loaded machine is not taken for a
+# starved heartbeat.
+SHARE, CAPACITY = 32, 4096
+FLOW = FlowLimits(share=SHARE, high=128, low=32, capacity=CAPACITY)
+LINK = replace(FAST_LINK, silence=2.0)
 FLOOD = 8000
 
 
-@pytest.fixture(autouse=True)
-def small_inboxes(monkeypatch, fast_link):
-    """Smaller shares and water marks, so that a flood of a few thousand presses shows them; a
-    silence limit of 2 s (not fast_link's 0.6 s), so that a loaded machine is not taken for a
-    starved heartbeat."""
-    from hub.receivers import link
-
-    monkeypatch.setattr(link, "SILENCE_LIMIT", 2.0)
-    monkeypatch.setattr(engine, "SHARE", SHARE)
-    monkeypatch.setattr(inbox, "HIGH", HIGH)
-    monkeypatch.setattr(inbox, "LOW", LOW)
-    monkeypatch.setattr(inbox, "CAPACITY", CAPACITY)
+@pytest.fixture
+async def open_hub(tmp_path):
+    """A running hub of 10 keypads with small inboxes and a grades poll open."""
+    h = await Engine.open(Journal(tmp_path / "s.db"), make_config(n_keypads=10), flow=FLOW)
+    await h.act(OpenPoll(PollMode.GRADES))
+    yield h
+    await h.stop()
 
 
 def decided(hub) -> int:
     return sum(hub.session.statuses.values())
 
 
-async def attach(hub, rx: FakeReceiver, name: str, url: str | None = None) -> SerialReceiver:
-    receiver = SerialReceiver(url or await rx.start(), hub, name=name)
+async def attach(hub, rx: FakeReceiver, name: str, url: str | None = None, timings=LINK) -> ReceiverLink:
+    receiver = ReceiverLink(SerialTransport(url or await rx.start(), name=name), hub, timings)
     hub.add_receiver(receiver)
     await asyncio.wait_for(receiver.connected_event.wait(), 10)
     return receiver
@@ -83,17 +87,12 @@ async def test_a_flooding_receiver_cannot_starve_another_nor_an_action(open_hub)
         await quiet.close()
 
 
-async def test_a_receiver_that_does_not_read_is_dropped_with_its_buffers_bounded(
-    open_hub, tmp_path, monkeypatch
-):
-    from hub.receivers import link
-
-    monkeypatch.setattr(link, "WRITE_STALL", 0.3)
+async def test_a_receiver_that_does_not_read_is_dropped_with_its_buffers_bounded(open_hub, tmp_path):
     hub = open_hub
     deaf, other = FakeReceiver(), FakeReceiver()
     try:
         url = await deaf.start_pty(tmp_path / "ttyDEAF")
-        stuck = await attach(hub, deaf, "deaf", url)
+        stuck = await attach(hub, deaf, "deaf", url, replace(LINK, write_stall=0.3))
         fine = await attach(hub, other, "other")
         deaf.stop_reading()  # from now on, the hub's answers pile up on its side
         for burst in range(1, 41):
@@ -107,7 +106,7 @@ async def test_a_receiver_that_does_not_read_is_dropped_with_its_buffers_bounded
         assert "has not read its answers" in stuck.health.last_error or "unread" in stuck.health.last_error
         await hub.wait_until(lambda: not stuck.health.connected, 5)
         # bounded on the way: the answers waiting to be written, the presses waiting to be decided
-        assert stuck.write_peak <= serial.WRITE_CAP
+        assert stuck.transport.health.write_peak <= WRITE_CAP
         assert stuck.inbox.peak <= CAPACITY
         # the other receiver never noticed
         assert all(r.status == PressStatus.COUNTED for r in other.results)
@@ -119,14 +118,14 @@ async def test_a_receiver_that_does_not_read_is_dropped_with_its_buffers_bounded
 
 FULL_PORT = """
 import asyncio, os, sys, tty
-from hub.receivers.serial import SerialReceiver
+from hub.transports.serial import SerialTransport
 
 async def main():
     master, slave = os.openpty()
     tty.setraw(slave)
     os.set_blocking(slave, False)
-    rx = SerialReceiver(os.ttyname(slave), hub=None, name="full")
-    await rx._connect()
+    port = SerialTransport(os.ttyname(slave), name="full")
+    await port.open()
     stuck = 0
     while stuck < 3:  # fill the port towards the receiver, which reads nothing, until it is full
         try:
@@ -135,10 +134,10 @@ async def main():
         except BlockingIOError:
             stuck += 1
             await asyncio.sleep(0.05)  # the kernel moves what it can towards the reader
-    rx._transport.write(b"y" * 16384)  # pyserial's own write would retry forever here
+    port.write(b"y" * 16384)  # pyserial's own write would retry forever here
     await asyncio.sleep(0.05)
-    print("buffered", rx._transport.get_write_buffer_size(), flush=True)
-    await rx._disconnect()
+    print("buffered", port.health.write_peak, flush=True)
+    await port.close()
 
 asyncio.run(main())
 """

@@ -9,7 +9,9 @@ import random
 import pytest
 
 from hub.model import PressStatus
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
+from hub.transports.serial import SerialTransport
+from tests.conftest import FAST_LINK
 from tests.fake_receiver import FakeReceiver
 
 
@@ -18,14 +20,9 @@ def hub(open_hub):
     return open_hub
 
 
-@pytest.fixture(autouse=True)
-def _fast(fast_link):
-    """Every test here runs the link state machine with short timers."""
-
-
 async def attach(hub, rx: FakeReceiver, transport: str, tmp_path):
     url = await (rx.start() if transport == "tcp" else rx.start_pty(tmp_path / "ttyCLICKER"))
-    receiver = SerialReceiver(url, hub, name="rx")
+    receiver = ReceiverLink(SerialTransport(url, name="rx"), hub, FAST_LINK)
     hub.add_receiver(receiver)
     await asyncio.wait_for(receiver.connected_event.wait(), 10)
     return receiver
@@ -134,7 +131,7 @@ async def test_two_receivers_hearing_the_same_press(hub, tmp_path):
     a, b = FakeReceiver(), FakeReceiver()
     try:
         for rx, name in ((a, "a"), (b, "b")):
-            r = SerialReceiver(await rx.start(), hub, name=name)
+            r = ReceiverLink(SerialTransport(await rx.start(), name=name), hub, FAST_LINK)
             hub.add_receiver(r)
             await asyncio.wait_for(r.connected_event.wait(), 10)
         a.press(1003, 5, "7")

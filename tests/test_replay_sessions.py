@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
@@ -17,20 +16,17 @@ from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.roster import load_roster, save_roster
 from hub.session import SessionConfig
+from hub.transports.serial import SerialTransport
 from hub.wire.messages import Press
 from hub.wire.mic import compute_mic
+from tests.conftest import FAST_LINK
 from tests.fake_receiver import FakeReceiver
 
 KEYPAD = 0x5A7D4120
 KEY = bytes(range(32, 48))
-
-
-@pytest.fixture(autouse=True)
-def _fast(fast_link):
-    """The link state machine with short timers."""
 
 
 def config(roster: list[Keypad], nonce: int | None = None) -> SessionConfig:
@@ -47,7 +43,7 @@ async def run_session(db, cfg: SessionConfig, frames: list[bytes], signed: tuple
     rx = FakeReceiver()
     try:
         await hub.act(OpenPoll(PollMode.GRADES))
-        receiver = SerialReceiver(await rx.start(), hub, name="rx")
+        receiver = ReceiverLink(SerialTransport(await rx.start(), name="rx"), hub, FAST_LINK)
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 10)
         assert rx.session_nonce == cfg.nonce  # HELLO named this session
@@ -107,12 +103,12 @@ async def test_a_press_recorded_in_one_session_cannot_vote_in_the_next(tmp_path)
 async def test_a_receiver_of_another_revision_is_refused_clearly(tmp_path, caplog):
     """A v1.1 hub and a v1 receiver: the hub answers its HELLO_ACK with ERROR, says why once in
     the log and on the console, reads none of its frames, and keeps trying (it may be flashed)."""
-    from tests.conftest import make_config
+    from tests.conftest import FAST_LINK, make_config
 
     hub = await Engine.open(Journal(tmp_path / "v.db"), make_config())
     old = FakeReceiver(revision=1)
     try:
-        receiver = SerialReceiver(await old.start(), hub, name="old")
+        receiver = ReceiverLink(SerialTransport(await old.start(), name="old"), hub, FAST_LINK)
         hub.add_receiver(receiver)
         await old.wait_for(lambda: old.hellos >= 2 and len(old.errors) >= 2)
         assert not receiver.health.connected and receiver.health.connects == 0

@@ -12,19 +12,20 @@ import subprocess
 import sys
 
 from hub.commands import OpenPoll
+from hub.demo import demo_config
 from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode, PressStatus
 from hub.proposals import clermont_fiches
 from hub.protocol import REVISION, ErrorCode
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.roster import load_roster
 from hub.session import SessionConfig
-from hub.sim.demo import demo_config
 from hub.sim.ether import Ether, Impairments
 from hub.sim.keypad import Led, VirtualKeypad
 from hub.sim.receiver import VirtualReceiver
 from hub.sim.room import SimRoom
+from hub.transports.serial import SerialTransport
 from hub.wire import StreamDecoder
 from hub.wire.messages import Error, Hello, PressResult
 from hub.wire.mic import verify_mic
@@ -120,7 +121,7 @@ async def test_clicker_sim_with_a_roster_votes_with_its_keys(tmp_path):
             Journal(tmp_path / "s.db"),
             SessionConfig(title="t", proposals=clermont_fiches()[:1], roster=keypads, require_mic=True),
         )
-        receiver = SerialReceiver(url, hub, name="rx1")
+        receiver = ReceiverLink(SerialTransport(url, name="rx1"), hub)
         hub.add_receiver(receiver)
         await asyncio.wait_for(receiver.connected_event.wait(), 10)
         await hub.act(OpenPoll(PollMode.GRADES))

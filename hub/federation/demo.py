@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.aio import within
+from hub.demo import DEMO_ASSEMBLIES, DemoOptions, DemoResult, demo_config, vote_session
 from hub.engine import Engine
 from hub.federation.access import plenary_credential, room_credential
 from hub.federation.audit import verify_plenary
@@ -41,12 +42,12 @@ from hub.federation.room import federate
 from hub.journal import GENESIS, Journal, read_records
 from hub.model import PressStatus
 from hub.proposals import Proposal, clermont_fiches
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.session import SessionConfig
-from hub.sim.demo import DEMO_ASSEMBLIES, DemoOptions, DemoResult, demo_config, vote_session
 from hub.sim.ether import Impairments
 from hub.sim.room import SimRoom
-from hub.sim.voters import Room as Opinions
+from hub.sim.voters import Opinions
+from hub.transports.serial import SerialTransport
 from hub.verify import verify
 
 ROOM_NAMES = {"écologique": "eco", "sociale": "soc", "démocratique": "dem"}
@@ -106,7 +107,7 @@ class DemoRoom:
         urls = await self.sim.start(self.opts.transport)
         self._hub = await Engine.open(Journal(self.db), self.config())
         for i, url in enumerate(urls):
-            self.hub.add_receiver(SerialReceiver(url, self.hub, name=f"{self.name}-rx{i + 1}"))
+            self.hub.add_receiver(ReceiverLink(SerialTransport(url, name=f"{self.name}-rx{i + 1}"), self.hub))
         await within(asyncio.gather(*(r.connected_event.wait() for r in self.hub.receivers)), 15)
         self.publisher = federate(self.hub, cred, servers)
 

@@ -50,7 +50,10 @@ class ReceiverHealth:
 
 
 class EnginePort(Protocol):
-    """What a receiver needs from the engine: somewhere to send presses, the poll to announce."""
+    """What a receiver needs from the engine: somewhere to send presses, the poll to announce,
+    the clock that stamps a press's arrival."""
+
+    def clock(self) -> float: ...
 
     def open_inbox(
         self, name: str, on_high: Callable[[], None] | None = None, on_low: Callable[[], None] | None = None

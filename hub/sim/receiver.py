@@ -37,9 +37,6 @@ class _Queued:
     sent: float | None = None
 
 
-Recorder = Callable[[str, str, bytes], None]  # (receiver, direction, bytes)
-
-
 class VirtualReceiver:
     def __init__(
         self,
@@ -48,14 +45,12 @@ class VirtualReceiver:
         rng: random.Random,
         on_result: Callable[[PressResult], None],
         on_poll_state: Callable[[PollState], None],
-        recorder: Recorder | None = None,
     ) -> None:
         self.name = name
         self.ether = ether
         self.rng = rng
         self.on_result = on_result
         self.on_poll_state = on_poll_state
-        self.recorder = recorder
         self.serial = rng.getrandbits(32)
         self.boot_id = rng.getrandbits(32)
         self.booted = time.monotonic()
@@ -101,14 +96,10 @@ class VirtualReceiver:
             wire[i] ^= 1 << self.rng.randrange(8)
             wire[i] = wire[i] or 1  # keep the frame in one piece: the CRC must catch it
         data = bytes(wire)
-        if self.recorder:
-            self.recorder(self.name, "rx->hub", data)
         self._write(data)
 
     def feed(self, data: bytes) -> None:
         """Bytes from the hub."""
-        if self.recorder:
-            self.recorder(self.name, "hub->rx", data)
         for frame in self.decoder.feed(data):
             msg = frame.message
             if isinstance(msg, Hello):

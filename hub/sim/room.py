@@ -25,8 +25,8 @@ from hub.protocol import PollStateCode
 from hub.sim.ether import Ether, Impairments
 from hub.sim.firmware_receiver import FirmwareReceiver
 from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
-from hub.sim.receiver import Recorder, VirtualReceiver
-from hub.sim.voters import Room as Opinions
+from hub.sim.receiver import VirtualReceiver
+from hub.sim.voters import Opinions
 from hub.wire.messages import PollState, Press, PressResult
 
 CONSENT_BY_GRADE = "DDDCBAA"  # from a member's grade to a card: red, red, red, orange, yellow, green, green
@@ -76,7 +76,6 @@ class SimRoom:
         speed: float = 20.0,
         roster: list[Keypad] | None = None,
         grade_keys: str = DEFAULT_GRADE_KEYS,
-        recorder: Recorder | None = None,
         wrong_key_rate: float = 0.02,
         change_rate: float = 0.08,
         firmware: FirmwareRoom | None = None,
@@ -109,7 +108,7 @@ class SimRoom:
                 firmware.workdir,
             )
             if firmware
-            else VirtualReceiver(f"rx{j + 1}", self.ether, self.rng, self._result, self._poll_state, recorder)
+            else VirtualReceiver(f"rx{j + 1}", self.ether, self.rng, self._result, self._poll_state)
             for j in range(receivers)
         ]
         self.truth: dict[int, Truth] = {}

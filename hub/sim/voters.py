@@ -38,8 +38,9 @@ def appeal(proposals: list[Proposal]) -> dict[int, float]:
     return {k: (v - mean) / sd for k, v in raw.items()}
 
 
-class Room:
-    """``members`` voters; ``opinion(member, proposal)`` is fixed for a given seed."""
+class Opinions:
+    """What ``members`` voters think of each proposal: ``opinion(member, proposal)`` is fixed
+    for a given seed (the simulated room, hub/sim/room.py, presses them)."""
 
     def __init__(
         self,
@@ -81,10 +82,10 @@ def example_tally_document(members: int = 70, seed: int = 2022) -> dict[str, Any
     from hub.proposals import clermont_fiches
 
     fiches = clermont_fiches()
-    room = Room(fiches, members, seed=seed)
+    opinions = Opinions(fiches, members, seed=seed)
     return {
         "grades": list(FRENCH_7),
-        "tallies": {f"Fiche {p.number} : {p.title}": room.tally(p) for p in fiches},
+        "tallies": {f"Fiche {p.number} : {p.title}": opinions.tally(p) for p in fiches},
         "voters": members,
     }
 

@@ -1,12 +1,11 @@
-"""Receivers on a serial port: device paths and pyserial URLs (``socket://host:port``, ...),
-through pyserial-asyncio-fast, framed with COBS.
+"""Serial ports and sockets: device paths and pyserial URLs (``socket://host:port``, ...),
+through pyserial-asyncio-fast; the bytes are a COBS-framed stream.
 
-The link reads through its own asyncio protocol, so that flow control goes down to the
-transport: ``pause_reading`` when the hub has enough of this receiver's presses waiting (the
-bytes then wait in the kernel and in the receiver), a bounded read size (a flood is decoded one
-chunk at a time, between everybody else's work), and ``pause_writing`` when the receiver does not
-read what the hub answers. The write buffer never exceeds ``WRITE_CAP``: beyond it the link is
-dropped and opened again, and the keypads retry.
+Flow control goes down to the asyncio transport: it stops reading the port once a few chunks
+wait for the link (at most ``READ_SIZE`` bytes a read on a socket, about 540 presses, so a
+flood is decoded one chunk at a time, between everybody else's work), and its write buffer is
+watched (``pause_writing``): the receiver that does not read what the hub answers is seen, and
+beyond ``WRITE_CAP`` the link is dropped and opened again (the keypads retry).
 """
 
 from __future__ import annotations
@@ -20,18 +19,17 @@ import serial_asyncio_fast
 from serial.tools import list_ports
 
 from hub.aio import within
-from hub.receivers.base import EnginePort
-from hub.receivers.link import ReceiverLink
-from hub.wire import StreamDecoder
-from hub.wire.messages import Message
+from hub.transports.base import Chunks, Framing, Transport, TransportClosed
 
 BAUD = 115200
 # Espressif's USB serial/JTAG (the ESP32-S3's native USB port): hardware.md, "Receiver".
 DEFAULT_VID_PID = ((0x303A, 0x1001),)
 READ_SIZE = 16384  # bytes per read on a socket (about 540 presses); a serial port reads 1 KiB
+READ_AHEAD = 4  # chunks read from the port and not yet by the link: then stop reading it
 WRITE_HIGH = 64 * 1024  # the transport calls pause_writing above this
 WRITE_LOW = 16 * 1024
 WRITE_CAP = 1 << 20  # answers waiting to be written: beyond this the link is dropped
+OPEN_TIMEOUT = 5.0
 CLOSE_WAIT = 3.0  # for the transport to close the port (pyserial closes it on a worker thread)
 
 
@@ -50,14 +48,15 @@ def _write_once(fd: int) -> Callable[[bytes], int]:
     return lambda data: os.write(fd, data)
 
 
-class _LinkProtocol(asyncio.BufferedProtocol, asyncio.Protocol):
-    """Bytes in, to the link's decoder; the transport's flow-control calls, to the link.
+class _Protocol(asyncio.BufferedProtocol, asyncio.Protocol):
+    """The asyncio side: bytes in to the chunk buffer, flow-control calls to the transport.
 
     A socket transport fills ``get_buffer`` (at most ``READ_SIZE`` bytes a read); the serial
     transport calls ``data_received``."""
 
-    def __init__(self, link: SerialReceiver) -> None:
-        self.link = link
+    def __init__(self, owner: SerialTransport, chunks: Chunks) -> None:
+        self.owner = owner
+        self.chunks = chunks
         self._buffer = bytearray(READ_SIZE)
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -65,10 +64,10 @@ class _LinkProtocol(asyncio.BufferedProtocol, asyncio.Protocol):
         return memoryview(self._buffer)
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.link._received(bytes(self._buffer[:nbytes]))
+        self.chunks.put(bytes(self._buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
-        self.link._received(data)
+        self.chunks.put(data)
 
     def eof_received(self) -> bool:
         return False  # close
@@ -76,94 +75,101 @@ class _LinkProtocol(asyncio.BufferedProtocol, asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.closed.done():
             self.closed.set_result(None)
-        self.link._lose(f"the port closed{f': {exc}' if exc else ''}")
+        if exc is not None:
+            self.owner.health.last_error = f"the port closed: {exc}"
+        self.chunks.end()
 
     def pause_writing(self) -> None:
-        self.link._writing_blocked(True)
+        self.owner._set_blocked(True)
 
     def resume_writing(self) -> None:
-        self.link._writing_blocked(False)
+        self.owner._set_blocked(False)
 
 
-class SerialReceiver(ReceiverLink):
+class SerialTransport(Transport):
     kind = "serial"
+    framing = Framing.STREAM
 
-    def __init__(
-        self, url: str, hub: EnginePort, name: str | None = None, clock: Callable[[], float] | None = None
-    ):
-        super().__init__(name or url, hub, *([clock] if clock else []))
+    def __init__(self, url: str, name: str | None = None, baudrate: int = BAUD) -> None:
+        super().__init__(name or url)
         self.url = url
-        self._transport: Any = None
-        self._protocol: _LinkProtocol | None = None
+        self.baudrate = baudrate
+        self._asyncio: Any = None  # the asyncio transport while open
+        self._protocol: _Protocol | None = None
+        self._chunks: Chunks | None = None
         self._out = bytearray()
-        self.decoder = StreamDecoder()
-        self.write_peak = 0  # the most bytes ever waiting in the transport's write buffer
 
-    async def _connect(self) -> None:
-        self.decoder = StreamDecoder()
+    async def open(self) -> None:
         self._out = bytearray()
+        self._set_blocked(False)
         loop = asyncio.get_running_loop()
+        chunks = Chunks(READ_AHEAD, self._pause, self._resume)
         transport, protocol = await within(
             serial_asyncio_fast.create_serial_connection(
-                loop, lambda: _LinkProtocol(self), self.url, baudrate=BAUD
+                loop, lambda: _Protocol(self, chunks), self.url, baudrate=self.baudrate
             ),
-            5.0,
+            OPEN_TIMEOUT,
         )
-        assert isinstance(protocol, _LinkProtocol)
-        self._transport, self._protocol = transport, protocol
-        self._transport.set_write_buffer_limits(high=WRITE_HIGH, low=WRITE_LOW)
-        port = getattr(self._transport, "_serial", None)
+        assert isinstance(protocol, _Protocol)
+        self._asyncio, self._protocol, self._chunks = transport, protocol, chunks
+        transport.set_write_buffer_limits(high=WRITE_HIGH, low=WRITE_LOW)
+        port = getattr(transport, "_serial", None)
         if (
             port is not None
             and isinstance(transport, serial_asyncio_fast.SerialTransport)
             and hasattr(port, "fd")
         ):
             port.write = _write_once(port.fd)
+        self.health.opens += 1
 
-    def _received(self, data: bytes) -> None:
-        self._alive()
-        for frame in self.decoder.feed(data):
-            self._deliver(frame)
-        if self.decoder.rejected_total != self.health.rx_bad:
-            self.health.rejected = {str(k): v for k, v in self.decoder.rejected.items()}
-            self.health.rx_bad = self.decoder.rejected_total
+    def _pause(self) -> None:
+        if self._asyncio is not None and not self._asyncio.is_closing():
+            self._asyncio.pause_reading()
 
-    def _pause_reading(self) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.pause_reading()
+    def _resume(self) -> None:
+        if self._asyncio is not None and not self._asyncio.is_closing():
+            self._asyncio.resume_reading()
 
-    def _resume_reading(self) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.resume_reading()
+    async def read(self) -> bytes:
+        if self._chunks is None:
+            return b""
+        chunk = await self._chunks.get()
+        if chunk:
+            self.health.chunks_in += 1
+            self.health.bytes_in += len(chunk)
+        return chunk
 
-    def _send_frame(self, message: Message, flags: int) -> None:
-        """Frames sent in one loop turn (a batch of results) leave in one write."""
-        if self._transport is None or self._transport.is_closing():
-            raise OSError("port closed")
+    def write(self, data: bytes) -> None:
+        """Frames written in one loop turn (a batch of answers) leave in one write."""
+        if self._asyncio is None or self._asyncio.is_closing():
+            raise TransportClosed("port closed")
         if not self._out:
             asyncio.get_running_loop().call_soon(self._flush)
-        self._out += message.encode(self._seq, flags)
+        self._out += data
 
     def _flush(self) -> None:
         data, self._out = bytes(self._out), bytearray()
-        transport = self._transport
+        transport = self._asyncio
         if not data or transport is None or transport.is_closing():
             return
         waiting = transport.get_write_buffer_size()
         if waiting + len(data) > WRITE_CAP:  # it does not read: drop the link, keypads retry
-            self.health.unread += 1
             self.health.last_error = f"the receiver left {waiting} bytes of answers unread"
+            self.health.unread += 1
             transport.abort()
-            self._lose(self.health.last_error)
             return
         transport.write(data)
-        self.write_peak = max(self.write_peak, transport.get_write_buffer_size())
+        self.health.writes += 1
+        self.health.bytes_out += len(data)
+        self.health.write_peak = max(self.health.write_peak, transport.get_write_buffer_size())
 
-    async def _disconnect(self) -> None:
-        transport, protocol = self._transport, self._protocol
+    async def close(self) -> None:
+        transport, protocol = self._asyncio, self._protocol
         if transport is not None and not transport.is_closing():
-            self._flush()  # what was sent last (an ERROR saying why, say) leaves before the close
-        self._transport = self._protocol = None
+            self._flush()  # what was written last (an ERROR saying why, say) leaves before the close
+        self._asyncio = self._protocol = None
+        if self._chunks is not None:
+            self._chunks.end()
         if transport is None:
             return
         transport.close()

@@ -28,7 +28,7 @@ from hub.journal import Journal
 from hub.model import UNKNOWN_POLL, Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
 from hub.protocol import REVISION
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.session import SessionConfig
 from hub.sim.qemu import (
     BROADCAST,
@@ -40,6 +40,7 @@ from hub.sim.qemu import (
     read_nvs,
     stack_peak,
 )
+from hub.transports.serial import SerialTransport
 from hub.verify import verify
 from hub.wire import StreamDecoder
 from hub.wire.advert import decode_advert, encode_advert
@@ -248,7 +249,7 @@ async def keypad_scenario(
         await receiver.start()
         air.receiver = rx_radio
         await rx_radio.open()
-        hub.add_receiver(SerialReceiver(receiver.url, hub, name="rx-firmware"))
+        hub.add_receiver(ReceiverLink(SerialTransport(receiver.url, name="rx-firmware"), hub))
         await within(hub.receivers[0].connected_event.wait(), 15)
         await keypad_on()
         await panel.wait_for("sleep", 0, 10)  # nothing to do after power-on: deep sleep

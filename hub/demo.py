@@ -1,5 +1,7 @@
-"""``clicker demo``: the hub, a simulated room through the real serial transport, a scripted
-session over the fiches, and a check of every poll against the simulator's ground truth."""
+"""``clicker demo``: the hub, a simulated room (hub/sim/) reached through the real serial
+transport and receiver links, a scripted session over the fiches, and a check of every poll
+against the simulator's ground truth. With ``record``, a recording tap on each receiver's
+transport writes the traffic that ``clicker replay`` plays back (hub/traffic.py)."""
 
 from __future__ import annotations
 
@@ -19,12 +21,14 @@ from hub.engine import Engine
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import Proposal, clermont_fiches
-from hub.receivers.serial import SerialReceiver
+from hub.receivers.link import ReceiverLink
 from hub.records import poll_tallies
 from hub.session import PollState, SessionConfig
 from hub.sim.ether import Impairments
 from hub.sim.room import FirmwareRoom, SimRoom
-from hub.sim.traffic import TrafficRecorder
+from hub.traffic import TrafficRecorder
+from hub.transports.serial import SerialTransport
+from hub.transports.tap import tap
 
 
 @dataclass
@@ -141,7 +145,6 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         Impairments(loss=opts.loss),
         opts.receivers,
         opts.speed,
-        recorder=recorder.bytes if recorder else None,
         firmware=FirmwareRoom(opts.firmware, Path(tmp.name)) if opts.firmware else None,
     )
     db = opts.db or Path(tmp.name) / "demo.db"
@@ -150,19 +153,14 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
     try:
         urls = await room.start(opts.transport)
         config = demo_config(fiches, room, opts.speed)
-        if recorder:
-            recorder.meta(config.to_json(), opts.seed)
         hub = await Engine.open(Journal(db), config)
+        if recorder:
+            recorder.start(hub)
         for i, url in enumerate(urls):
-            hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
+            hub.add_receiver(ReceiverLink(tap(SerialTransport(url, name=f"rx{i + 1}"), recorder), hub))
         await within(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
 
-        async def act(command: Command) -> Any:
-            if recorder:
-                recorder.action(command)
-            return await hub.act(command)
-
-        polls, mismatches = await vote_session(hub, room, fiches, opts, act, progress)
+        polls, mismatches = await vote_session(hub, room, fiches, opts, hub.act, progress)
         # a receiver rebooted late in a short session may still be on its way back
         with contextlib.suppress(TimeoutError):
             await hub.wait_until(lambda: all(r.health.connected for r in hub.receivers), 15)
@@ -194,8 +192,8 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         }
         if recorder:
             recorder.truth(
-                {str(k): {"mode": t.mode, "presses": len(t.presses)} for k, t in room.truth.items()},
                 poll_tallies(session),
+                polls={str(k): {"mode": t.mode, "presses": len(t.presses)} for k, t in room.truth.items()},
             )
         return DemoResult(summary)
     finally:
@@ -244,7 +242,7 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
 
         hub.subscribe(follow)
         for i, url in enumerate(urls):
-            hub.add_receiver(SerialReceiver(url, hub, name=f"rx{i + 1}"))
+            hub.add_receiver(ReceiverLink(SerialTransport(url, name=f"rx{i + 1}"), hub))
         # a kept journal keeps its console token too (beside it, 0600), like `clicker serve`
         token = control_token(db) if opts.db is not None else secrets.token_urlsafe(24)
         web, sock = await start_web(hub, host, port, token, sock=sock), None

@@ -3,7 +3,7 @@ delivery latency of the state that contains a press (PRESS written into the sock
 client has parsed the state listing that keypad), and the hub process's CPU share.
 
 The clients run in their own process, the receiver in another, the hub (with its web server)
-in this one. Prints one JSON object. Run: python bench/display.py [--quick]
+in this one. Prints one JSON object. Run: python bench/projectors.py [--quick]
 """
 
 from __future__ import annotations
@@ -15,21 +15,12 @@ import resource
 import statistics
 import sys
 import time
-from pathlib import Path
+from typing import Any
 
-# This file is named like the project's ``display`` package: take its folder off the path
-# before importing the hub, and load the shared rig by file.
-_here = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+from _rig import HERE, machine, percentile, run_with_blaster
 
-import importlib.util  # noqa: E402
-
-from hub.web.server import start_web  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("_rig", _here / "_rig.py")
-_rig = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_rig)
-HERE, machine, percentile, run_with_blaster = _rig.HERE, _rig.machine, _rig.percentile, _rig.run_with_blaster
+from hub.engine import Engine
+from hub.web.server import WebServer, start_web
 
 FRAME_MS = 1000 / 60
 
@@ -39,10 +30,10 @@ def cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-async def run(clients: int) -> dict:
-    box: dict = {}
+async def run(clients: int) -> dict[str, Any]:
+    box: dict[str, Any] = {}
 
-    async def before(hub):
+    async def before(hub: Engine) -> tuple[WebServer, asyncio.subprocess.Process]:
         web = await start_web(hub, "127.0.0.1", 0, "bench")
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
         proc = await asyncio.create_subprocess_exec(
@@ -55,12 +46,14 @@ async def run(clients: int) -> dict:
             env=env,
             limit=1 << 26,
         )
+        assert proc.stdout is not None and proc.stdin is not None
         await asyncio.wait_for(proc.stdout.readline(), 120)  # all connected
         box["cpu0"], box["t0"] = cpu(), time.monotonic()
         return web, proc
 
-    async def after(hub, extra):
+    async def after(hub: Engine, extra: tuple[WebServer, asyncio.subprocess.Process]) -> Any:
         web, proc = extra
+        assert proc.stdin is not None and proc.stdout is not None
         await asyncio.sleep(0.5)  # the last states reach the clients
         box["cpu"], box["wall"] = cpu() - box["cpu0"], time.monotonic() - box["t0"]
         proc.stdin.close()

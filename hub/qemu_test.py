@@ -4,7 +4,7 @@ the keypad firmware scenario, and the relay queue flooded past its bound. The la
 stdout is one JSON object; the exit status is 0 only when the session's tallies equal the
 ground truth and the keypad scenario passes.
 
-    python -m hub.sim.qemu_test --build firmware/build [--keypads 70] [--proposals 40]
+    python -m hub.qemu_test --build firmware/build [--keypads 70] [--proposals 40]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub.sim.demo import DemoOptions, DemoResult, run_demo
-from hub.sim.firmware_scenarios import ScenarioResult, keypad_scenario, relay_queue_limit, run_in_tempdir
+from hub.demo import DemoOptions, DemoResult, run_demo
+from hub.firmware_scenarios import ScenarioResult, keypad_scenario, relay_queue_limit, run_in_tempdir
 from hub.sim.qemu import FIRMWARE_DIR, RV_PREFIX, FirmwareError, Images, build_images
 
 ARM_PREFIX = "arm-none-eabi-"

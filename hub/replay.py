@@ -1,0 +1,127 @@
+"""``clicker replay``: a recording (hub/traffic.py) played back into a fresh hub, through the
+same receiver links as a live session, on the recording's clock; the hub's tallies must come
+out as the recording's.
+
+The hub's clock follows the recording, not the wall, from the recorded hub's own clock: a
+replay at any speed sees the same press times and ages, so the same grace periods and the same
+decisions. Each receiver's recorded chunks are released on its replay transport one at a time,
+each once the link has handled the one before, and each recorded command once the hub has
+decided everything released before it; the hub's own timers stay off (their commands are in
+the recording).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hub.engine import Engine
+from hub.journal import Journal
+from hub.receivers.adverts import AdvertReceiver
+from hub.receivers.base import Receiver
+from hub.receivers.link import ReceiverLink
+from hub.records import poll_tallies
+from hub.session import SessionConfig, SessionError
+from hub.traffic import Applied, Chunk, Ended, Opened, TrafficError, Truth, read_traffic
+from hub.transports.base import Framing
+from hub.transports.replay import ReplayTransport
+
+STEP_TIMEOUT = 30.0  # one step of the replay (a chunk handled, a connection opened, a command)
+
+
+async def replay(
+    path: str | Path,
+    speed: float = 1.0,
+    db: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Replay a recording into a fresh hub; returns a summary with ``tallies_match``."""
+    meta, events = read_traffic(path)
+    if speed <= 0:
+        raise TrafficError("--speed must be positive")
+    try:
+        config = SessionConfig.from_json(meta.session, journaled=True)
+    except SessionError as exc:
+        raise TrafficError(f"{path}: {exc}") from None
+    tmp = None
+    if db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="clicker-replay-")
+        db = Path(tmp.name) / "replay.db"
+    journal = Journal(db)
+    base, timeline = (meta.clock if meta.clock is not None else time.time()), [0.0]
+
+    def clock() -> float:
+        return base + timeline[0]
+
+    try:
+        engine = await Engine.open(journal, config, clock=clock, timers=False)
+    except BaseException:
+        if tmp is not None:
+            tmp.cleanup()
+        raise
+    transports: dict[str, ReplayTransport] = {}
+    opens: dict[str, int] = {}
+    truth: Truth | None = None
+    try:
+        for e in events:
+            if isinstance(e, Opened) and e.receiver not in transports:
+                transports[e.receiver] = t = ReplayTransport(e.receiver, e.kind, e.framing)
+                receiver: Receiver = (
+                    AdvertReceiver(t, engine) if e.framing is Framing.ADVERT else ReceiverLink(t, engine)
+                )
+                engine.add_receiver(receiver)
+        started, t_prev = time.monotonic(), 0.0
+        for i, e in enumerate(events, 1):
+            if isinstance(e, Truth):
+                truth = e
+                continue
+            await asyncio.sleep(max(0.0, started + e.t / speed - time.monotonic()))
+            t_prev = timeline[0] = max(t_prev, e.t)
+            if isinstance(e, Applied):  # the command at the very time it had (its ``at``)
+                timeline[0] = e.command.at - base
+            async with asyncio.timeout(STEP_TIMEOUT):
+                await _step(engine, transports, opens, e)
+            if progress:
+                progress(i, len(events))
+        await engine.wait_until(lambda: engine.idle, STEP_TIMEOUT)
+        session = engine.session
+        tallies = poll_tallies(session)
+        statuses = {s.name.lower(): n for s, n in session.statuses.items()}
+        return {
+            "polls": len(session.polls),
+            "presses_received": sum(statuses.values()),
+            "presses_counted": statuses["counted"],
+            "duplicates": statuses["duplicate"],
+            "tallies_match": truth is not None and truth.tallies == tallies,
+            "recorded_tallies": truth is not None,
+        }
+    finally:
+        await engine.stop()
+        if tmp is not None:
+            tmp.cleanup()
+
+
+async def _step(
+    engine: Engine, transports: dict[str, ReplayTransport], opens: dict[str, int], e: object
+) -> None:
+    if isinstance(e, Opened):
+        t = transports[e.receiver]
+        opens[e.receiver] = opens.get(e.receiver, 0) + 1
+        t.allow_open()
+        await t.opened(opens[e.receiver])
+    elif isinstance(e, Chunk) and e.direction == "in":
+        t = transports[e.receiver]
+        t.feed(e.data)
+        await t.taken()
+    elif isinstance(e, Ended):
+        t = transports[e.receiver]
+        if t.is_open:  # (a close after the end of the connection has nothing left to end)
+            t.feed(b"")
+            await t.taken()
+    elif isinstance(e, Applied):
+        await engine.wait_until(lambda: engine.idle, STEP_TIMEOUT)
+        await engine.act(e.command)

@@ -1,0 +1,218 @@
+"""Recorded receiver traffic: what a hub read from and wrote to each receiver's transport, and
+the commands it applied, with their times, so that ``clicker replay`` can play a session back
+into a fresh hub and check that it comes out the same.
+
+A recording is a JSONL file, one event per line, ``t`` in seconds since the recording began:
+
+- ``{"type": "meta", "version": 2, "t": 0, "session": {...}, "clock": C}``: the session as the
+  hub holds it (``SessionConfig.to_json``: its nonce and keypads' keys included, so the file is
+  written mode 0600 like the journal), and the hub's clock when the recording began;
+- ``{"type": "open", "t": T, "receiver": "rx1", "kind": "serial", "framing": "stream"}``: a
+  receiver's transport opened (again);
+- ``{"type": "in" | "out", "t": T, "receiver": "rx1", "hex": "..."}``: a chunk the hub read, or
+  bytes it wrote (hub/transports/base.py says what a chunk is for each framing);
+- ``{"type": "end" | "close", "t": T, "receiver": "rx1"}``: the transport ended (the device
+  went away), or the hub closed it;
+- ``{"type": "action", "t": T, "action": {...}}``: a command the hub applied (its journaled
+  form, hub/commands.py), the grace periods' and countdowns' ends included;
+- ``{"type": "truth", "t": T, "tallies": {"POLL": [[counts...], ...]}, ...}``: the tallies the
+  hub ended with (and, from the demo, its simulator's ground truth), for the replay to compare.
+
+Recordings of the first version (``"version": 1``, written by the simulated receivers:
+``{"type": "bytes", "dir": "rx->hub" | "hub->rx", ...}``) are read as one connection per
+receiver.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from hub.commands import Command, CommandError, command_from_json, command_to_json
+from hub.errors import ClickerError
+from hub.transports.base import Framing
+
+if TYPE_CHECKING:
+    from hub.engine import Engine
+
+VERSION = 2
+
+
+class TrafficError(ClickerError):
+    """A traffic file that cannot be replayed; one line for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    session: dict[str, Any]
+    clock: float | None  # the hub's clock at t = 0 (None in a first-version recording)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    t: float
+    receiver: str
+    kind: str
+    framing: Framing
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    t: float
+    receiver: str
+    direction: str  # "in" (read by the hub) or "out" (written by it)
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    t: float
+    receiver: str
+    closed_by_hub: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    t: float
+    command: Command
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    t: float
+    tallies: dict[str, Any]
+    extra: dict[str, Any]
+
+
+Event = Opened | Chunk | Ended | Applied | Truth
+
+
+class TrafficRecorder:
+    """Writes a recording as events happen (one line each, buffered: the loop never waits on
+    the disk for a line)."""
+
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.monotonic) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._f: TextIO = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
+        self._clock = clock
+        self._t0 = clock()
+        self.path = Path(path)
+        self.finished = False
+
+    def _line(self, doc: dict[str, Any]) -> None:
+        doc["t"] = round(self._clock() - self._t0, 6)
+        self._f.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def start(self, engine: Engine) -> None:
+        """Record from now on: the engine's session and clock, then every command it applies
+        (taps on its receivers' transports record their bytes: hub/transports/tap.py)."""
+        self._line(
+            {
+                "type": "meta",
+                "version": VERSION,
+                "session": engine.session.config.to_json(),
+                "clock": engine.clock(),
+            }
+        )
+        engine.observe(self.command)
+
+    def opened(self, receiver: str, kind: str, framing: Framing) -> None:
+        self._line({"type": "open", "receiver": receiver, "kind": kind, "framing": str(framing)})
+
+    def chunk(self, receiver: str, direction: str, data: bytes) -> None:
+        self._line({"type": direction, "receiver": receiver, "hex": data.hex()})
+
+    def ended(self, receiver: str) -> None:
+        self._line({"type": "end", "receiver": receiver})
+
+    def closed(self, receiver: str) -> None:
+        self._line({"type": "close", "receiver": receiver})
+
+    def command(self, command: Command) -> None:
+        self._line({"type": "action", "action": command_to_json(command)})
+
+    def truth(self, tallies: dict[str, Any], **extra: Any) -> None:
+        self._line({"type": "truth", "tallies": tallies, **extra})
+
+    def close(self) -> None:
+        self.finished = True
+        self._f.close()
+
+
+def read_traffic(path: str | Path) -> tuple[Meta, list[Event]]:
+    """A recording's description and its events, in order; TrafficError names the line of
+    anything that is not a recording's."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [(n, raw) for n, raw in enumerate(f, 1) if raw.strip()]
+    except FileNotFoundError:
+        raise TrafficError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise TrafficError(f"{path}: a directory, not a recording") from None
+    except UnicodeDecodeError:
+        raise TrafficError(f"{path}: not UTF-8 text") from None
+    docs = []
+    for n, raw in lines:
+        try:
+            doc = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise TrafficError(f"{path}:{n}: not JSON ({exc.msg})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
+            raise TrafficError(f"{path}:{n}: not a traffic record")
+        docs.append((n, doc))
+    if not docs or docs[0][1]["type"] != "meta" or not isinstance(docs[0][1].get("session"), dict):
+        raise TrafficError(f"{path}: the first record must be the session description (type meta)")
+    head = docs[0][1]
+    version = head.get("version", 1)
+    clock = head.get("clock")
+    meta = Meta(head["session"], float(clock) if isinstance(clock, int | float) else None)
+    events: list[Event] = []
+    opened: set[str] = set()
+    for n, doc in docs[1:]:
+        try:
+            events += _event(doc, version, opened)
+        except (KeyError, TypeError, ValueError, CommandError) as exc:
+            why = f"field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
+            raise TrafficError(f"{path}:{n}: {why}") from None
+    return meta, events
+
+
+def _event(doc: dict[str, Any], version: int, opened: set[str]) -> list[Event]:
+    kind, t = doc["type"], float(doc["t"])
+    if kind == "action":
+        return [Applied(t, command_from_json(doc["action"]))]
+    if kind == "truth":
+        tallies = doc.get("tallies")
+        if not isinstance(tallies, dict):
+            raise TypeError("'tallies' must be an object")
+        return [Truth(t, tallies, {k: v for k, v in doc.items() if k not in ("type", "t", "tallies")})]
+    receiver = doc["receiver"]
+    if not isinstance(receiver, str):
+        raise TypeError("'receiver' must be text")
+    if version == 1 and kind == "bytes":  # the first version: one connection per receiver
+        if doc["dir"] != "rx->hub":
+            return []
+        out: list[Event] = []
+        if receiver not in opened:
+            opened.add(receiver)
+            out.append(Opened(t, receiver, "serial", Framing.STREAM))
+        return [*out, Chunk(t, receiver, "in", _hex(doc))]
+    if kind == "open":
+        return [Opened(t, receiver, str(doc["kind"]), Framing(doc["framing"]))]
+    if kind in ("in", "out"):
+        return [Chunk(t, receiver, kind, _hex(doc))]
+    if kind in ("end", "close"):
+        return [Ended(t, receiver, kind == "close")]
+    raise ValueError(f"unknown record type {kind!r}")
+
+
+def _hex(doc: dict[str, Any]) -> bytes:
+    try:
+        return bytes.fromhex(doc["hex"])
+    except (TypeError, ValueError):
+        raise ValueError("bad 'hex' field") from None
