@@ -6,12 +6,18 @@ import asyncio
 import threading
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from hub.commands import OpenPoll
 from hub.model import Keypad, PollMode
 from hub.proposals import Proposal
 from hub.receivers.link import LinkTimings
 from hub.session import SessionConfig
+
+# Tests never assert wall-clock times: hypothesis's per-example deadline (200 ms) and its
+# too-slow health check are timings, which a loaded 2-core CI machine misses at random.
+settings.register_profile("clicker", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("clicker")
 
 # The receiver link's state machine with a shorter heartbeat and backoff, for tests.
 FAST_LINK = LinkTimings(ping=0.1, silence=0.6, backoff_start=0.05, backoff_cap=0.3)
