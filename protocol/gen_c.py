@@ -57,8 +57,11 @@ def header(s: Schema) -> str:
         "#ifndef CLK_SPEC_H",
         "#define CLK_SPEC_H",
         "",
+        "#include <stdbool.h>",
         "#include <stddef.h>",
         "#include <stdint.h>",
+        "",
+        '#include "clk_err.h"',
         "",
         f"#define CLK_PROTO_REVISION {p['revision']}u /* HELLO and HELLO_ACK proto */",
         f"#define CLK_VERSION {p['frame_version']}u /* the ver byte of every frame */",
@@ -133,19 +136,25 @@ def header(s: Schema) -> str:
         "    } u;",
         "} clk_msg;",
         "",
-        "/* A message's bare payload (what one radio frame between receiver and keypads carries):",
-        " * returns its length, or (size_t)-1 for an unknown type or an oversized field. */",
-        "size_t clk_payload(const clk_msg *m, uint8_t *out);",
-        "/* Parse a bare payload of the given type into m (CLK_OK, CLK_BAD_LENGTH, CLK_UNKNOWN_TYPE). */",
-        "enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *payload, size_t len, clk_msg *m);",
-        "/* The bytes the MIC covers. */",
+        "/* Writes the bare payload of m (what follows the header in a frame, the type byte on the air)",
+        " * to out, which holds CLK_MAX_PAYLOAD bytes. Returns its length, -CLK_UNKNOWN_TYPE for a type",
+        " * without a layout, or -CLK_E_RANGE for a list or a text longer than the protocol allows. */",
+        "int clk_payload(const clk_msg *m, uint8_t *out);",
+        "/* Parses a bare payload of the given type into m (zeroed first; m->type is set even on failure).",
+        " * Returns 0, -CLK_BAD_LENGTH when the length does not fit the type's layout, or",
+        " * -CLK_UNKNOWN_TYPE. */",
+        "int clk_parse_payload(uint8_t type, const uint8_t *payload, size_t len, clk_msg *m);",
+        "/* Writes the bytes the MIC covers: the tag, then the signed fields of p as PRESS lays them out. */",
         "void clk_mic_input(const clk_press *p, uint8_t out[CLK_MIC_INPUT_SIZE]);",
+        "/* Writes p as a keypad sends it on the air: the advert version, the keypad's fields, the MIC. */",
         "void clk_advert_encode(const clk_press *p, uint8_t out[CLK_ADVERT_SIZE]);",
-        "/* Returns 1 and fills p (rssi and age_ms 0) for a valid advert, 0 otherwise. */",
+        "/* Parses an advert into p (rssi and age_ms 0). Returns 0, -CLK_BAD_LENGTH for another size or",
+        " * -CLK_BAD_VERSION for another advert version (p is then left untouched). */",
         "int clk_advert_decode(const uint8_t *in, size_t len, clk_press *p);",
+        '/* The protocol\'s name of a reject reason ("bad_crc"), "?" for a value out of range. */',
         "const char *clk_reject_name(enum clk_reject r);",
-        "/* 1 for the types a receiver sends keypads on the air. */",
-        "int clk_air_type(uint8_t type);",
+        "/* Whether a receiver sends this message type to keypads on the air. */",
+        "bool clk_air_type(uint8_t type);",
         "",
         "#endif",
     ]
@@ -197,7 +206,7 @@ def source(s: Schema) -> str:
         '    return (unsigned)r < CLK_REJECT_COUNT ? REJECT_NAMES[r] : "?";',
         "}",
         "",
-        "size_t clk_payload(const clk_msg *m, uint8_t *p) {",
+        "int clk_payload(const clk_msg *m, uint8_t *p) {",
         "    switch (m->type) {",
     ]
     for m in s.messages:
@@ -208,17 +217,17 @@ def source(s: Schema) -> str:
             needs_i = any(f.type == "u16s" for f in m.tail)
             out.append(f"        size_t at = {_up(m)}_HEAD_SIZE{', i' if needs_i else ''};")
             cond = " || ".join(f"x->n{f.name} > CLK_MAX_{f.name.upper()}" for f in m.tail)
-            out.append(f"        if ({cond}) return (size_t)-1;")
+            out.append(f"        if ({cond}) return -CLK_E_RANGE;")
         if m.shape == "text":
-            out.append(f"        if (x->len > sizeof x->{m.tail[0].name}) return (size_t)-1;")
+            out.append(f"        if (x->len > sizeof x->{m.tail[0].name}) return -CLK_E_RANGE;")
         out += [f"        {_store(f, _off(m, f), 'x->' + f.name)}" for f, _ in m.offsets()]
         if m.shape == "fixed":
-            out.append(f"        return {_up(m)}_SIZE;")
+            out.append(f"        return (int){_up(m)}_SIZE;")
         elif m.shape == "text":
             t = m.tail[0].name
             out += [
                 f"        memcpy(p + {_up(m)}_HEAD_SIZE, x->{t}, x->len);",
-                f"        return {_up(m)}_HEAD_SIZE + x->len;",
+                f"        return (int)({_up(m)}_HEAD_SIZE + x->len);",
             ]
         else:
             for f in m.tail:
@@ -232,18 +241,18 @@ def source(s: Schema) -> str:
                     out.append(
                         f"        for (i = 0; i < x->n{f.name}; i++, at += 2) put16(p + at, x->{f.name}[i]);"
                     )
-            out.append("        return at;")
+            out.append("        return (int)at;")
         out.append("    }")
     out += [
         "    default:",
-        "        return (size_t)-1;",
+        "        return -CLK_UNKNOWN_TYPE;",
         "    }",
         "}",
         "",
-        "enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_msg *m) {",
+        "int clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_msg *m) {",
         "    memset(m, 0, sizeof *m);",
         "    m->type = type;",
-        "    if (n > CLK_MAX_PAYLOAD) return CLK_BAD_LENGTH;",
+        "    if (n > CLK_MAX_PAYLOAD) return -CLK_BAD_LENGTH;",
         "    switch (type) {",
     ]
     for m in s.messages:
@@ -251,12 +260,12 @@ def source(s: Schema) -> str:
         if m.fields:
             out.append(f"        clk_{m.snake} *x = &m->u.{m.snake};")
         if m.shape == "fixed":
-            out.append(f"        if (n != {_up(m)}_SIZE) return CLK_BAD_LENGTH;")
+            out.append(f"        if (n != {_up(m)}_SIZE) return -CLK_BAD_LENGTH;")
         else:
             needs_i = any(f.type == "u16s" for f in m.tail)
             if m.shape == "counted":
                 out.append(f"        size_t at = {_up(m)}_HEAD_SIZE{', i' if needs_i else ''};")
-            out.append(f"        if (n < {_up(m)}_HEAD_SIZE) return CLK_BAD_LENGTH;")
+            out.append(f"        if (n < {_up(m)}_HEAD_SIZE) return -CLK_BAD_LENGTH;")
         out += [f"        x->{f.name} = {_load(f, _off(m, f))};" for f, _ in m.offsets()]
         if m.shape == "fixed":
             pass
@@ -270,10 +279,10 @@ def source(s: Schema) -> str:
             for f in m.tail:
                 width = 1 if f.type == "bytes" else 2
                 out += [
-                    "        if (at >= n) return CLK_BAD_LENGTH;",
+                    "        if (at >= n) return -CLK_BAD_LENGTH;",
                     f"        x->n{f.name} = p[at++];",
                     f"        if (x->n{f.name} > CLK_MAX_{f.name.upper()} || "
-                    f"at + (size_t)x->n{f.name} * {width}u > n) return CLK_BAD_LENGTH;",
+                    f"at + (size_t)x->n{f.name} * {width}u > n) return -CLK_BAD_LENGTH;",
                 ]
                 if f.type == "bytes":
                     out += [
@@ -284,9 +293,9 @@ def source(s: Schema) -> str:
                     out.append(
                         f"        for (i = 0; i < x->n{f.name}; i++, at += 2) x->{f.name}[i] = get16(p + at);"
                     )
-            out.append("        if (at != n) return CLK_BAD_LENGTH;")
-        out += ["        return CLK_OK;", "    }"]
-    out += ["    default:", "        return CLK_UNKNOWN_TYPE;", "    }", "}", ""]
+            out.append("        if (at != n) return -CLK_BAD_LENGTH;")
+        out += ["        return 0;", "    }"]
+    out += ["    default:", "        return -CLK_UNKNOWN_TYPE;", "    }", "}", ""]
     press = s.message("PRESS")
     out += [
         "void clk_mic_input(const clk_press *x, uint8_t out[CLK_MIC_INPUT_SIZE]) {",
@@ -300,15 +309,16 @@ def source(s: Schema) -> str:
         *[f"    {_store(f, 'CLK_ADVERT_OFF_' + f.name.upper(), 'x->' + f.name)}" for f in s.advert_fields],
         "}",
         "",
-        "int clk_air_type(uint8_t type) {",
+        "bool clk_air_type(uint8_t type) {",
         "    return " + " || ".join(f"type == CLK_{m.name}" for m in s.air_to_keypad) + ";",
         "}",
         "",
         "int clk_advert_decode(const uint8_t *p, size_t len, clk_press *x) {",
-        "    if (len != CLK_ADVERT_SIZE || p[0] != CLK_ADVERT_VERSION) return 0;",
+        "    if (len != CLK_ADVERT_SIZE) return -CLK_BAD_LENGTH;",
+        "    if (p[0] != CLK_ADVERT_VERSION) return -CLK_BAD_VERSION;",
         "    memset(x, 0, sizeof *x);",
         *[f"    x->{f.name} = {_load(f, 'CLK_ADVERT_OFF_' + f.name.upper())};" for f in s.advert_fields],
-        "    return 1;",
+        "    return 0;",
         "}",
     ]
     return "\n".join(out) + "\n"
@@ -408,7 +418,8 @@ def host_fields(s: Schema) -> str:
         "    }",
         "}",
         "",
-        "/* The fields of a message of type m->type, in protocol order; returns 0 for an unknown type. */",
+        "/* Reads the fields of a message of type m->type, in protocol order. Returns 0, or",
+        " * -CLK_UNKNOWN_TYPE for a type without fields to read. */",
         "static int clk_read_msg(clk_msg *m, char **save) {",
         "    switch (m->type) {",
     ]
@@ -435,6 +446,6 @@ def host_fields(s: Schema) -> str:
                 out.append(
                     f"        x->len = fields_unhex(fields_token(save), x->{f.name}, sizeof x->{f.name});"
                 )
-        out += ["        return 1;", "    }"]
-    out += ["    default:", "        return 0;", "    }", "}", "", "#endif"]
+        out += ["        return 0;", "    }"]
+    out += ["    default:", "        return -CLK_UNKNOWN_TYPE;", "    }", "}", "", "#endif"]
     return "\n".join(out) + "\n"

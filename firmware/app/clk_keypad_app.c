@@ -11,11 +11,8 @@ static int store_counter(void *ctx, uint32_t counter) {
 
 static int sign_press(void *ctx, const clk_press *p, uint32_t *mic) {
     const clk_keypad_app *a = ctx;
-    if (!a->has_key) {
-        *mic = 0;
-        return 0;
-    }
-    return clk_mic_compute(a->aes_key, p, mic);
+    *mic = a->has_key ? clk_mic_compute(a->aes_key, p) : 0;
+    return 0;
 }
 
 void clk_keypad_app_init(clk_keypad_app *a, uint32_t now) {
@@ -45,7 +42,7 @@ static void hear(clk_keypad_app *a, uint32_t now) {
         clk_msg m;
         n = clk_hal_radio_recv(buf, sizeof buf, &from, &rssi);
         if (n == 0) return;
-        if (clk_air_parse(buf, n, &m) != CLK_OK) continue; /* a type byte, then the payload */
+        if (clk_air_parse(buf, n, &m) < 0) continue; /* a type byte, then the payload */
         if (m.type == CLK_PRESS_RESULT) {
             if (clk_keypad_on_result(&a->kp, &m.u.press_result, now)) a->answered = 1;
         } else if (m.type == CLK_POLL_STATE) {
@@ -64,7 +61,7 @@ static void press(clk_keypad_app *a, uint8_t key, uint32_t now) {
         }
         return;
     }
-    if (clk_keypad_press(&a->kp, key, 0, clk_hal_battery(), now, &p) == CLK_KP_SEND) transmit(&p);
+    if (clk_keypad_press(&a->kp, key, 0, clk_hal_battery(), now, &p) == 0) transmit(&p);
 }
 
 static void show(clk_keypad_app *a, uint32_t now) {

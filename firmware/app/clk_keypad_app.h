@@ -12,7 +12,7 @@
 #include "clk_hal.h"
 #include "clk_keypad.h"
 
-#define CLK_KP_BLINK_MS 250u
+#define CLK_KP_BLINK_MS    250u
 #define CLK_KP_RADIO_BURST 8u
 #define CLK_KP_MAX_IDLE_MS 250u
 
@@ -20,11 +20,14 @@ typedef struct {
     clk_keypad kp;
     uint8_t aes_key[16];
     int has_key;
-    uint8_t held;     /* the key down at the previous step: a press is a new key going down */
-    int answered;     /* a PRESS_RESULT arrived since the keypad woke ('#' shows it again) */
-    int leds_shown;   /* green | red << 1 as last driven, -1 before the first */
+    uint8_t held;   /* the key down at the previous step: a press is a new key going down */
+    int answered;   /* a PRESS_RESULT arrived since the keypad woke ('#' shows it again) */
+    int leds_shown; /* green | red << 1 as last driven, -1 before the first */
 } clk_keypad_app;
 
+/* Starts the keypad from the board's NVS: its id ("id", else the chip's), the last counter
+ * ("counter"), its AES key ("aes_key", else presses go unsigned) and the session nonce kept in
+ * the retained word across deep sleep. Cannot fail: what is missing takes its default. */
 void clk_keypad_app_init(clk_keypad_app *a, uint32_t now);
 /* One pass over keys, radio, retransmissions and LEDs; returns when it next needs to run.
  * Does not return when the keypad goes to deep sleep. */

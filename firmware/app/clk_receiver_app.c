@@ -4,10 +4,10 @@
 
 static void send_msg(clk_receiver_app *a, clk_msg *m) {
     uint8_t out[CLK_MAX_WIRE];
-    size_t n;
+    int n;
     m->seq = a->tx_seq++;
     n = clk_encode(m, out, sizeof out);
-    if (n) clk_hal_link_write(out, n);
+    if (n > 0) clk_hal_link_write(out, (size_t)n);
 }
 
 static void remember_peer(clk_receiver_app *a, uint32_t keypad_id, const clk_radio_addr *addr) {
@@ -22,13 +22,13 @@ static void to_keypad(void *ctx, const clk_press_result *r) {
     const clk_rx_peer *p = &a->peers[r->keypad_id % CLK_RX_PEERS];
     uint8_t air[CLK_MAX_AIR];
     clk_msg m;
-    size_t n;
+    int n;
     memset(&m, 0, sizeof m);
     m.type = CLK_PRESS_RESULT;
     m.u.press_result = *r;
     n = clk_air_pack(&m, air);
-    if (n == 0) return;
-    clk_hal_radio_send(p->used && p->keypad_id == r->keypad_id ? &p->addr : NULL, air, n);
+    if (n < 0) return;
+    clk_hal_radio_send(p->used && p->keypad_id == r->keypad_id ? &p->addr : NULL, air, (size_t)n);
 }
 
 static void on_frame(void *ctx, const clk_msg *m) {
@@ -46,7 +46,7 @@ static void on_frame(void *ctx, const clk_msg *m) {
         id.radio = a->board.radio;
         id.channel = a->board.channel;
         id.max_keypads = CLK_RX_PEERS;
-        a->hub_ok = clk_rx_answer_hello(&m->u.hello, &id, &out) == 1; /* HELLO_ACK, or ERROR */
+        a->hub_ok = clk_rx_answer_hello(&m->u.hello, &id, &out) == 0; /* HELLO_ACK, or ERROR */
         send_msg(a, &out);
         break;
     }
@@ -59,17 +59,14 @@ static void on_frame(void *ctx, const clk_msg *m) {
         out.u.status.dropped = a->relay.dropped;
         send_msg(a, &out);
         break;
-    case CLK_PRESS_RESULT:
-        clk_relay_on_result(&a->relay, &m->u.press_result, to_keypad, a);
-        break;
+    case CLK_PRESS_RESULT: clk_relay_on_result(&a->relay, &m->u.press_result, to_keypad, a); break;
     case CLK_POLL_STATE: {
         uint8_t air[CLK_MAX_AIR];
-        size_t n = clk_air_pack(m, air);
-        if (n) clk_hal_radio_send(NULL, air, n); /* the keypads awake hear it */
+        int n = clk_air_pack(m, air);
+        if (n > 0) clk_hal_radio_send(NULL, air, (size_t)n); /* the keypads awake hear it */
         break;
     }
-    default:
-        break; /* frames for a hub (a receiver never gets them) are ignored */
+    default: break; /* frames for a hub (a receiver never gets them) are ignored */
     }
 }
 
@@ -115,7 +112,7 @@ uint32_t clk_receiver_app_step(clk_receiver_app *a, uint32_t now) {
         clk_press p;
         n = clk_hal_radio_recv(buf, sizeof buf, &from, &rssi);
         if (n == 0) break;
-        if (!clk_advert_decode(buf, n, &p)) {
+        if (clk_advert_decode(buf, n, &p) < 0) {
             a->rx_bad++;
             continue;
         }

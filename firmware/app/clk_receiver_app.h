@@ -14,11 +14,11 @@
 #include "clk_relay.h"
 #include "clk_wire.h"
 
-#define CLK_RX_PEERS 256u       /* keypad id -> radio address, indexed by the id's low byte */
-#define CLK_RX_LINK_CHUNK 64u   /* hub bytes read per call */
-#define CLK_RX_LINK_BURST 8u    /* calls per step */
+#define CLK_RX_PEERS       256u /* keypad id -> radio address, indexed by the id's low byte */
+#define CLK_RX_LINK_CHUNK  64u  /* hub bytes read per call */
+#define CLK_RX_LINK_BURST  8u   /* calls per step */
 #define CLK_RX_RADIO_BURST 16u  /* datagrams taken per step, so the hub link keeps its turn */
-#define CLK_RX_SEND_BURST 8u    /* presses sent to the hub per step */
+#define CLK_RX_SEND_BURST  8u   /* presses sent to the hub per step */
 #define CLK_RX_MAX_IDLE_MS 250u /* the longest idle between two steps */
 
 typedef struct {
@@ -44,6 +44,8 @@ typedef struct {
     clk_rx_peer peers[CLK_RX_PEERS];
 } clk_receiver_app;
 
+/* Starts the receiver: its serial from the NVS ("id", else the chip's), a fresh boot id, an empty
+ * relay queue, no hub yet (nothing is relayed before a HELLO of our revision). */
 void clk_receiver_app_init(clk_receiver_app *a, const clk_receiver_board *board, uint32_t now);
 /* One pass over the hub link, the radio and the relay queue; returns when it next needs to
  * run (the board may idle until then, or until input arrives). */

@@ -16,10 +16,13 @@ typedef struct {
     uint8_t rk[176]; /* the 11 round keys */
 } clk_aes128;
 
+/* Expands key into the 11 round keys of ctx. */
 void clk_aes128_init(clk_aes128 *ctx, const uint8_t key[16]);
+/* Encrypts one block (in and out may be the same buffer). */
 void clk_aes128_encrypt(const clk_aes128 *ctx, const uint8_t in[16], uint8_t out[16]);
 
-/* The full 16-byte CMAC tag of msg under key. */
+/* Writes the full 16-byte AES-128-CMAC tag of msg (any length, 0 included) under key. These
+ * functions cannot fail, so they return nothing. */
 void clk_cmac_aes128(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t tag[16]);
 
 #endif

@@ -15,8 +15,8 @@ static void set_led(clk_keypad *k, clk_led led, uint32_t now) {
     k->led_since_ms = now;
 }
 
-void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter, clk_store_fn store,
-                     clk_sign_fn sign, void *ctx) {
+void clk_keypad_init(clk_keypad *k, uint32_t keypad_id, uint32_t stored_counter, clk_store_fn store, clk_sign_fn sign,
+                     void *ctx) {
     memset(k, 0, sizeof *k);
     k->keypad_id = keypad_id;
     k->counter = stored_counter;
@@ -56,8 +56,8 @@ static int item_valid(const clk_keypad *k, uint16_t item) {
 }
 
 /* The next counter, persisted, then the press signed under the current session nonce. */
-static enum clk_kp_result make_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, clk_press *p) {
-    if (k->store && k->store(k->ctx, k->counter + 1) != 0) return CLK_KP_STORE_FAILED;
+static int make_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, clk_press *p) {
+    if (k->store && k->store(k->ctx, k->counter + 1) != 0) return -CLK_E_STORE;
     k->counter++; /* persisted: a reboot can never reuse this counter */
     memset(p, 0, sizeof *p);
     p->keypad_id = k->keypad_id;
@@ -67,8 +67,8 @@ static enum clk_kp_result make_press(clk_keypad *k, uint8_t key, uint16_t item, 
     p->item = item;
     p->key = key;
     p->battery = battery;
-    if (k->sign && k->sign(k->ctx, p, &p->mic) != 0) return CLK_KP_SIGN_FAILED;
-    return CLK_KP_SEND;
+    if (k->sign && k->sign(k->ctx, p, &p->mic) != 0) return -CLK_E_SIGN;
+    return 0;
 }
 
 static clk_kp_slot *slot_for(clk_keypad *k, uint16_t item) {
@@ -89,15 +89,17 @@ unsigned clk_keypad_pending(const clk_keypad *k) {
     return n;
 }
 
-enum clk_kp_result clk_keypad_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, uint32_t now,
-                                    clk_press *out) {
+int clk_keypad_press(clk_keypad *k, uint8_t key, uint16_t item, uint8_t battery, uint32_t now, clk_press *out) {
     clk_press p;
     clk_kp_slot *s;
-    enum clk_kp_result r;
-    if (!key_valid(k, key)) r = CLK_KP_BAD_KEY;
-    else if (!item_valid(k, item)) r = CLK_KP_BAD_ITEM;
-    else r = make_press(k, key, item, battery, &p);
-    if (r != CLK_KP_SEND) {
+    int r;
+    if (!key_valid(k, key))
+        r = -CLK_E_BAD_KEY;
+    else if (!item_valid(k, item))
+        r = -CLK_E_BAD_ITEM;
+    else
+        r = make_press(k, key, item, battery, &p);
+    if (r < 0) {
         set_led(k, CLK_LED_REFUSED, now);
         return r;
     }
@@ -110,39 +112,38 @@ enum clk_kp_result clk_keypad_press(clk_keypad *k, uint8_t key, uint16_t item, u
     s->next_send_ms = now + retry_delay(1);
     set_led(k, CLK_LED_PENDING, now);
     *out = p;
-    return CLK_KP_SEND;
+    return 0;
 }
 
-int clk_keypad_on_result(clk_keypad *k, const clk_press_result *r, uint32_t now) {
+bool clk_keypad_on_result(clk_keypad *k, const clk_press_result *r, uint32_t now) {
     clk_kp_slot *s = NULL;
     unsigned i;
-    if (r->keypad_id != k->keypad_id) return 0;
+    if (r->keypad_id != k->keypad_id) return false;
     for (i = 0; i < CLK_KP_SLOTS && !s; i++)
         if (k->slot[i].used && k->slot[i].press.counter == r->counter) s = &k->slot[i];
-    if (!s) return 0; /* an answer to a press already answered or replaced: ignore */
+    if (!s) return false; /* an answer to a press already answered or replaced: ignore */
     k->poll_id = r->poll_id;
     k->last_status = r->status;
     if (r->status == CLK_ST_STALE_SESSION && r->session_nonce != s->press.session_nonce && !s->resigned) {
         clk_press again;
         k->session_nonce = r->session_nonce; /* the hub names the session: sign under it */
-        if (make_press(k, s->press.key, s->press.item, s->press.battery, &again) == CLK_KP_SEND) {
+        if (make_press(k, s->press.key, s->press.item, s->press.battery, &again) == 0) {
             s->press = again;
             s->resigned = 1;
             s->tries = 0;
             s->next_send_ms = now; /* sent by the next tick */
-            return 1;
+            return true;
         }
     } else if (r->session_nonce != 0) {
         k->session_nonce = r->session_nonce;
     }
     s->used = 0;
-    if (clk_keypad_pending(k)) return 1; /* other items still in flight: keep blinking */
-    set_led(k, (r->status == CLK_ST_COUNTED || r->status == CLK_ST_DUPLICATE) ? CLK_LED_COUNTED : CLK_LED_REFUSED,
-            now);
-    return 1;
+    if (clk_keypad_pending(k)) return true; /* other items still in flight: keep blinking */
+    set_led(k, (r->status == CLK_ST_COUNTED || r->status == CLK_ST_DUPLICATE) ? CLK_LED_COUNTED : CLK_LED_REFUSED, now);
+    return true;
 }
 
-int clk_keypad_tick(clk_keypad *k, uint32_t now, clk_press *out) {
+bool clk_keypad_tick(clk_keypad *k, uint32_t now, clk_press *out) {
     unsigned i;
     for (i = 0; i < CLK_KP_SLOTS; i++) {
         clk_kp_slot *s = &k->slot[i];
@@ -155,14 +156,14 @@ int clk_keypad_tick(clk_keypad *k, uint32_t now, clk_press *out) {
         s->tries++;
         s->next_send_ms = now + retry_delay(s->tries);
         *out = s->press;
-        return 1;
+        return true;
     }
     if (!clk_keypad_pending(k) && k->led != CLK_LED_OFF && k->led != CLK_LED_PENDING &&
         due(now, k->led_since_ms + CLK_KP_LED_HOLD_MS))
         set_led(k, CLK_LED_OFF, now);
-    return 0;
+    return false;
 }
 
 clk_led clk_keypad_led(const clk_keypad *k) { return k->led; }
 
-int clk_keypad_can_sleep(const clk_keypad *k) { return !clk_keypad_pending(k) && k->led == CLK_LED_OFF; }
+bool clk_keypad_can_sleep(const clk_keypad *k) { return !clk_keypad_pending(k) && k->led == CLK_LED_OFF; }

@@ -11,7 +11,8 @@ static size_t put_text(uint8_t *out, size_t at, const char *s) {
 static size_t put_number(uint8_t *out, size_t at, unsigned v) {
     char digits[4];
     size_t n = 0;
-    do digits[n++] = (char)('0' + v % 10u); while ((v /= 10u) != 0 && n < sizeof digits);
+    do digits[n++] = (char)('0' + v % 10u);
+    while ((v /= 10u) != 0 && n < sizeof digits);
     while (n) out[at++] = (uint8_t)digits[--n];
     return at;
 }
@@ -28,7 +29,7 @@ int clk_rx_answer_hello(const clk_hello *hello, const clk_rx_identity *id, clk_m
         n = put_text(e->text, n, ", this receiver speaks ");
         n = put_number(e->text, n, CLK_PROTO_REVISION);
         e->len = n;
-        return 0;
+        return -CLK_E_REVISION;
     }
     out->type = CLK_HELLO_ACK;
     out->u.hello_ack.proto = CLK_PROTO_REVISION;
@@ -40,5 +41,5 @@ int clk_rx_answer_hello(const clk_hello *hello, const clk_rx_identity *id, clk_m
     out->u.hello_ack.radio = id->radio;
     out->u.hello_ack.channel = id->channel;
     out->u.hello_ack.max_keypads = id->max_keypads;
-    return 1;
+    return 0;
 }

@@ -17,8 +17,10 @@ typedef struct {
     uint16_t max_keypads;
 } clk_rx_identity;
 
-/* Fills *out with the answer to HELLO (type, payload; the caller numbers it). Returns 1 when
- * the link is up (HELLO_ACK), 0 when the hub was refused (ERROR). */
+/* Fills *out with the answer to HELLO (type and payload; the caller numbers and sends it).
+ * Returns 0 when the link is up (out is HELLO_ACK, naming id), or -CLK_E_REVISION when the hub
+ * speaks another protocol revision (out is ERROR unsupported_revision, saying both revisions):
+ * the receiver then relays nothing to that hub. */
 int clk_rx_answer_hello(const clk_hello *hello, const clk_rx_identity *id, clk_msg *out);
 
 #endif

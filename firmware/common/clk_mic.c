@@ -2,10 +2,9 @@
 
 #include "clk_cmac.h"
 
-int clk_mic_compute(const uint8_t key[16], const clk_press *p, uint32_t *mic) {
+uint32_t clk_mic_compute(const uint8_t key[16], const clk_press *p) {
     uint8_t input[CLK_MIC_INPUT_SIZE], tag[16];
     clk_mic_input(p, input);
     clk_cmac_aes128(key, input, sizeof input, tag);
-    *mic = (uint32_t)tag[0] | ((uint32_t)tag[1] << 8) | ((uint32_t)tag[2] << 16) | ((uint32_t)tag[3] << 24);
-    return 0;
+    return (uint32_t)tag[0] | ((uint32_t)tag[1] << 8) | ((uint32_t)tag[2] << 16) | ((uint32_t)tag[3] << 24);
 }

@@ -7,7 +7,8 @@
 
 #include "clk_wire.h"
 
-/* Returns 0 on success. */
-int clk_mic_compute(const uint8_t key[16], const clk_press *p, uint32_t *mic);
+/* The MIC of press p under the keypad's AES-128 key (p->mic, rssi and age_ms are not covered).
+ * Cannot fail: the CMAC is plain computation. */
+uint32_t clk_mic_compute(const uint8_t key[16], const clk_press *p);
 
 #endif

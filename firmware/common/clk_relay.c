@@ -7,15 +7,14 @@ void clk_relay_init(clk_relay *q) { memset(q, 0, sizeof *q); }
 static clk_relay_entry *find(clk_relay *q, uint32_t keypad_id, uint32_t counter) {
     size_t i;
     for (i = 0; i < CLK_RELAY_CAP; i++)
-        if (q->e[i].used && q->e[i].press.keypad_id == keypad_id && q->e[i].press.counter == counter)
-            return &q->e[i];
+        if (q->e[i].used && q->e[i].press.keypad_id == keypad_id && q->e[i].press.counter == counter) return &q->e[i];
     return NULL;
 }
 
-int clk_relay_add(clk_relay *q, const clk_press *p, uint32_t now) {
+bool clk_relay_add(clk_relay *q, const clk_press *p, uint32_t now) {
     clk_relay_entry *slot = NULL;
     size_t i;
-    if (find(q, p->keypad_id, p->counter)) return 0;
+    if (find(q, p->keypad_id, p->counter)) return false;
     for (i = 0; i < CLK_RELAY_CAP && !slot; i++)
         if (!q->e[i].used) slot = &q->e[i];
     if (!slot) { /* full: drop the oldest */
@@ -31,7 +30,7 @@ int clk_relay_add(clk_relay *q, const clk_press *p, uint32_t now) {
     slot->order = q->next_order++;
     slot->used = 1;
     q->count++;
-    return 1;
+    return true;
 }
 
 size_t clk_relay_due(clk_relay *q, uint32_t now, clk_press *out, uint8_t *flags, size_t max) {
@@ -52,7 +51,7 @@ size_t clk_relay_due(clk_relay *q, uint32_t now, clk_press *out, uint8_t *flags,
     return n;
 }
 
-int clk_relay_on_result(clk_relay *q, const clk_press_result *r, clk_result_cb radio, void *ctx) {
+bool clk_relay_on_result(clk_relay *q, const clk_press_result *r, clk_result_cb radio, void *ctx) {
     clk_relay_entry *e = find(q, r->keypad_id, r->counter);
     if (e) {
         e->used = 0;

@@ -7,6 +7,8 @@
 #ifndef CLK_RELAY_H
 #define CLK_RELAY_H
 
+#include <stdbool.h>
+
 #include "clk_wire.h"
 
 #ifndef CLK_RELAY_CAP
@@ -16,9 +18,9 @@
 
 typedef struct {
     clk_press press;
-    uint32_t heard_ms;      /* when the keypad's press arrived: age_ms counts from here */
+    uint32_t heard_ms; /* when the keypad's press arrived: age_ms counts from here */
     uint32_t last_sent_ms;
-    uint32_t order;         /* arrival order, to find the oldest */
+    uint32_t order; /* arrival order, to find the oldest */
     uint8_t sent;
     uint8_t used;
 } clk_relay_entry;
@@ -26,20 +28,25 @@ typedef struct {
 typedef struct {
     clk_relay_entry e[CLK_RELAY_CAP];
     uint16_t count;
-    uint16_t dropped;       /* saturates at 65535 */
+    uint16_t dropped; /* saturates at 65535 */
     uint32_t next_order;
 } clk_relay;
 
 /* Hands a hub's result to the radio, for the keypad. */
 typedef void (*clk_result_cb)(void *ctx, const clk_press_result *r);
 
+/* Empties the queue and zeroes its counters. */
 void clk_relay_init(clk_relay *q);
-/* Returns 1 when queued, 0 when the same press is already queued (a radio repeat). */
-int clk_relay_add(clk_relay *q, const clk_press *p, uint32_t now);
-/* Fills up to max presses due now (new ones, or unanswered for 250 ms), with age_ms set and
- * flags[i] = CLK_FLAG_RETRANSMIT for repeats. Returns how many. */
+/* Queues a press heard at `now`. Returns true when queued, false when the same (keypad_id,
+ * counter) is already queued (a radio repeat). A full queue drops its oldest entry (counted in
+ * q->dropped) to make room: adding never fails. */
+bool clk_relay_add(clk_relay *q, const clk_press *p, uint32_t now);
+/* Fills out[0..max) with the presses due now (new ones, or unanswered for 250 ms), with age_ms
+ * set and flags[i] = CLK_FLAG_RETRANSMIT for repeats, and marks them sent. Returns how many. */
 size_t clk_relay_due(clk_relay *q, uint32_t now, clk_press *out, uint8_t *flags, size_t max);
-/* Releases the matching entry (1 if there was one) and always hands the result to the radio. */
-int clk_relay_on_result(clk_relay *q, const clk_press_result *r, clk_result_cb radio, void *ctx);
+/* Releases the entry the result answers and always hands the result to radio (when not NULL):
+ * the keypad may be repeating a press whose entry was dropped. Returns true when an entry was
+ * released. */
+bool clk_relay_on_result(clk_relay *q, const clk_press_result *r, clk_result_cb radio, void *ctx);
 
 #endif

@@ -22,13 +22,13 @@ const char *clk_reject_name(enum clk_reject r) {
     return (unsigned)r < CLK_REJECT_COUNT ? REJECT_NAMES[r] : "?";
 }
 
-size_t clk_payload(const clk_msg *m, uint8_t *p) {
+int clk_payload(const clk_msg *m, uint8_t *p) {
     switch (m->type) {
     case CLK_HELLO: {
         const clk_hello *x = &m->u.hello;
         p[CLK_HELLO_OFF_PROTO] = x->proto;
         put32(p + CLK_HELLO_OFF_SESSION_NONCE, x->session_nonce);
-        return CLK_HELLO_SIZE;
+        return (int)CLK_HELLO_SIZE;
     }
     case CLK_HELLO_ACK: {
         const clk_hello_ack *x = &m->u.hello_ack;
@@ -41,10 +41,10 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         p[CLK_HELLO_ACK_OFF_RADIO] = x->radio;
         p[CLK_HELLO_ACK_OFF_CHANNEL] = x->channel;
         put16(p + CLK_HELLO_ACK_OFF_MAX_KEYPADS, x->max_keypads);
-        return CLK_HELLO_ACK_SIZE;
+        return (int)CLK_HELLO_ACK_SIZE;
     }
     case CLK_PING: {
-        return CLK_PING_SIZE;
+        return (int)CLK_PING_SIZE;
     }
     case CLK_STATUS: {
         const clk_status *x = &m->u.status;
@@ -53,7 +53,7 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         put32(p + CLK_STATUS_OFF_RX_BAD, x->rx_bad);
         put16(p + CLK_STATUS_OFF_QUEUE, x->queue);
         put16(p + CLK_STATUS_OFF_DROPPED, x->dropped);
-        return CLK_STATUS_SIZE;
+        return (int)CLK_STATUS_SIZE;
     }
     case CLK_PRESS: {
         const clk_press *x = &m->u.press;
@@ -67,7 +67,7 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         p[CLK_PRESS_OFF_RSSI] = (uint8_t)x->rssi;
         put16(p + CLK_PRESS_OFF_AGE_MS, x->age_ms);
         put32(p + CLK_PRESS_OFF_MIC, x->mic);
-        return CLK_PRESS_SIZE;
+        return (int)CLK_PRESS_SIZE;
     }
     case CLK_PRESS_RESULT: {
         const clk_press_result *x = &m->u.press_result;
@@ -76,12 +76,12 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         p[CLK_PRESS_RESULT_OFF_STATUS] = x->status;
         put16(p + CLK_PRESS_RESULT_OFF_POLL_ID, x->poll_id);
         put32(p + CLK_PRESS_RESULT_OFF_SESSION_NONCE, x->session_nonce);
-        return CLK_PRESS_RESULT_SIZE;
+        return (int)CLK_PRESS_RESULT_SIZE;
     }
     case CLK_POLL_STATE: {
         const clk_poll_state *x = &m->u.poll_state;
         size_t at = CLK_POLL_STATE_HEAD_SIZE, i;
-        if (x->nkeys > CLK_MAX_KEYS || x->nitems > CLK_MAX_ITEMS) return (size_t)-1;
+        if (x->nkeys > CLK_MAX_KEYS || x->nitems > CLK_MAX_ITEMS) return -CLK_E_RANGE;
         put16(p + CLK_POLL_STATE_OFF_POLL_ID, x->poll_id);
         p[CLK_POLL_STATE_OFF_STATE] = x->state;
         p[CLK_POLL_STATE_OFF_MODE] = x->mode;
@@ -91,7 +91,7 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         at += x->nkeys;
         p[at++] = x->nitems;
         for (i = 0; i < x->nitems; i++, at += 2) put16(p + at, x->items[i]);
-        return at;
+        return (int)at;
     }
     case CLK_KEYPAD_SEEN: {
         const clk_keypad_seen *x = &m->u.keypad_seen;
@@ -99,42 +99,42 @@ size_t clk_payload(const clk_msg *m, uint8_t *p) {
         p[CLK_KEYPAD_SEEN_OFF_BATTERY] = x->battery;
         p[CLK_KEYPAD_SEEN_OFF_RSSI] = (uint8_t)x->rssi;
         p[CLK_KEYPAD_SEEN_OFF_FW] = x->fw;
-        return CLK_KEYPAD_SEEN_SIZE;
+        return (int)CLK_KEYPAD_SEEN_SIZE;
     }
     case CLK_LOG: {
         const clk_log *x = &m->u.log;
-        if (x->len > sizeof x->text) return (size_t)-1;
+        if (x->len > sizeof x->text) return -CLK_E_RANGE;
         p[CLK_LOG_OFF_LEVEL] = x->level;
         memcpy(p + CLK_LOG_HEAD_SIZE, x->text, x->len);
-        return CLK_LOG_HEAD_SIZE + x->len;
+        return (int)(CLK_LOG_HEAD_SIZE + x->len);
     }
     case CLK_ERROR: {
         const clk_error *x = &m->u.error;
-        if (x->len > sizeof x->text) return (size_t)-1;
+        if (x->len > sizeof x->text) return -CLK_E_RANGE;
         put16(p + CLK_ERROR_OFF_CODE, x->code);
         memcpy(p + CLK_ERROR_HEAD_SIZE, x->text, x->len);
-        return CLK_ERROR_HEAD_SIZE + x->len;
+        return (int)(CLK_ERROR_HEAD_SIZE + x->len);
     }
     default:
-        return (size_t)-1;
+        return -CLK_UNKNOWN_TYPE;
     }
 }
 
-enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_msg *m) {
+int clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_msg *m) {
     memset(m, 0, sizeof *m);
     m->type = type;
-    if (n > CLK_MAX_PAYLOAD) return CLK_BAD_LENGTH;
+    if (n > CLK_MAX_PAYLOAD) return -CLK_BAD_LENGTH;
     switch (type) {
     case CLK_HELLO: {
         clk_hello *x = &m->u.hello;
-        if (n != CLK_HELLO_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_HELLO_SIZE) return -CLK_BAD_LENGTH;
         x->proto = p[CLK_HELLO_OFF_PROTO];
         x->session_nonce = get32(p + CLK_HELLO_OFF_SESSION_NONCE);
-        return CLK_OK;
+        return 0;
     }
     case CLK_HELLO_ACK: {
         clk_hello_ack *x = &m->u.hello_ack;
-        if (n != CLK_HELLO_ACK_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_HELLO_ACK_SIZE) return -CLK_BAD_LENGTH;
         x->proto = p[CLK_HELLO_ACK_OFF_PROTO];
         x->fw_major = p[CLK_HELLO_ACK_OFF_FW_MAJOR];
         x->fw_minor = p[CLK_HELLO_ACK_OFF_FW_MINOR];
@@ -144,25 +144,25 @@ enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_
         x->radio = p[CLK_HELLO_ACK_OFF_RADIO];
         x->channel = p[CLK_HELLO_ACK_OFF_CHANNEL];
         x->max_keypads = get16(p + CLK_HELLO_ACK_OFF_MAX_KEYPADS);
-        return CLK_OK;
+        return 0;
     }
     case CLK_PING: {
-        if (n != CLK_PING_SIZE) return CLK_BAD_LENGTH;
-        return CLK_OK;
+        if (n != CLK_PING_SIZE) return -CLK_BAD_LENGTH;
+        return 0;
     }
     case CLK_STATUS: {
         clk_status *x = &m->u.status;
-        if (n != CLK_STATUS_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_STATUS_SIZE) return -CLK_BAD_LENGTH;
         x->uptime_ms = get32(p + CLK_STATUS_OFF_UPTIME_MS);
         x->rx_ok = get32(p + CLK_STATUS_OFF_RX_OK);
         x->rx_bad = get32(p + CLK_STATUS_OFF_RX_BAD);
         x->queue = get16(p + CLK_STATUS_OFF_QUEUE);
         x->dropped = get16(p + CLK_STATUS_OFF_DROPPED);
-        return CLK_OK;
+        return 0;
     }
     case CLK_PRESS: {
         clk_press *x = &m->u.press;
-        if (n != CLK_PRESS_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_PRESS_SIZE) return -CLK_BAD_LENGTH;
         x->keypad_id = get32(p + CLK_PRESS_OFF_KEYPAD_ID);
         x->counter = get32(p + CLK_PRESS_OFF_COUNTER);
         x->session_nonce = get32(p + CLK_PRESS_OFF_SESSION_NONCE);
@@ -173,65 +173,65 @@ enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *p, size_t n, clk_
         x->rssi = (int8_t)p[CLK_PRESS_OFF_RSSI];
         x->age_ms = get16(p + CLK_PRESS_OFF_AGE_MS);
         x->mic = get32(p + CLK_PRESS_OFF_MIC);
-        return CLK_OK;
+        return 0;
     }
     case CLK_PRESS_RESULT: {
         clk_press_result *x = &m->u.press_result;
-        if (n != CLK_PRESS_RESULT_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_PRESS_RESULT_SIZE) return -CLK_BAD_LENGTH;
         x->keypad_id = get32(p + CLK_PRESS_RESULT_OFF_KEYPAD_ID);
         x->counter = get32(p + CLK_PRESS_RESULT_OFF_COUNTER);
         x->status = p[CLK_PRESS_RESULT_OFF_STATUS];
         x->poll_id = get16(p + CLK_PRESS_RESULT_OFF_POLL_ID);
         x->session_nonce = get32(p + CLK_PRESS_RESULT_OFF_SESSION_NONCE);
-        return CLK_OK;
+        return 0;
     }
     case CLK_POLL_STATE: {
         clk_poll_state *x = &m->u.poll_state;
         size_t at = CLK_POLL_STATE_HEAD_SIZE, i;
-        if (n < CLK_POLL_STATE_HEAD_SIZE) return CLK_BAD_LENGTH;
+        if (n < CLK_POLL_STATE_HEAD_SIZE) return -CLK_BAD_LENGTH;
         x->poll_id = get16(p + CLK_POLL_STATE_OFF_POLL_ID);
         x->state = p[CLK_POLL_STATE_OFF_STATE];
         x->mode = p[CLK_POLL_STATE_OFF_MODE];
         x->session_nonce = get32(p + CLK_POLL_STATE_OFF_SESSION_NONCE);
-        if (at >= n) return CLK_BAD_LENGTH;
+        if (at >= n) return -CLK_BAD_LENGTH;
         x->nkeys = p[at++];
-        if (x->nkeys > CLK_MAX_KEYS || at + (size_t)x->nkeys * 1u > n) return CLK_BAD_LENGTH;
+        if (x->nkeys > CLK_MAX_KEYS || at + (size_t)x->nkeys * 1u > n) return -CLK_BAD_LENGTH;
         memcpy(x->keys, p + at, x->nkeys);
         at += x->nkeys;
-        if (at >= n) return CLK_BAD_LENGTH;
+        if (at >= n) return -CLK_BAD_LENGTH;
         x->nitems = p[at++];
-        if (x->nitems > CLK_MAX_ITEMS || at + (size_t)x->nitems * 2u > n) return CLK_BAD_LENGTH;
+        if (x->nitems > CLK_MAX_ITEMS || at + (size_t)x->nitems * 2u > n) return -CLK_BAD_LENGTH;
         for (i = 0; i < x->nitems; i++, at += 2) x->items[i] = get16(p + at);
-        if (at != n) return CLK_BAD_LENGTH;
-        return CLK_OK;
+        if (at != n) return -CLK_BAD_LENGTH;
+        return 0;
     }
     case CLK_KEYPAD_SEEN: {
         clk_keypad_seen *x = &m->u.keypad_seen;
-        if (n != CLK_KEYPAD_SEEN_SIZE) return CLK_BAD_LENGTH;
+        if (n != CLK_KEYPAD_SEEN_SIZE) return -CLK_BAD_LENGTH;
         x->keypad_id = get32(p + CLK_KEYPAD_SEEN_OFF_KEYPAD_ID);
         x->battery = p[CLK_KEYPAD_SEEN_OFF_BATTERY];
         x->rssi = (int8_t)p[CLK_KEYPAD_SEEN_OFF_RSSI];
         x->fw = p[CLK_KEYPAD_SEEN_OFF_FW];
-        return CLK_OK;
+        return 0;
     }
     case CLK_LOG: {
         clk_log *x = &m->u.log;
-        if (n < CLK_LOG_HEAD_SIZE) return CLK_BAD_LENGTH;
+        if (n < CLK_LOG_HEAD_SIZE) return -CLK_BAD_LENGTH;
         x->level = p[CLK_LOG_OFF_LEVEL];
         x->len = n - CLK_LOG_HEAD_SIZE;
         memcpy(x->text, p + CLK_LOG_HEAD_SIZE, x->len);
-        return CLK_OK;
+        return 0;
     }
     case CLK_ERROR: {
         clk_error *x = &m->u.error;
-        if (n < CLK_ERROR_HEAD_SIZE) return CLK_BAD_LENGTH;
+        if (n < CLK_ERROR_HEAD_SIZE) return -CLK_BAD_LENGTH;
         x->code = get16(p + CLK_ERROR_OFF_CODE);
         x->len = n - CLK_ERROR_HEAD_SIZE;
         memcpy(x->text, p + CLK_ERROR_HEAD_SIZE, x->len);
-        return CLK_OK;
+        return 0;
     }
     default:
-        return CLK_UNKNOWN_TYPE;
+        return -CLK_UNKNOWN_TYPE;
     }
 }
 
@@ -259,12 +259,13 @@ void clk_advert_encode(const clk_press *x, uint8_t p[CLK_ADVERT_SIZE]) {
     put32(p + CLK_ADVERT_OFF_MIC, x->mic);
 }
 
-int clk_air_type(uint8_t type) {
+bool clk_air_type(uint8_t type) {
     return type == CLK_PRESS_RESULT || type == CLK_POLL_STATE;
 }
 
 int clk_advert_decode(const uint8_t *p, size_t len, clk_press *x) {
-    if (len != CLK_ADVERT_SIZE || p[0] != CLK_ADVERT_VERSION) return 0;
+    if (len != CLK_ADVERT_SIZE) return -CLK_BAD_LENGTH;
+    if (p[0] != CLK_ADVERT_VERSION) return -CLK_BAD_VERSION;
     memset(x, 0, sizeof *x);
     x->keypad_id = get32(p + CLK_ADVERT_OFF_KEYPAD_ID);
     x->counter = get32(p + CLK_ADVERT_OFF_COUNTER);
@@ -274,5 +275,5 @@ int clk_advert_decode(const uint8_t *p, size_t len, clk_press *x) {
     x->key = p[CLK_ADVERT_OFF_KEY];
     x->battery = p[CLK_ADVERT_OFF_BATTERY];
     x->mic = get32(p + CLK_ADVERT_OFF_MIC);
-    return 1;
+    return 0;
 }

@@ -6,8 +6,11 @@
 #ifndef CLK_SPEC_H
 #define CLK_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "clk_err.h"
 
 #define CLK_PROTO_REVISION 2u /* HELLO and HELLO_ACK proto */
 #define CLK_VERSION 1u /* the ver byte of every frame */
@@ -271,18 +274,24 @@ typedef struct {
     } u;
 } clk_msg;
 
-/* A message's bare payload (what one radio frame between receiver and keypads carries):
- * returns its length, or (size_t)-1 for an unknown type or an oversized field. */
-size_t clk_payload(const clk_msg *m, uint8_t *out);
-/* Parse a bare payload of the given type into m (CLK_OK, CLK_BAD_LENGTH, CLK_UNKNOWN_TYPE). */
-enum clk_reject clk_parse_payload(uint8_t type, const uint8_t *payload, size_t len, clk_msg *m);
-/* The bytes the MIC covers. */
+/* Writes the bare payload of m (what follows the header in a frame, the type byte on the air)
+ * to out, which holds CLK_MAX_PAYLOAD bytes. Returns its length, -CLK_UNKNOWN_TYPE for a type
+ * without a layout, or -CLK_E_RANGE for a list or a text longer than the protocol allows. */
+int clk_payload(const clk_msg *m, uint8_t *out);
+/* Parses a bare payload of the given type into m (zeroed first; m->type is set even on failure).
+ * Returns 0, -CLK_BAD_LENGTH when the length does not fit the type's layout, or
+ * -CLK_UNKNOWN_TYPE. */
+int clk_parse_payload(uint8_t type, const uint8_t *payload, size_t len, clk_msg *m);
+/* Writes the bytes the MIC covers: the tag, then the signed fields of p as PRESS lays them out. */
 void clk_mic_input(const clk_press *p, uint8_t out[CLK_MIC_INPUT_SIZE]);
+/* Writes p as a keypad sends it on the air: the advert version, the keypad's fields, the MIC. */
 void clk_advert_encode(const clk_press *p, uint8_t out[CLK_ADVERT_SIZE]);
-/* Returns 1 and fills p (rssi and age_ms 0) for a valid advert, 0 otherwise. */
+/* Parses an advert into p (rssi and age_ms 0). Returns 0, -CLK_BAD_LENGTH for another size or
+ * -CLK_BAD_VERSION for another advert version (p is then left untouched). */
 int clk_advert_decode(const uint8_t *in, size_t len, clk_press *p);
+/* The protocol's name of a reject reason ("bad_crc"), "?" for a value out of range. */
 const char *clk_reject_name(enum clk_reject r);
-/* 1 for the types a receiver sends keypads on the air. */
-int clk_air_type(uint8_t type);
+/* Whether a receiver sends this message type to keypads on the air. */
+bool clk_air_type(uint8_t type);
 
 #endif

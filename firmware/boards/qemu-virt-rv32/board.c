@@ -13,7 +13,7 @@
 #include "clk_hal.h"
 #include "clk_wire.h"
 
-#define RADIO_FRAME_MAX (CLK_RADIO_ADDR_SIZE + 1u + CLK_RADIO_MAX)
+#define RADIO_FRAME_MAX   (CLK_RADIO_ADDR_SIZE + 1u + CLK_RADIO_MAX)
 #define RADIO_ENCODED_MAX (RADIO_FRAME_MAX + RADIO_FRAME_MAX / 254u + 2u)
 
 uart16550 board_uart0, board_radio;
@@ -33,7 +33,7 @@ void board_init(void) {
     board_irq_init();
 }
 
-int board_inputs_ready(void) { return uart_ready(&board_uart0) || (radio_present && uart_ready(&board_radio)); }
+bool board_inputs_ready(void) { return uart_ready(&board_uart0) || (radio_present && uart_ready(&board_radio)); }
 
 uint32_t clk_hal_now_ms(void) { return (uint32_t)(board_mtime() / (BOARD_MTIME_HZ / 1000u)); }
 
@@ -83,7 +83,7 @@ size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t
     while (uart_read(&board_radio, &c, 1) == 1) {
         uint8_t frame[RADIO_FRAME_MAX];
         size_t n;
-        int ok;
+        int decoded;
         if (c != 0) {
             if (radio_skipping) continue;
             if (radio_len == sizeof radio_buf) {
@@ -100,8 +100,10 @@ size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t
             radio_skipping = 0;
             continue;
         }
-        n = clk_cobs_decode(radio_buf, n, frame, sizeof frame, &ok);
-        if (!ok || n <= CLK_RADIO_ADDR_SIZE + 1u || n - CLK_RADIO_ADDR_SIZE - 1u > cap) continue;
+        decoded = clk_cobs_decode(radio_buf, n, frame, sizeof frame);
+        if (decoded < 0) continue;
+        n = (size_t)decoded;
+        if (n <= CLK_RADIO_ADDR_SIZE + 1u || n - CLK_RADIO_ADDR_SIZE - 1u > cap) continue;
         memcpy(from->b, frame, CLK_RADIO_ADDR_SIZE);
         *rssi = (int8_t)frame[CLK_RADIO_ADDR_SIZE];
         n -= CLK_RADIO_ADDR_SIZE + 1u;
@@ -113,16 +115,17 @@ size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t
 
 int clk_hal_radio_send(const clk_radio_addr *to, const uint8_t *data, size_t len) {
     uint8_t frame[CLK_RADIO_ADDR_SIZE + CLK_RADIO_MAX], out[RADIO_ENCODED_MAX];
-    size_t n;
-    if (!radio_present || len > CLK_RADIO_MAX) return -1;
+    int n;
+    if (!radio_present) return -CLK_E_IO;
+    if (len > CLK_RADIO_MAX) return -CLK_E_RANGE;
     if (to)
         memcpy(frame, to->b, CLK_RADIO_ADDR_SIZE);
     else
         memset(frame, 0xFF, CLK_RADIO_ADDR_SIZE);
     memcpy(frame + CLK_RADIO_ADDR_SIZE, data, len);
     n = clk_cobs_encode(frame, CLK_RADIO_ADDR_SIZE + len, out, sizeof out - 1);
-    if (n == 0) return -1;
+    if (n < 0) return n;
     out[n++] = 0;
-    uart_write(&board_radio, out, n);
+    uart_write(&board_radio, out, (size_t)n);
     return 0;
 }

@@ -4,11 +4,11 @@
 #include "board.h"
 
 #define PLIC_PRIORITY(s) ((volatile uint32_t *)(BOARD_PLIC + 4u * (s)))
-#define PLIC_ENABLE(w) ((volatile uint32_t *)(BOARD_PLIC + 0x2000u + 4u * (w)))
-#define PLIC_THRESHOLD ((volatile uint32_t *)(BOARD_PLIC + 0x200000u))
-#define PLIC_CLAIM ((volatile uint32_t *)(BOARD_PLIC + 0x200004u))
-#define MIE_MTIE (1u << 7)
-#define MIE_MEIE (1u << 11)
+#define PLIC_ENABLE(w)   ((volatile uint32_t *)(BOARD_PLIC + 0x2000u + 4u * (w)))
+#define PLIC_THRESHOLD   ((volatile uint32_t *)(BOARD_PLIC + 0x200000u))
+#define PLIC_CLAIM       ((volatile uint32_t *)(BOARD_PLIC + 0x200004u))
+#define MIE_MTIE         (1u << 7)
+#define MIE_MEIE         (1u << 11)
 
 extern uint32_t __stack[];
 extern uint32_t __heap_end[];
@@ -39,7 +39,7 @@ void board_irq_init(void) {
     *PLIC_THRESHOLD = 0;
     set_mtimecmp(UINT64_MAX);
     __asm__ volatile(CSR_INSN("csrc mstatus, 8")); /* MIE off: interrupts wake, never trap */
-    __asm__ volatile(CSR_INSN("csrs mie, %0") ::"r"(mie));
+    __asm__ volatile(CSR_INSN("csrs mie, %0")::"r"(mie));
 }
 
 void board_irq_ack(void) {

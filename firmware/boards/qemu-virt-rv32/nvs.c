@@ -15,13 +15,13 @@
 #include "board.h"
 #include "clk_hal.h"
 
-#define MAGIC 0x31564E43u /* "CNV1" */
-#define BANK_SIZE 512u
-#define ENTRIES 10u
-#define NAME_SIZE 12u
+#define MAGIC      0x31564E43u /* "CNV1" */
+#define BANK_SIZE  512u
+#define ENTRIES    10u
+#define NAME_SIZE  12u
 #define VALUE_SIZE 32u
-#define TYPE_U32 1u
-#define TYPE_BLOB 2u
+#define TYPE_U32   1u
+#define TYPE_BLOB  2u
 
 typedef struct {
     char name[NAME_SIZE];
@@ -46,7 +46,7 @@ static uint32_t crc32(const uint8_t *p, size_t n) {
     int k;
     for (i = 0; i < n; i++) {
         c ^= p[i];
-        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (uint32_t)-(c & 1u));
+        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (uint32_t) - (c & 1u));
     }
     return ~c;
 }
@@ -73,15 +73,15 @@ static const entry *find(const bank *b, const char *name) {
 
 int clk_hal_nvs_get_u32(const char *name, uint32_t *value) {
     const entry *e = find(current(), name);
-    if (!e || e->type != TYPE_U32 || e->len != 4) return -1;
-    *value = (uint32_t)e->value[0] | (uint32_t)e->value[1] << 8 | (uint32_t)e->value[2] << 16 |
-             (uint32_t)e->value[3] << 24;
+    if (!e || e->type != TYPE_U32 || e->len != 4) return -CLK_E_NOT_FOUND;
+    *value =
+        (uint32_t)e->value[0] | (uint32_t)e->value[1] << 8 | (uint32_t)e->value[2] << 16 | (uint32_t)e->value[3] << 24;
     return 0;
 }
 
 int clk_hal_nvs_get_blob(const char *name, uint8_t *buf, size_t len) {
     const entry *e = find(current(), name);
-    if (!e || e->type != TYPE_BLOB || e->len != len) return -1;
+    if (!e || e->type != TYPE_BLOB || e->len != len) return -CLK_E_NOT_FOUND;
     memcpy(buf, e->value, len);
     return 0;
 }
@@ -92,7 +92,7 @@ int clk_hal_nvs_set_u32(const char *name, uint32_t value) {
     bank next;
     entry *e = NULL;
     size_t i;
-    if (strlen(name) >= NAME_SIZE) return -1;
+    if (strlen(name) >= NAME_SIZE) return -CLK_E_RANGE;
     if (old) {
         next = *old;
     } else {
@@ -102,7 +102,7 @@ int clk_hal_nvs_set_u32(const char *name, uint32_t value) {
         if (next.e[i].type && strncmp(next.e[i].name, name, NAME_SIZE) == 0) e = &next.e[i];
     for (i = 0; i < ENTRIES && !e; i++)
         if (!next.e[i].type) e = &next.e[i];
-    if (!e) return -1; /* full */
+    if (!e) return -CLK_E_NOSPACE; /* full */
     memset(e, 0, sizeof *e);
     strncpy(e->name, name, NAME_SIZE - 1);
     e->type = TYPE_U32;
@@ -115,5 +115,5 @@ int clk_hal_nvs_set_u32(const char *name, uint32_t value) {
     BOARD_WRITE_FENCE();
     target->crc = crc32((const uint8_t *)&next, offsetof(bank, crc));
     BOARD_WRITE_FENCE();
-    return valid(target) ? 0 : -1;
+    return valid(target) ? 0 : -CLK_E_IO;
 }

@@ -63,6 +63,6 @@ void clk_hal_deep_sleep(void) {
         if (uart_ready(&board_uart0)) break;
         board_wait(board_mtime() + BOARD_MTIME_HZ);
     }
-    __asm__ volatile(CSR_INSN("csrc mie, %0") ::"r"(~0u));
+    __asm__ volatile(CSR_INSN("csrc mie, %0")::"r"(~0u));
     _start();
 }

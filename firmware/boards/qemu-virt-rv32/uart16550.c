@@ -1,7 +1,7 @@
 #include "board.h"
 
 enum { RBR = 0, THR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5 };
-#define LSR_DR 0x01u
+#define LSR_DR   0x01u
 #define LSR_THRE 0x20u
 
 void uart_init(uart16550 *u, uintptr_t base) {
@@ -14,7 +14,7 @@ void uart_init(uart16550 *u, uintptr_t base) {
     u->r[IER] = 0x01; /* interrupt when a byte arrives */
 }
 
-int uart_ready(const uart16550 *u) { return (u->r[LSR] & LSR_DR) != 0; }
+bool uart_ready(const uart16550 *u) { return (u->r[LSR] & LSR_DR) != 0; }
 
 size_t uart_read(uart16550 *u, uint8_t *buf, size_t cap) {
     size_t n = 0;

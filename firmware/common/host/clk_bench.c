@@ -13,11 +13,16 @@ static double now_s(void) {
 }
 
 static unsigned long decoded;
-static void count(void *ctx, const clk_msg *m) { (void)ctx; (void)m; decoded++; }
+static void count(void *ctx, const clk_msg *m) {
+    (void)ctx;
+    (void)m;
+    decoded++;
+}
 
 int main(int argc, char **argv) {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000ul, i;
-    size_t size = 0, len;
+    size_t size = 0;
+    int len;
     uint8_t *wire = malloc(n * CLK_MAX_WIRE);
     clk_msg m;
     clk_stream s;
@@ -25,7 +30,10 @@ int main(int argc, char **argv) {
     if (!wire) return 1;
     memset(&m, 0, sizeof m);
     m.type = CLK_PRESS;
-    m.u.press.poll_id = 3; m.u.press.key = '5'; m.u.press.battery = 87; m.u.press.rssi = -60;
+    m.u.press.poll_id = 3;
+    m.u.press.key = '5';
+    m.u.press.battery = 87;
+    m.u.press.rssi = -60;
     t0 = now_s();
     for (i = 0; i < n; i++) {
         m.seq = (uint16_t)i;
@@ -33,8 +41,8 @@ int main(int argc, char **argv) {
         m.u.press.counter = (uint32_t)i;
         m.u.press.mic = (uint32_t)(i * 2654435761u);
         len = clk_encode(&m, wire + size, CLK_MAX_WIRE);
-        if (!len) return 1;
-        size += len;
+        if (len < 0) return 1;
+        size += (size_t)len;
     }
     t_enc = now_s() - t0;
     clk_stream_init(&s);

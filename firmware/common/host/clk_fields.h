@@ -134,14 +134,15 @@ static void clk_print_msg(const clk_msg *m) {
     }
 }
 
-/* The fields of a message of type m->type, in protocol order; returns 0 for an unknown type. */
+/* Reads the fields of a message of type m->type, in protocol order. Returns 0, or
+ * -CLK_UNKNOWN_TYPE for a type without fields to read. */
 static int clk_read_msg(clk_msg *m, char **save) {
     switch (m->type) {
     case CLK_HELLO: {
         clk_hello *x = &m->u.hello;
         x->proto = (uint8_t)fields_num(save);
         x->session_nonce = (uint32_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_HELLO_ACK: {
         clk_hello_ack *x = &m->u.hello_ack;
@@ -154,10 +155,10 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->radio = (uint8_t)fields_num(save);
         x->channel = (uint8_t)fields_num(save);
         x->max_keypads = (uint16_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_PING: {
-        return 1;
+        return 0;
     }
     case CLK_STATUS: {
         clk_status *x = &m->u.status;
@@ -166,7 +167,7 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->rx_bad = (uint32_t)fields_num(save);
         x->queue = (uint16_t)fields_num(save);
         x->dropped = (uint16_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_PRESS: {
         clk_press *x = &m->u.press;
@@ -180,7 +181,7 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->rssi = (int8_t)fields_snum(save);
         x->age_ms = (uint16_t)fields_num(save);
         x->mic = (uint32_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_PRESS_RESULT: {
         clk_press_result *x = &m->u.press_result;
@@ -189,7 +190,7 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->status = (uint8_t)fields_num(save);
         x->poll_id = (uint16_t)fields_num(save);
         x->session_nonce = (uint32_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_POLL_STATE: {
         clk_poll_state *x = &m->u.poll_state;
@@ -199,7 +200,7 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->session_nonce = (uint32_t)fields_num(save);
         x->nkeys = (uint8_t)fields_unhex(fields_token(save), x->keys, sizeof x->keys);
         x->nitems = (uint8_t)fields_unlist(fields_token(save), x->items, sizeof x->items / sizeof x->items[0]);
-        return 1;
+        return 0;
     }
     case CLK_KEYPAD_SEEN: {
         clk_keypad_seen *x = &m->u.keypad_seen;
@@ -207,22 +208,22 @@ static int clk_read_msg(clk_msg *m, char **save) {
         x->battery = (uint8_t)fields_num(save);
         x->rssi = (int8_t)fields_snum(save);
         x->fw = (uint8_t)fields_num(save);
-        return 1;
+        return 0;
     }
     case CLK_LOG: {
         clk_log *x = &m->u.log;
         x->level = (uint8_t)fields_num(save);
         x->len = fields_unhex(fields_token(save), x->text, sizeof x->text);
-        return 1;
+        return 0;
     }
     case CLK_ERROR: {
         clk_error *x = &m->u.error;
         x->code = (uint16_t)fields_num(save);
         x->len = fields_unhex(fields_token(save), x->text, sizeof x->text);
-        return 1;
+        return 0;
     }
     default:
-        return 0;
+        return -CLK_UNKNOWN_TYPE;
     }
 }
 

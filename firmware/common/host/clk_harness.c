@@ -37,24 +37,36 @@ static unsigned long num(char **save) { return fields_num(save); }
 
 static void read_press(clk_press *p, char **save) {
     memset(p, 0, sizeof *p);
-    p->keypad_id = (uint32_t)num(save); p->counter = (uint32_t)num(save);
-    p->session_nonce = (uint32_t)num(save); p->poll_id = (uint16_t)num(save);
-    p->item = (uint16_t)num(save); p->key = (uint8_t)num(save); p->battery = (uint8_t)num(save);
+    p->keypad_id = (uint32_t)num(save);
+    p->counter = (uint32_t)num(save);
+    p->session_nonce = (uint32_t)num(save);
+    p->poll_id = (uint16_t)num(save);
+    p->item = (uint16_t)num(save);
+    p->key = (uint8_t)num(save);
+    p->battery = (uint8_t)num(save);
 }
 
 static void print_wire(const clk_msg *m) {
     uint8_t out[CLK_MAX_WIRE + 8];
-    size_t n = clk_encode(m, out, sizeof out);
-    if (n == 0) { printf("ERR\n"); return; }
-    puthex(out, n);
+    int n = clk_encode(m, out, sizeof out);
+    if (n < 0) {
+        printf("ERR\n");
+        return;
+    }
+    puthex(out, (size_t)n);
     printf("\n");
 }
 
 static void encode_cmd(char **save) {
     clk_msg m;
     memset(&m, 0, sizeof m);
-    m.type = (uint8_t)num(save); m.seq = (uint16_t)num(save); m.flags = (uint8_t)num(save);
-    if (!clk_read_msg(&m, save)) { printf("ERR\n"); return; }
+    m.type = (uint8_t)num(save);
+    m.seq = (uint16_t)num(save);
+    m.flags = (uint8_t)num(save);
+    if (clk_read_msg(&m, save) < 0) {
+        printf("ERR\n");
+        return;
+    }
     print_wire(&m);
 }
 
@@ -67,8 +79,8 @@ int main(void) {
         char *save = NULL;
         char *cmd = strtok_r(line, " \n", &save);
         char *arg;
-        size_t n, m;
-        int ok;
+        size_t n;
+        int m;
         if (!cmd) continue;
         if (strcmp(cmd, "crc") == 0) {
             n = unhex(strtok_r(NULL, " \n", &save), a, sizeof a);
@@ -76,12 +88,18 @@ int main(void) {
         } else if (strcmp(cmd, "cobs_enc") == 0) {
             n = unhex(strtok_r(NULL, " \n", &save), a, sizeof a);
             m = clk_cobs_encode(a, n, b, sizeof b);
-            puthex(b, m);
+            if (m >= 0)
+                puthex(b, (size_t)m);
+            else
+                printf("ERR");
             printf("\n");
         } else if (strcmp(cmd, "cobs_dec") == 0) {
             n = unhex(strtok_r(NULL, " \n", &save), a, sizeof a);
-            m = clk_cobs_decode(a, n, b, sizeof b, &ok);
-            if (ok) puthex(b, m); else printf("ERR");
+            m = clk_cobs_decode(a, n, b, sizeof b);
+            if (m >= 0)
+                puthex(b, (size_t)m);
+            else
+                printf("ERR");
             printf("\n");
         } else if (strcmp(cmd, "reset") == 0) {
             clk_stream_init(&stream);
@@ -94,18 +112,17 @@ int main(void) {
             int r;
             printf("STATS frames=%lu buffered=%lu", (unsigned long)stream.frames, (unsigned long)stream.len);
             for (r = 1; r < CLK_REJECT_COUNT; r++)
-                if (stream.rejected[r]) printf(" %s=%lu", clk_reject_name((enum clk_reject)r),
-                                               (unsigned long)stream.rejected[r]);
+                if (stream.rejected[r])
+                    printf(" %s=%lu", clk_reject_name((enum clk_reject)r), (unsigned long)stream.rejected[r]);
             printf("\n");
         } else if (strcmp(cmd, "encode") == 0) {
             encode_cmd(&save);
         } else if (strcmp(cmd, "mic") == 0) {
             uint8_t key[16];
             clk_press p;
-            uint32_t mic = 0;
             unhex(strtok_r(NULL, " \n", &save), key, sizeof key);
             read_press(&p, &save);
-            if (clk_mic_compute(key, &p, &mic) != 0) printf("ERR\n"); else printf("%lu\n", (unsigned long)mic);
+            printf("%lu\n", (unsigned long)clk_mic_compute(key, &p));
         } else if (strcmp(cmd, "advert_enc") == 0) {
             clk_press p;
             uint8_t out[CLK_ADVERT_SIZE];
@@ -120,14 +137,24 @@ int main(void) {
             n = unhex(arg, a, sizeof a);
             memset(&msg, 0, sizeof msg);
             msg.type = CLK_PRESS;
-            if (!clk_advert_decode(a, n, &msg.u.press)) printf("ERR\n"); else { clk_print_msg(&msg); printf("\n"); }
+            if (clk_advert_decode(a, n, &msg.u.press) < 0)
+                printf("ERR\n");
+            else {
+                clk_print_msg(&msg);
+                printf("\n");
+            }
         } else if (strcmp(cmd, "air") == 0) {
             clk_msg msg;
             uint8_t back[CLK_MAX_AIR];
             n = unhex(strtok_r(NULL, " \n", &save), a, sizeof a);
-            if (clk_air_parse(a, n, &msg) != CLK_OK) printf("ERR\n");
-            else if (clk_air_pack(&msg, back) != n || memcmp(back, a, n) != 0) printf("ERR repack\n");
-            else { clk_print_msg(&msg); printf("\n"); }
+            if (clk_air_parse(a, n, &msg) < 0)
+                printf("ERR\n");
+            else if (clk_air_pack(&msg, back) != (int)n || memcmp(back, a, n) != 0)
+                printf("ERR repack\n");
+            else {
+                clk_print_msg(&msg);
+                printf("\n");
+            }
         } else if (strcmp(cmd, "hello") == 0) {
             clk_hello h;
             clk_msg answer;

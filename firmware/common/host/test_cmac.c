@@ -11,10 +11,14 @@
 #include "../clk_cmac.h"
 
 static int passed, failed;
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (cond) passed++;                                                       \
-        else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            passed++;                                                                                                  \
+        else {                                                                                                         \
+            failed++;                                                                                                  \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                     \
+        }                                                                                                              \
     } while (0)
 
 static size_t unhex(const char *s, uint8_t *out) {
@@ -39,10 +43,12 @@ static void test_fips197_aes128(void) {
 }
 
 static void test_rfc4493_vectors(void) {
-    static const char *msg =
-        "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
-        "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710";
-    static const struct { size_t len; const char *tag; } cases[] = {
+    static const char *msg = "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                             "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710";
+    static const struct {
+        size_t len;
+        const char *tag;
+    } cases[] = {
         {0, "bb1d6929e95937287fa37d129b756746"},
         {16, "070a16b46b4d4144f79bdd9dd04a287c"},
         {40, "dfa66747de9ae63030ca32611497c827"},

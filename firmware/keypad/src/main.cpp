@@ -88,7 +88,8 @@ size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t
 }
 
 int clk_hal_radio_send(const clk_radio_addr *to, const uint8_t *data, size_t len) {
-    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -1;
+    if (len > CLK_RADIO_MAX) return -CLK_E_RANGE;
+    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -CLK_E_IO;
 }
 
 void clk_hal_leds(int green, int red) {
@@ -108,22 +109,23 @@ uint8_t clk_hal_key(void) {
 
 uint8_t clk_hal_battery(void) {
     int mv = analogReadMilliVolts(BATTERY_ADC) * 2; /* 1:1 divider */
-    int pct = (mv - 2000) * 100 / (3000 - 2000);   /* 2 x AAA: 3.0 V full, 2.0 V empty */
+    int pct = (mv - 2000) * 100 / (3000 - 2000);    /* 2 x AAA: 3.0 V full, 2.0 V empty */
     return (uint8_t)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
 }
 
 int clk_hal_nvs_get_u32(const char *name, uint32_t *value) {
-    if (!nvs.isKey(name)) return -1;
+    if (!nvs.isKey(name)) return -CLK_E_NOT_FOUND;
     *value = nvs.getUInt(name, 0);
     return 0;
 }
 
 int clk_hal_nvs_get_blob(const char *name, uint8_t *buf, size_t len) {
-    return nvs.isKey(name) && nvs.getBytesLength(name) == len && nvs.getBytes(name, buf, len) == len ? 0 : -1;
+    return nvs.isKey(name) && nvs.getBytesLength(name) == len && nvs.getBytes(name, buf, len) == len ? 0
+                                                                                                     : -CLK_E_NOT_FOUND;
 }
 
 int clk_hal_nvs_set_u32(const char *name, uint32_t value) {
-    return nvs.putUInt(name, value) == sizeof(uint32_t) ? 0 : -1; /* nvs_commit inside */
+    return nvs.putUInt(name, value) == sizeof(uint32_t) ? 0 : -CLK_E_IO; /* nvs_commit inside */
 }
 
 void clk_hal_deep_sleep(void) {

@@ -58,8 +58,10 @@ static int peer_count, peer_next;
 
 static void ensure_peer(const uint8_t mac[6]) {
     if (esp_now_is_peer_exist(mac)) return;
-    if (peer_count == PEERS) esp_now_del_peer(peer_macs[peer_next]);
-    else peer_count++;
+    if (peer_count == PEERS)
+        esp_now_del_peer(peer_macs[peer_next]);
+    else
+        peer_count++;
     memcpy(peer_macs[peer_next], mac, 6);
     peer_next = (peer_next + 1) % PEERS;
     esp_now_peer_info_t info = {};
@@ -86,8 +88,9 @@ class FromHub : public NimBLECharacteristicCallbacks {
     void onWrite(NimBLECharacteristic *c, NimBLEConnInfo &) override {
         NimBLEAttValue v = c->getValue();
         uint8_t wire[CLK_MAX_WIRE];
-        size_t n = clk_cobs_encode(v.data(), v.size(), wire, sizeof wire - 1);
-        if (n == 0) return;
+        int encoded = clk_cobs_encode(v.data(), v.size(), wire, sizeof wire - 1);
+        if (encoded < 0) return;
+        size_t n = (size_t)encoded;
         wire[n++] = 0;
         portENTER_CRITICAL(&from_hub_lock);
         if (from_hub_len + n <= sizeof from_hub) {
@@ -127,11 +130,10 @@ extern "C" void clk_hal_link_write(const uint8_t *data, size_t len) {
             continue;
         }
         uint8_t frame[CLK_MAX_DECODED];
-        int ok;
-        size_t n = clk_cobs_decode(to_hub_buf, to_hub_len, frame, sizeof frame, &ok);
+        int n = clk_cobs_decode(to_hub_buf, to_hub_len, frame, sizeof frame);
         to_hub_len = 0;
-        if (ok && n && to_hub) {
-            to_hub->setValue(frame, n);
+        if (n > 0 && to_hub) {
+            to_hub->setValue(frame, (size_t)n);
             to_hub->notify();
         }
     }
@@ -177,13 +179,14 @@ size_t clk_hal_radio_recv(uint8_t *buf, size_t cap, clk_radio_addr *from, int8_t
 
 int clk_hal_radio_send(const clk_radio_addr *to, const uint8_t *data, size_t len) {
     if (to) ensure_peer(to->b);
-    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -1;
+    if (len > CLK_RADIO_MAX) return -CLK_E_RANGE;
+    return esp_now_send(to ? to->b : BROADCAST, data, len) == ESP_OK ? 0 : -CLK_E_IO;
 }
 
 /* Only the "id" override is read on a receiver; its serial is otherwise the chip's. */
-int clk_hal_nvs_get_u32(const char *, uint32_t *) { return -1; }
-int clk_hal_nvs_get_blob(const char *, uint8_t *, size_t) { return -1; }
-int clk_hal_nvs_set_u32(const char *, uint32_t) { return -1; }
+int clk_hal_nvs_get_u32(const char *, uint32_t *) { return -CLK_E_NOT_FOUND; }
+int clk_hal_nvs_get_blob(const char *, uint8_t *, size_t) { return -CLK_E_NOT_FOUND; }
+int clk_hal_nvs_set_u32(const char *, uint32_t) { return -CLK_E_IO; }
 
 } /* extern "C" */
 

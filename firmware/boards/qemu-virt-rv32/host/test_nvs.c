@@ -14,10 +14,14 @@ uint32_t host_nvs_area[1024];
 #define nvs_area ((unsigned char *)host_nvs_area)
 
 static int passed, failed;
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        if (cond) passed++;                                                       \
-        else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond)                                                                                                      \
+            passed++;                                                                                                  \
+        else {                                                                                                         \
+            failed++;                                                                                                  \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                     \
+        }                                                                                                              \
     } while (0)
 
 static uint32_t get(const char *name) {
@@ -33,8 +37,8 @@ static void test_round_trip(void) {
     CHECK(clk_hal_nvs_set_u32("id", 0xA1B2C3) == 0);
     CHECK(clk_hal_nvs_set_u32("counter", 42) == 0);
     CHECK(get("counter") == 42 && get("id") == 0xA1B2C3);
-    CHECK(clk_hal_nvs_get_blob("counter", blob, 4) != 0); /* a u32 is not a blob */
-    CHECK(clk_hal_nvs_set_u32("a_name_too_long", 1) != 0);
+    CHECK(clk_hal_nvs_get_blob("counter", blob, 4) == -CLK_E_NOT_FOUND); /* a u32 is not a blob */
+    CHECK(clk_hal_nvs_set_u32("a_name_too_long", 1) == -CLK_E_RANGE);
 }
 
 static void test_full_store_refuses(void) {
