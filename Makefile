@@ -17,6 +17,7 @@ test: $(VENV)/.installed
 	bash scripts/system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) -s --no-print-directory -C firmware format-check
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
