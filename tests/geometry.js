@@ -40,6 +40,24 @@
       if (r.width && r.right > line.left && r.left < line.right) { out.push("a share label lies under the 50 % line"); break; }
     }
   }
+  // a ranking's titles: whole, or at least TITLE_CHARS characters of them on screen
+  const TITLE_CHARS = 40;
+  for (const t of document.querySelectorAll("#rows .t")) {
+    const text = t.firstChild, whole = t.textContent.length;
+    if (!text || (t.scrollHeight <= t.clientHeight + 1 && t.scrollWidth <= t.clientWidth + 1)) continue;
+    const r = t.getBoundingClientRect(), range = document.createRange();
+    const inside = (i) => { range.setStart(text, i); range.setEnd(text, i + 1); const c = range.getBoundingClientRect();
+      return c.bottom <= r.bottom + 1 && c.right <= r.right + 1; };
+    let lo = 0, hi = whole;  // the first character that is not shown (line clamp or ellipsis)
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (inside(mid)) lo = mid + 1; else hi = mid; }
+    if (lo < Math.min(whole, TITLE_CHARS)) { out.push(`a ranking title shows ${lo} of its ${whole} characters: "${t.textContent.slice(0, 30)}…"`); break; }
+  }
+  // no column of the ranking without a single grade in it
+  const tpl = document.getElementById("all-rows");
+  for (const hd of document.querySelectorAll("#rows .hd[data-col]")) {
+    const cells = tpl ? [...tpl.content.querySelectorAll(".ga")].filter((c) => c.dataset.col === hd.dataset.col) : [];
+    if (!cells.some((c) => c.querySelector(".grade:not(.none)"))) out.push(`the ranking's column "${hd.dataset.col}" is always empty`);
+  }
   const grade = document.querySelector(".verdict .grade");
   if (grade) {
     const size = parseFloat(getComputedStyle(grade).fontSize);

@@ -1,7 +1,8 @@
 """Every projector view at the resolutions real venues have, light and dark, for 70 and 500
 keypads, checked from the DOM: every main box inside the viewport, no two overlapping, none
 clipping its content, the document not scrolling, every keypad inside the grid, the majority
-grade the largest text. A real hub is driven through its states (actions and presses straight
+grade the largest text, every ranking title whole or at least 40 characters of it shown, no
+ranking column without a grade in it. A real hub is driven through its states (actions and presses straight
 into it) while one browser's eight pages, one per size and theme, follow it on /ws/live. Each
 view is saved as a screenshot in artifacts/display/ (look at them)."""
 

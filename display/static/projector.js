@@ -167,7 +167,7 @@
     }
   }
 
-  /* --- ranking: titles ellipsised, the transition filter ignores case and accents -------------- */
+  /* --- ranking: titles on up to two lines, the transition filter ignores case and accents -------- */
   function rankingRows() {
     const chosen = assembly();
     if (chosen && chosen !== "*") {
@@ -180,7 +180,9 @@
     const filter = params.get("transition") || "";
     const { rows: all, title, merged } = rankingRows();
     const rows = filter ? all.filter((r) => C.fold(r.transition) === C.fold(filter)) : all;
-    const extra = assembly() === "*" ? (state.rankings_by_assembly || []) : [];
+    // every assembly's grade beside the plenary's: only the assemblies ranked alone somewhere (an
+    // assembly always merged for the secret ballot would be a column of dashes)
+    const extra = assembly() === "*" ? (state.rankings_by_assembly || []).filter((a) => a.ranking.length) : [];
     const head = `<div class="rank-head" data-box="rank-head"><h2>${T().ranking}${title ? ` — ${esc(title)}` : ""}${filter ? ` — ${esc(filter)}` : ""}</h2><small id="rank-page"></small></div>`;
     if (!rows.length) {
       const known = [...new Set(((state.proposals) || []).map((p) => p.transition).filter(Boolean))];
@@ -188,36 +190,49 @@
       return head + `<p class="hint" id="hint" data-box="hint">${esc(hint)}</p>`;
     }
     const tied = (r) => rows.filter((x) => x.rank === r.rank).length > 1;
-    const gradeOf = (a, n) => { const x = a.ranking.find((r) => r.number === n); return x ? C.gradeHtml(x, state, lang) : "—"; };
+    const gradeOf = (a, n) => { const x = a.ranking.find((r) => r.number === n); return x ? C.gradeHtml(x, state, lang) : C.gradeHtml({}, state, lang); };
+    const dashes = extra.some((a) => rows.some((r) => !a.ranking.some((x) => x.number === r.number)));
+    // with the assemblies' columns, a fiche takes two lines: its title across the table, then its grades
+    const wide = extra.length > 0;
     const cells = rows.map((r) => {
-      const p = C.proposal(state, r.number);
-      return `<span class="r">${r.rank}${tied(r) ? `<small>${T().ex}</small>` : ""}</span><span class="n">${T().fiche} ${r.number}</span>` +
-        `<span class="t" title="${esc(p.title)}">${esc(p.title || r.title || "")}</span><span class="b">${C.barHtml(r.balanced_tally, state, lang)}</span>` +
-        `<span class="g">${C.gradeHtml(r, state, lang)}</span>` + extra.map((a) => `<span class="ga">${gradeOf(a, r.number)}</span>`).join("");
+      const p = C.proposal(state, r.number), name = p.title || r.title || "";
+      const rank = `<span class="r">${r.rank}${tied(r) ? `<small>${T().ex}</small>` : ""}</span><span class="n">${T().fiche} ${r.number}</span>` +
+        `<span class="t clamp" title="${esc(name)}">${esc(name)}</span>`;
+      const grades = `<span class="b">${C.barHtml(r.balanced_tally, state, lang)}</span><span class="g">${C.gradeHtml(r, state, lang)}</span>` +
+        extra.map((a) => `<span class="ga" data-col="${esc(a.assembly)}">${gradeOf(a, r.number)}</span>`).join("");
+      return rank + (wide ? `<span class="sp"></span>` : "") + grades;
     });
-    const header = extra.length ? `<span class="hd"></span><span class="hd"></span><span class="hd"></span><span class="hd"></span><span class="hd">${T().plenary}</span>` +
-      extra.map((a) => `<span class="hd ellipsis">${esc(a.assembly)}</span>`).join("") : "";
-    const cols = extra.length ? ` style="grid-template-columns: 2.6rem 4.6rem minmax(5rem, 1fr) minmax(3rem, 10%) auto${" auto".repeat(extra.length)}"` : "";
+    const header = wide ? `<span class="sp hd"></span><span class="hd"></span><span class="hd">${T().plenary}</span>` +
+      extra.map((a) => `<span class="hd ellipsis" data-col="${esc(a.assembly)}">${esc(a.assembly)}</span>`).join("") : "";
     return head + (merged ? `<p class="note" data-box="merged">${T().assemblyMerged(merged, state.session.min_group || 5)}</p>` : "") +
-      `<div class="table" id="table" data-box="table"><div class="rows" id="rows"${cols} data-header="${extra.length ? 1 : 0}">${header}</div></div>` +
+      `<div class="table" id="table" data-box="table"><div class="rows${wide ? " wide" : ""}" id="rows"` +
+      `${wide ? ` style="--extra: ${extra.length}"` : ""}>${header}</div></div>` +
+      (dashes ? `<p class="note" data-box="dashes">${T().dashMeans(state.session.min_group || 5)}</p>` : "") +
       `<template id="all-rows">${cells.map((c) => `<div class="row">${c}</div>`).join("")}</template>`;
   }
-  /* as many rows as the page has room for; the pages turn every 10 s */
+  /* as many fiches as the page has room for (a title takes one line or two); the pages turn every
+     10 s. The columns are sized once on every row, so they do not move from page to page. */
   function fitRanking() {
     const box = $("table"), list = $("rows"), tpl = $("all-rows");
     if (!box || !list || !tpl) return;
-    const rows = [...tpl.content.children];
-    const perCol = list.children.length ? list.children.length : 0;
-    const probe = rows[0].cloneNode(true);
-    list.append(...probe.childNodes);
-    const rowH = list.lastElementChild.getBoundingClientRect().height + (parseFloat(getComputedStyle(list).rowGap) || 0);
-    const headH = list.dataset.header === "1" ? list.firstElementChild.getBoundingClientRect().height : 0;
-    while (list.children.length > perCol) list.lastElementChild.remove();
-    const per = Math.max(1, Math.floor((box.clientHeight - headH) / Math.max(1, rowH)));
-    const pages = Math.max(1, Math.ceil(rows.length / per)), at = page % pages;
-    for (const row of rows.slice(at * per, at * per + per)) list.append(...row.cloneNode(true).childNodes);
-    $("rank-page").textContent = pages > 1 ? T().page(at + 1, pages) : "";
-    box.dataset.perPage = per;
+    list.style.gridTemplateColumns = "";
+    const rows = [...tpl.content.children].map((r) => r.cloneNode(true));
+    list.append(...rows);
+    list.style.gridTemplateColumns = getComputedStyle(list).gridTemplateColumns;
+    const extent = (row) => {
+      const rs = [...row.children].map((c) => c.getBoundingClientRect());
+      return { top: Math.min(...rs.map((r) => r.top)), bottom: Math.max(...rs.map((r) => r.bottom)) };
+    };
+    const spans = rows.map(extent), room = box.getBoundingClientRect().bottom - spans[0].top;
+    const pages = [];
+    let start = 0;
+    for (let i = 1; i <= rows.length; i++) {
+      if (i === rows.length || spans[i].bottom - spans[start].top > room) { pages.push([start, i]); start = i; }
+    }
+    const [from, to] = pages[page % pages.length];
+    rows.forEach((r, i) => { if (i < from || i >= to) r.remove(); });
+    $("rank-page").textContent = pages.length > 1 ? T().page((page % pages.length) + 1, pages.length) : "";
+    box.dataset.perPage = to - from;
   }
 
   function render() {
