@@ -1,5 +1,6 @@
 /* Run in a projector page by tests/test_display_matrix.py: what is wrong with the layout (an
-   empty list when nothing is). `expected`: {keypads, dark}. */
+   empty list when nothing is). `expected`: {keypads, dark, lang, french}: `french`, words of the
+   French interface that an English page must not show. */
 (expected) => {
   const W = innerWidth, H = innerHeight, out = [];
   const doc = document.scrollingElement;
@@ -64,6 +65,30 @@
     for (const e of document.querySelectorAll("main *"))
       if (e.childNodes.length && [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()) && parseFloat(getComputedStyle(e).fontSize) > size)
         { out.push(`"${e.textContent.slice(0, 30)}" is larger than the majority grade`); break; }
+  }
+  // read from the back of the room: body text at least 24 px at 1280×720 (0.94 rem: the rem
+  // follows the screen), and contrasted (WCAG's 4.5:1); the journal's head (for the guarantors,
+  // class "fine") and the keypad numbers (sized by the grid's room) are exempt from the size
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize), minText = 0.94 * rem;
+  const rgba = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const behind = (e) => { for (let x = e; x; x = x.parentElement) { const c = rgba(getComputedStyle(x).backgroundColor); if (c.length === 3 || c[3] > 0.5) return c; } return [255, 255, 255]; };
+  let small = 0, faint = 0;
+  for (const e of document.querySelectorAll("main *")) {
+    if (!e.getClientRects().length || ![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const cs = getComputedStyle(e);
+    if (cs.visibility === "hidden") continue;
+    const text = e.textContent.trim().slice(0, 30), size = parseFloat(cs.fontSize);
+    if (!e.closest(".fine, #grid") && size < minText - 0.05 && small++ < 3)
+      out.push(`"${text}" is ${size.toFixed(1)} px, under ${minText.toFixed(1)} px`);
+    const [a, b] = [lum(rgba(cs.color)), lum(behind(e))], ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5 && faint++ < 3) out.push(`"${text}" has a contrast of ${ratio.toFixed(2)}:1 (${cs.color} on ${behind(e)})`);
+  }
+  if (expected.lang === "en") {
+    const shown = document.body.innerText;
+    for (const w of expected.french || [])  // a whole word ("Vote clos", not "Vote closed")
+      if (new RegExp(`(^|[^\\p{L}])${w}($|[^\\p{L}])`, "u").test(shown)) out.push(`French in the English page: "${w}"`);
   }
   const bg = getComputedStyle(document.body).backgroundColor;
   if (expected.dark !== (bg === "rgb(16, 19, 24)")) out.push(`the page background is ${bg}`);

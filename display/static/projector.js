@@ -133,18 +133,18 @@
       `<p class="words" data-box="words">${words}. ${who}.</p>` +
       (sign ? `<p class="note" data-box="gauge">${sign}</p>` : "") + groupHtml +
       (why && !groupHtml ? `<p class="explain clamp" data-box="explain">${esc(why)}</p>` : "") +
-      (headLine ? `<p class="head" id="journal-head" data-box="head">${T().journal} ${esc(headLine)}</p>` : "");
+      (headLine ? `<p class="head fine" id="journal-head" data-box="head">${T().journal} ${esc(headLine)}</p>` : "");
   }
 
   /* --- consent round, revealed ------------------------------------------------------------------ */
-  const CARD = { green: "#1a9850", yellow: "#fee08b", orange: "#fc8d59", red: "#d73027" };
+  const CARD = { green: "#15803d", yellow: "#fee08b", orange: "#fc8d59", red: "#d73027" };
   function consent(poll) {
     const r = poll.results, c = r.colours, total = Object.values(c).reduce((a, b) => a + b, 0) || 1;
     const p = C.proposal(state, poll.items[0]), onFiche = state.proposals.some((x) => x.number === poll.items[0]);
     const groups = assembly() === "*" ? (r.groups || []) : [];
     return `<h2 class="fiche clamp" data-box="fiche">${T().consent}${onFiche ? ` — ${ficheName(p)}` : ""}</h2>` +
       `<div class="colours" data-box="colours">` + ["green", "yellow", "orange", "red"].map((k) =>
-        `<div style="background:${CARD[k]}${k === "green" || k === "red" ? ";color:#fff" : ""}"><b>${c[k]}</b><span>${T().colours[k]} · ${T().colourMeaning[k]} · ${C.pct(100 * c[k] / total, lang, 0)}</span></div>`).join("") + `</div>` +
+        `<div style="background:${CARD[k]}${k === "green" || k === "red" ? ";color:#fff" : ""}"><b>${c[k]} <small>${C.pct(100 * c[k] / total, lang, 0)}</small></b><span>${T().colours[k]} · ${T().colourMeaning[k]}</span></div>`).join("") + `</div>` +
       (groups.length ? `<div class="cgroups" data-box="groups">` + groups.map((g) => `<span class="ellipsis">${esc(groupName(g))}</span>` +
         ["green", "yellow", "orange", "red"].map((k) => `<span>${T().colours[k]} ${g.colours[k]}</span>`).join("")).join("") + `</div>` : "") +
       `<h3 class="queue-title" data-box="queue-title">${T().queue}</h3>` +
@@ -207,7 +207,7 @@
     return head + (merged ? `<p class="note" data-box="merged">${T().assemblyMerged(merged, state.session.min_group || 5)}</p>` : "") +
       `<div class="table" id="table" data-box="table"><div class="rows${wide ? " wide" : ""}" id="rows"` +
       `${wide ? ` style="--extra: ${extra.length}"` : ""}>${header}</div></div>` +
-      (dashes ? `<p class="note" data-box="dashes">${T().dashMeans(state.session.min_group || 5)}</p>` : "") +
+      (dashes ? `<p class="note" data-box="dashes">${T().dashMeans()}</p>` : "") +
       `<template id="all-rows">${cells.map((c) => `<div class="row">${c}</div>`).join("")}</template>`;
   }
   /* as many fiches as the page has room for (a title takes one line or two); the pages turn every
