@@ -83,7 +83,7 @@ class Room:
             )
             hub.submit_press(press, answers.append)
             sent += 1
-        await hub.wait_until(lambda: len(answers) == sent, 20)
+        await hub.wait_until(lambda: len(answers) == sent, 30)
         return sent
 
     async def judge(self, number: int, poll_id: int) -> int:
@@ -103,7 +103,7 @@ class Room:
 async def close_and_wait(hub: Engine, poll_id: int) -> None:
     await hub.act(ClosePoll())
     assert hub.session is not None
-    await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 10)  # type: ignore[union-attr]
+    await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 30)  # type: ignore[union-attr]
 
 
 async def grades_poll(room: Room, number: int, reveal: bool = True, **open_kw: Any) -> int:

@@ -8,7 +8,7 @@ into the hub); the projector, at 1280×720 too, follows. Screenshots in artifact
 from __future__ import annotations
 
 import asyncio
-import contextlib
+from collections.abc import Awaitable
 from typing import Any
 
 from playwright.async_api import Page
@@ -24,6 +24,7 @@ from tests.test_browser import ARTIFACTS, GUARD_MS, browser  # noqa: F401  (fixt
 TOKEN = "console-day"
 FICHES = 40
 VIEW = {"width": 1280, "height": 720}
+HUB_S = 30  # a hang guard on the hub's side, generous for a loaded machine: never a timing claim
 
 
 class VotingRoom:
@@ -34,6 +35,7 @@ class VotingRoom:
         self.room = Room(hub, seed=13, turnout=0.93)
         self.voted: set[int] = set()
         self.done: dict[int, asyncio.Event] = {}
+        self.failed: list[str] = []  # a vote whose presses were not all answered
         self.tasks: set[asyncio.Task[None]] = set()
         hub.subscribe(self.follow)
 
@@ -41,23 +43,30 @@ class VotingRoom:
         poll = state.get("poll")
         if poll and poll["state"] == "open" and poll["poll_id"] not in self.voted:
             self.voted.add(poll["poll_id"])
-            self.done[poll["poll_id"]] = asyncio.Event()
             task = asyncio.get_running_loop().create_task(
                 self.vote(poll["poll_id"], poll["mode"], poll["items"][0])
             )
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 
+    def _done(self, poll_id: int) -> asyncio.Event:
+        return self.done.setdefault(poll_id, asyncio.Event())
+
     async def vote(self, poll_id: int, mode: str, item: int) -> None:
-        with contextlib.suppress(TimeoutError):
+        try:
             if mode == "consent":
                 await self.room.cards(poll_id)
             else:
                 await self.room.judge(item, poll_id)
-        self.done[poll_id].set()
+        except TimeoutError:
+            self.failed.append(f"poll {poll_id}: presses not all answered")
+        self._done(poll_id).set()
 
     async def voted_in(self, poll_id: int) -> None:
-        await asyncio.wait_for(self.done[poll_id].wait(), 20)
+        """Every member's press in this poll answered (the vote starts when the hub publishes
+        the poll open, which may come after the console heard its answer)."""
+        await asyncio.wait_for(self._done(poll_id).wait(), HUB_S)
+        assert not self.failed, self.failed
 
     async def stop(self) -> None:
         for t in list(self.tasks):
@@ -71,6 +80,31 @@ async def click(page: Page, selector: str) -> None:
 
 async def said(page: Page, text: str, kind: str = "ok") -> None:
     await page.wait_for_selector(f"#bar.{kind} >> text={text}", timeout=GUARD_MS)
+
+
+async def project(console: Page, hub: Engine, view: str, assembly: str) -> None:
+    """Choose what the projector shows, as the facilitator does (the view's radio button, then
+    the assembly's list). Each choice sends both to the hub; the next is made only once the
+    console has worded the last one's answer, so none lands late or out of order."""
+
+    async def choose(act: Awaitable[Any]) -> None:
+        seq = await console.evaluate("Number(document.getElementById('bar').dataset.seq || 0)")
+        async with console.expect_response(
+            lambda r: r.url.endswith("/api/display"), timeout=GUARD_MS
+        ) as answer:
+            await act
+        assert (await answer.value).ok
+        await console.wait_for_function(
+            f"Number(document.getElementById('bar').dataset.seq || 0) > {seq}", timeout=GUARD_MS
+        )
+        await said(console, "Projecteur mis à jour.")
+
+    radio = f'input[name="view"][value="{view}"]'
+    if not await console.is_checked(radio):
+        await choose(click(console, radio))
+    if await console.input_value("#assembly") != assembly:
+        await choose(console.select_option("#assembly", assembly, timeout=GUARD_MS))
+    assert dict(hub.session.display) == {"view": view, "assembly": assembly}
 
 
 async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  # noqa: F811
@@ -100,11 +134,12 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
             await said(console, "ouvert")
             poll_id = session.polls[-1].poll_id
             await voters.voted_in(poll_id)
+            turnout = session.poll(poll_id).turnout
             await console.wait_for_selector(
-                f"#pollstate >> text={session.polls[-1].turnout} / 73", timeout=GUARD_MS
+                f"#pollstate >> text=/— {turnout} \\/ 73 ont voté/", timeout=GUARD_MS
             )
             await click(console, "#close")
-            await hub.wait_until(lambda: session.poll(poll_id).state is PollState.CLOSED, 10)
+            await hub.wait_until(lambda: session.poll(poll_id).state is PollState.CLOSED, HUB_S)
             await console.wait_for_selector("#preview-box", timeout=GUARD_MS)  # only the console sees it
             await projector.wait_for_selector("text=Le résultat va être annoncé.", timeout=GUARD_MS)
             assert await projector.locator(".verdict").count() == 0
@@ -139,9 +174,9 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
                 await console.check("#countdown-close")
                 before = len(session.polls)
                 await click(console, "#open")
-                await hub.wait_until(lambda n=before: len(session.polls) > n, 10)
+                await hub.wait_until(lambda n=before: len(session.polls) > n, HUB_S)
                 poll_id = session.polls[-1].poll_id
-                await hub.wait_until(lambda p=poll_id: session.poll(p).state is PollState.CLOSED, 15)
+                await hub.wait_until(lambda p=poll_id: session.poll(p).state is PollState.CLOSED, HUB_S)
                 assert session.poll(poll_id).closed_by == "countdown"
                 await projector.wait_for_selector(".timeup >> text=Temps écoulé", timeout=GUARD_MS)
                 await said(console, f"Temps écoulé : vote {poll_id} clos.")
@@ -183,29 +218,28 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
                 poll_id = session.polls[-1].poll_id
                 await voters.voted_in(poll_id)
                 await click(console, "#close")
-                await hub.wait_until(lambda p=poll_id: session.poll(p).state is PollState.CLOSED, 10)
+                await hub.wait_until(lambda p=poll_id: session.poll(p).state is PollState.CLOSED, HUB_S)
                 await click(console, "#reveal")
                 await projector.wait_for_selector(".fiche-line .round >> text=2e tour", timeout=GUARD_MS)
             if number == 10:  # the assemblies' results on the projector, chosen from the console
-                await console.select_option("#assembly", "*")
-                await said(console, "Projecteur mis à jour.")
+                await project(console, hub, "auto", "*")
                 await projector.wait_for_selector(".groups >> text=Assemblée « sociale »", timeout=GUARD_MS)
                 await projector.screenshot(path=shots / "projector-assemblies.png")
-                await console.select_option("#assembly", "sociale")
+                await project(console, hub, "auto", "sociale")
                 await projector.wait_for_selector(
                     ".fiche-line >> text=Assemblée « sociale »", timeout=GUARD_MS
                 )
-                await console.select_option("#assembly", "")
-                await projector.wait_for_selector(".verdict", timeout=GUARD_MS)
+                await project(console, hub, "auto", "")
+                await projector.wait_for_selector(".verdict:not(:has(~ .groups))", timeout=GUARD_MS)
 
         # the ranking, then each assembly's, on the projector
-        await click(console, 'input[name="view"][value="ranking"]')
+        await project(console, hub, "ranking", "")
         await projector.wait_for_selector("#rows .t", timeout=GUARD_MS)
         await projector.screenshot(path=shots / "projector-ranking.png")
-        await console.select_option("#assembly", "écologique")
+        await project(console, hub, "ranking", "écologique")
         await projector.wait_for_selector(".rank-head >> text=Assemblée « écologique »", timeout=GUARD_MS)
-        await click(console, 'input[name="view"][value="auto"]')
-        await console.select_option("#assembly", "")
+        await project(console, hub, "auto", "")
+        await projector.wait_for_selector(".verdict", timeout=GUARD_MS)
 
         # a consent round
         await click(console, "#consent")
@@ -214,7 +248,7 @@ async def test_a_facilitator_runs_the_day_from_the_console(tmp_path, browser):  
         await voters.voted_in(poll_id)
         assert await projector.locator(".colours").count() == 0  # no colours while the cards are up
         await click(console, "#close")
-        await hub.wait_until(lambda: session.poll(poll_id).state is PollState.CLOSED, 10)
+        await hub.wait_until(lambda: session.poll(poll_id).state is PollState.CLOSED, HUB_S)
         await console.wait_for_selector("#preview-box >> text=Prise de parole", timeout=GUARD_MS)
         await click(console, "#reveal")
         await projector.wait_for_selector("#queue", timeout=GUARD_MS)

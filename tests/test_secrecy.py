@@ -29,6 +29,9 @@ PUBLIC_GETS = [
     "/api/state/history",
     *(f"/api/polls/{n}/chart.{fmt}" for n in (1, 2, 3) for fmt in ("svg", "png")),
 ]
+# A hang guard, generous for a loaded 2-core machine (a chart drawn there can take seconds), never
+# a timing claim.
+GUARD_S = 60
 
 
 class Watcher:
@@ -55,7 +58,7 @@ class Watcher:
     async def catch_up(self) -> None:
         """Read live messages until the hub's newest state has arrived."""
         while max(self.live, default=-1) + self.base < self.hub.version:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 10))
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), GUARD_S))
             self.live[msg["version"] - self.base] = self.relative(msg)
 
     async def look(self, step: str) -> None:
@@ -79,7 +82,7 @@ async def _session(tmp_path, name: str, grade_keys: str, consent_keys: str) -> t
     base = f"http://127.0.0.1:{web.port}"
     try:
         async with (
-            httpx.AsyncClient(base_url=base) as http,
+            httpx.AsyncClient(base_url=base, timeout=GUARD_S) as http,
             websockets.connect(f"ws://127.0.0.1:{web.port}/ws/live") as ws,
         ):
             w = Watcher(hub, http, ws)
@@ -94,10 +97,10 @@ async def _session(tmp_path, name: str, grade_keys: str, consent_keys: str) -> t
                     now[0] += 1
                     answers: list[Any] = []
                     hub.submit_press(Press(0x10000 + n, poll_id, poll_id, 0, key, at=now[0]), answers.append)
-                    await hub.wait_until(lambda a=answers: bool(a), 5)
+                    await hub.wait_until(lambda a=answers: bool(a), GUARD_S)
                     await w.look(f"{step} press {n}")
                 await http.post("/api/polls/close", headers=AUTH)
-                await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, 5)
+                await hub.wait_until(lambda: hub.session.poll(poll_id).state is PollState.CLOSED, GUARD_S)
                 await w.look(f"{step} closed")
                 # the console previews the result with its token; without, nothing
                 r = await http.get(f"/api/polls/{poll_id}/result", headers=AUTH)

@@ -14,6 +14,7 @@
   function say(kind, text, label = "") {
     const bar = $("bar");
     bar.className = kind;
+    bar.dataset.seq = String(Number(bar.dataset.seq || 0) + 1);  // each message counted (tests wait for theirs)
     $("msg-label").textContent = label;
     $("msg").textContent = text;
   }
