@@ -14,10 +14,12 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from display import STATIC
 from hub.commands import (
@@ -33,7 +35,7 @@ from hub.commands import (
     Step,
 )
 from hub.engine import ActionPending, Engine, HubBusy, HubFailure
-from hub.errors import ClickerError
+from hub.errors import ClickerError, named, single_line
 from hub.imports import InputError
 from hub.live import live_part, part
 from hub.model import PollMode
@@ -137,6 +139,13 @@ def create_app(
     broadcaster = Broadcaster()
     hub.subscribe(broadcaster.publish)  # a subscription, not a start: the hub publishes once running
     app.state.broadcaster = broadcaster
+
+    @app.exception_handler(StarletteHTTPException)
+    async def one_line_detail(request: Request, exc: StarletteHTTPException) -> Response:
+        """Every refusal's detail is one bounded line, whatever input it quotes."""
+        if isinstance(exc.detail, str):
+            exc.detail = single_line(exc.detail)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def one_line_422(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -267,7 +276,7 @@ def create_app(
     ) -> dict[str, Any]:
         data = await request.body()
         if name.lower().endswith(".csv") or "csv" in request.headers.get("content-type", ""):
-            raise HTTPException(422, f"{name}: a roster is a JSON file")
+            raise HTTPException(422, f"{named(name)}: a roster is a JSON file")
         keypads = await imported(lambda: parse_roster_file(data, name))
         await act(LoadRoster(tuple(keypads)))
         return {"keypads": len(keypads)}

@@ -28,7 +28,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.errors import ClickerError
+from hub.errors import ClickerError, quoted, single_line
 from hub.imports import MAX_IMPORT_BYTES
 
 MAX_BODY = MAX_IMPORT_BYTES
@@ -79,7 +79,7 @@ class HostPolicy:
 def _refusal(status: int, detail: str) -> JSONResponse:
     """A refusal that also closes the connection: a body the client may still be sending is
     dropped with the socket, never read."""
-    return JSONResponse({"detail": detail}, status_code=status, headers={"Connection": "close"})
+    return JSONResponse({"detail": single_line(detail)}, status_code=status, headers={"Connection": "close"})
 
 
 class Door:
@@ -126,8 +126,8 @@ class Door:
     def _decide(self, scope: Scope, headers: Headers) -> JSONResponse | None:
         host = headers.get("host", "")
         if not self.hosts.allows(host):
-            shown = host[:60] or "(none)"
-            return _refusal(400, f"Host {shown!r} is not this hub's (open the address clicker printed)")
+            shown = quoted(host) if host else "(none)"
+            return _refusal(400, f"Host {shown} is not this hub's (open the address clicker printed)")
         if scope["method"] not in SAFE_METHODS and scope["path"].startswith("/api/"):
             if not token_ok(headers.get("authorization", ""), self.token):
                 return _refusal(401, "missing or wrong control token")
@@ -190,4 +190,4 @@ def validation_detail(errors: Any) -> str:
     head = err.get("loc", ("",))[0] if err.get("loc") else ""
     field = ".".join(str(p) for p in err.get("loc", ())[1:]) if head in where else loc
     place = f"{field} ({where[head]})" if head in where and field else (field or "the body")
-    return f"{place}: {err.get('msg', 'invalid')}"
+    return single_line(f"{place}: {err.get('msg', 'invalid')}")
