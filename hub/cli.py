@@ -6,12 +6,14 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from hub.errors import named, single_line
 from hub.tally import Missing, Rule, TallyError, rank
 from hub.tally_io import parse_document, ranking_to_json
 
@@ -58,9 +60,13 @@ def _root(
     """clicker: jugement majoritaire avec boîtiers de vote / majority judgment with keypads."""
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """One line on stderr, then a non-zero exit: the contract for bad input."""
-    typer.echo(f"clicker: error: {message}", err=True)
+def fail(message: str, code: int = 1, details: Sequence[str] = ()) -> NoReturn:
+    """One line on stderr, then a non-zero exit: the contract for bad input (``single_line``:
+    whatever the message quotes, it stays one printable line of bounded length). ``details``:
+    indented lines after it, each one line too (a list of differences, say)."""
+    typer.echo(f"clicker: error: {single_line(message)}", err=True)
+    for line in details:
+        typer.echo(f"  {single_line(line)}", err=True)
     raise typer.Exit(code)
 
 
@@ -84,12 +90,13 @@ def tally(
         else:
             path = Path(file)
             if not path.is_file():
-                fail(f"{file}: no such file")
+                fail(f"{named(file)}: {'a directory, not a file' if path.is_dir() else 'no such file'}")
             text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text")
+        fail(f"{named(file)}: not UTF-8 text")
     except OSError as exc:
-        fail(f"{file}: {exc.strerror}")
+        fail(f"{named(file)}: {exc.strerror}")
+    where = "standard input" if file == "-" else named(file)
     try:
         doc = parse_document(text)
         result = rank(
@@ -100,12 +107,25 @@ def tally(
             doc.voters,
         )
     except TallyError as exc:
-        fail(str(exc))
+        fail(f"{where}: {exc}")
     typer.echo(json.dumps(ranking_to_json(result), ensure_ascii=False, indent=2))
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except OSError as exc:  # the last net: a file the system refused is one line, not a traceback
+        where = named(str(exc.filename)) + ": " if exc.filename else ""
+        typer.echo(f"clicker: error: {single_line(where + (exc.strerror or str(exc)))}", err=True)
+        sys.exit(1)
+
+
+def writable_or_fail(path: Path) -> None:
+    """An output file that cannot be one (a folder, or in no folder) is said before any work."""
+    if path.is_dir():
+        fail(f"{named(str(path))}: a directory, not a file")
+    if not path.parent.is_dir():
+        fail(f"{named(str(path))}: no such folder {named(str(path.parent))}")
 
 
 def interrupted(journal: Path | None = None) -> None:
@@ -264,7 +284,7 @@ def demo(
         if headless:
             result = asyncio.run(run_demo(opts))
         elif scripted:
-            with Progress(console=err, transient=True) as bar:
+            with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
                 task = bar.add_task("Vote", total=proposals + 1)
                 result = asyncio.run(
                     run_demo(opts, lambda what: bar.update(task, advance=1, description=what))
@@ -399,7 +419,7 @@ def replay(
         fail("--speed must be positive")
     try:
         read_traffic(file)  # a bad file is reported before anything starts
-        with Progress(console=Console(stderr=True), transient=True) as bar:
+        with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("Replay", total=None)
             summary = asyncio.run(
                 run_replay(file, speed, db, lambda done, total: bar.update(task, completed=done, total=total))
@@ -552,6 +572,8 @@ def keypads_provision(
     from hub.roster import nvs_csv, provision, save_roster
 
     before = _load_roster_or_fail(roster)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {named(str(out))}: a file, not a folder")
     after = provision(before)
     out.mkdir(parents=True, exist_ok=True)
     fresh = 0
@@ -572,21 +594,29 @@ def keypads_sync(
     journals: list[Path] = typer.Argument(..., help="Journals of past sessions (each must verify)."),
 ) -> None:
     """Keep the keypad store: raise each keypad's counter to the highest its signed presses used
-    in these sessions, so that their recorded traffic can never vote in a later session."""
-    from hub.roster import save_roster, sync_counters
+    in these sessions, so that their recorded traffic can never vote in a later session.
+
+    `clicker serve` does it itself when it stops cleanly and its session file names the roster
+    file; this is for journals from elsewhere (another hub, a backup, a session resumed without
+    its session file). The rest of the roster file is kept as it is."""
+    from hub.imports import InputError
+    from hub.roster import signed_counters, store_counters
     from hub.verify import verify as run_verify
 
-    keypads = _load_roster_or_fail(roster)
-    moved = 0
+    _load_roster_or_fail(roster)  # a bad roster is said before the journals are recounted
+    highest: dict[int, int] = {}
     for db in journals:
+        _journal_or_fail(db)
         verdict = run_verify(db)
         if not verdict.ok or verdict.session is None:
-            fail(f"{db}: the journal does not verify: {verdict.problem}")
+            fail(f"{named(str(db))}: the journal does not verify: {verdict.problem}")
         session = verdict.session
-        signed = {kid: n for kid, n in session.highest.items() if session.keypads[kid].key is not None}
-        keypads, n = sync_counters(keypads, signed)
-        moved += n
-    save_roster(roster, keypads)
+        for kid, n in signed_counters(session.highest, session.keypads).items():
+            highest[kid] = max(n, highest.get(kid, 0))
+    try:
+        moved = store_counters(roster, highest)
+    except InputError as exc:
+        fail(str(exc))
     typer.echo(f"{roster}: {moved} counters raised from {len(journals)} journal(s)")
 
 
@@ -606,6 +636,8 @@ def keypads_card(
     lines += ["", "Consentement" if lang == "fr" else "Consent"]
     lines += [f"  {k}  {CONSENT_NAMES[lang][c]}" for k, c in DEFAULT_CONSENT_KEYS.items()]
     text = "\n".join(lines) + "\n"
+    if out is not None:
+        writable_or_fail(out)
     if out is None:
         typer.echo(text, nl=False)
     else:
@@ -666,11 +698,15 @@ def serve(
     from hub.imports import InputError
     from hub.runner import RecordRefused, ServeOptions, run_serve
     from hub.session import SessionError
-    from hub.session_file import differences, load_session_file
+    from hub.session_file import differences, load_session_file, roster_file
     from hub.web.server import PortInUse
+    from hub.web.token import token_path
 
     journaled = _journaled_session_or_fail(db)
+    if web and token_path(db).exists() and not token_path(db).is_file():
+        fail(f"{named(str(token_path(db)))}: a directory, not the console's control token file")
     config = None
+    store = None
     if resume:
         if journaled is None:
             fail(f"--resume: {db} holds no session to resume")
@@ -679,16 +715,19 @@ def serve(
     elif session is not None:
         try:
             config = load_session_file(session)
+            store = roster_file(session)
         except InputError as exc:
             fail(str(exc))
         if journaled is not None:
             diffs = differences(journaled, config)
             if diffs:
-                lines = [f"{db} holds a different session than {session}:", *(f"  {d}" for d in diffs)]
-                lines.append(
-                    "  --resume continues the journal's session (the file ignored), or give a new --db"
+                fail(
+                    f"{db} holds a different session than {session}:",
+                    details=[
+                        *diffs,
+                        "--resume continues the journal's session (the file ignored), or give a new --db",
+                    ],
                 )
-                fail("\n".join(lines))
     elif journaled is None:
         fail(f"{db}: no journal to resume; give --session to start a new one")
     opts = ServeOptions(
@@ -705,6 +744,7 @@ def serve(
         new_token=new_token,
         record=record,
     )
+    opts.roster_file = store
     if federate or nats_credentials is not None:
         from hub.federation.commands import read_credentials
 
@@ -775,12 +815,13 @@ def report(
     from hub.report.pdf import ReportError, build_report
 
     _journal_or_fail(db)
+    writable_or_fail(output)
     if is_plenary_journal(db):
         from hub.federation.report import build_plenary_report
 
         build_report = build_plenary_report  # the convention's combined results
     try:
-        with Progress(console=Console(stderr=True), transient=True) as bar:
+        with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("Rapport" if lang == "fr" else "Report", total=None)
             pages = build_report(
                 db, output, Lang(lang).value, lambda n, total: bar.update(task, completed=n, total=total)
@@ -814,6 +855,8 @@ def export(
     from hub.verify import verify as run_verify
 
     _journal_or_fail(db)
+    if output is not None:
+        writable_or_fail(output)
     from hub.federation.audit import is_plenary_journal
 
     if is_plenary_journal(db):
@@ -822,7 +865,7 @@ def export(
         from hub.federation.commands import export_plenary_command
 
         return export_plenary_command(db, str(fmt), output, assembly, fail)
-    with Progress(console=Console(stderr=True), transient=True) as bar:
+    with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("Recount", total=None)
         verdict = run_verify(db, lambda done, total: bar.update(task, completed=done, total=total))
     if not verdict.ok or verdict.session is None:

@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.errors import ClickerError
+from hub.errors import ClickerError, named, printable, quoted
 
 MAX_IMPORT_BYTES = 1 << 20  # 1 MiB: 50 fiches with long texts fit many times over
 DELIMITERS = (",", ";", "\t")
@@ -36,23 +37,26 @@ class InputError(ClickerError):
 
 
 def check_size(size: int, name: str) -> None:
+    name = named(name)
     if size > MAX_IMPORT_BYTES:
         raise InputError(f"{name}: {size:,} bytes, more than the {MAX_IMPORT_BYTES:,} an import may hold")
 
 
 def read_input_file(path: Path) -> bytes:
     """A file's bytes, refusing what is not a readable regular file of at most 1 MiB."""
+    name = named(str(path))
     try:
         if not path.is_file():
-            raise InputError(f"{path}: {'a directory, not a file' if path.is_dir() else 'no such file'}")
-        check_size(path.stat().st_size, str(path))
+            raise InputError(f"{name}: {'a directory, not a file' if path.is_dir() else 'no such file'}")
+        check_size(path.stat().st_size, name)
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
+        raise InputError(f"{name}: {exc.strerror}") from None
 
 
 def decode_text(data: bytes, name: str) -> str:
     """UTF-8 text, with or without a BOM; any other encoding is refused, never guessed."""
+    name = named(name)
     check_size(len(data), name)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(f"{name}: UTF-16 text: save it as UTF-8 (« CSV UTF-8 » in a spreadsheet)")
@@ -70,11 +74,41 @@ def decode_text(data: bytes, name: str) -> str:
     return text
 
 
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _control(value: str, allowed: str) -> str | None:
+    """The first control character of ``value`` not in ``allowed``, escaped; None if none."""
+    for ch in value:
+        if ch not in allowed and (unicodedata.category(ch) == "Cc" or ch in _LINE_BREAKS):
+            return printable(ch)
+    return None
+
+
+def line_field(value: str) -> str:
+    """A field written on one line (a title, a name): a line break there is a quote left open,
+    and a control character (an escape sequence, a bell) is what a file picked up by mistake."""
+    if any(ch in _LINE_BREAKS for ch in value):
+        raise ValueError("holds a line break (a quote left open?)")
+    bad = _control(value, "\t")
+    if bad is not None:
+        raise ValueError(f"holds a control character ({bad})")
+    return value
+
+
+def text_field(value: str) -> str:
+    """A field of several lines: line breaks and tabs, but no other control character."""
+    bad = _control(value, "\n\r\t")
+    if bad is not None:
+        raise ValueError(f"holds a control character ({bad})")
+    return value
+
+
 def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for key, value in pairs:
         if key in doc:
-            raise InputError(f"the key {key!r} appears twice")
+            raise InputError(f"the key {quoted(key)} appears twice")
         doc[key] = value
     return doc
 
@@ -86,6 +120,7 @@ def _no_constant(name: str) -> Any:
 def read_json(data: bytes | str, name: str) -> Any:
     """JSON as written by a person: duplicate keys and NaN refused (json.loads keeps the last
     key silently and accepts NaN)."""
+    name = named(name)
     text = decode_text(data, name) if isinstance(data, bytes) else data
     check_size(len(text.encode()), name)
     try:
@@ -129,16 +164,20 @@ def read_csv(
     """Rows of a CSV with a header, all or nothing. ``aliases`` maps other column names (in
     lower case) to ours; the delimiter is the one of , ; tab that yields the ``required`` columns."""
     aliases = aliases or {}
-    lines = text.splitlines(keepends=True)
+    name = named(name)
+    # Line ends as any spreadsheet writes them (CR LF, LF, and the old Macs' lone CR) made one;
+    # only they end a row (a U+2028 inside a field is the field's).
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
     if not lines or not lines[0].strip():
         raise InputError(f"{name}: empty, or no header on line 1 (expected {', '.join(required)})")
     delimiter = _sniff(lines[0], required, aliases)
     header = _columns(lines[0], delimiter, aliases)
     for col in required:
         if col not in header:
-            found = _shorten(delimiter.join(header), 80)
+            found = printable(_shorten(delimiter.join(header), 80))
             raise InputError(
-                f"{name}: line 1: no {col!r} column (found: {found}; columns are separated by "
+                f"{name}: line 1: no '{col}' column (found: {found}; columns are separated by "
                 "commas, semicolons or tabs)"
             )
     for i, col in enumerate(header):
@@ -150,7 +189,7 @@ def read_csv(
                 f"at most {MAX_COLUMN_NAME}"
             )
         if col in header[:i]:
-            raise InputError(f"{name}: line 1: the column {col!r} appears twice")
+            raise InputError(f"{name}: line 1: the column {quoted(col)} appears twice")
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     rows: list[CsvRow] = []
     start = 1
@@ -173,7 +212,7 @@ def read_csv(
     except csv.Error as exc:
         column = header[min(_open_quote_column(lines[start - 1], delimiter), len(header) - 1)]
         if "unexpected end of data" in str(exc) or "expected after" in str(exc):
-            raise InputError(f"{name}: line {start}, field {column!r}: a quote is not closed") from None
+            raise InputError(f"{name}: line {start}, field {quoted(column)}: a quote is not closed") from None
         raise InputError(f"{name}: line {start}: bad CSV ({exc})") from None
     return rows
 
@@ -194,7 +233,7 @@ def one_line(
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("#")))
     what = describe(err)
     if err["type"] == "extra_forbidden" and loc:  # named by its parent: "keypad 3: unknown key 'x'"
-        loc, what = loc[:-1], f"unknown key {loc[-1]!r}"
+        loc, what = loc[:-1], f"unknown key {quoted(str(loc[-1]))}"
         if keys is not None:
             what += f" (known: {', '.join(keys(loc))})"
     field = place(loc) if place is not None else loc_text(loc)
@@ -203,7 +242,7 @@ def one_line(
 
 def loc_text(loc: Loc) -> str:
     """A field's path as a message shows it ("extra.theme"), each part shortened."""
-    return ".".join(_shorten(str(p), 40) for p in loc)
+    return ".".join(printable(_shorten(str(p), 40)) for p in loc)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -212,7 +251,7 @@ def _shorten(text: str, limit: int) -> str:
 
 def _shown(value: Any) -> str:
     """A value as it was written in the file, shortened for a one-line message."""
-    return _shorten(json.dumps(value, ensure_ascii=False, default=repr), 40)
+    return printable(_shorten(json.dumps(value, ensure_ascii=False, default=repr), 40))
 
 
 def describe(err: Mapping[str, Any]) -> str:

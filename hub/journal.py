@@ -368,7 +368,10 @@ class Journal:
 
     def _open(self, consume: Callable[[Record], None] | None) -> None:
         if not self.path.exists():  # the session record may hold keypad keys: owner only
-            self.path.touch(mode=0o600)
+            try:
+                self.path.touch(mode=0o600)
+            except OSError as exc:  # no such folder, a read-only one: said before anything runs
+                raise JournalError(f"cannot be created ({exc.strerror})") from None
         try:
             conn = apsw.Connection(str(self.path), vfs=self.vfs)
         except apsw.Error as exc:

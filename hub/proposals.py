@@ -14,15 +14,18 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from hub.errors import named, quoted
 from hub.imports import (
     InputError,
     check_size,
     decode_text,
+    line_field,
     loc_text,
     one_line,
     read_csv,
     read_input_file,
     read_json,
+    text_field,
 )
 from hub.model import Proposal
 
@@ -41,22 +44,16 @@ class ProposalError(InputError):
     """A proposals file that cannot be used; the message is one line."""
 
 
-def _single_line(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise ValueError("holds a line break (a quote left open?)")
-    return value
-
-
 def _line(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Title = Annotated[str, _line(300, 1), AfterValidator(_single_line)]
-Transition = Annotated[str, _line(60), AfterValidator(_single_line)]
-Subject = Annotated[str, _line(300), AfterValidator(_single_line)]
-Text = Annotated[str, _line(20_000)]
-ExtraName = Annotated[str, _line(60, 1), AfterValidator(_single_line)]
-ExtraValue = Annotated[str, _line(2_000)]
+Title = Annotated[str, _line(300, 1), AfterValidator(line_field)]
+Transition = Annotated[str, _line(60), AfterValidator(line_field)]
+Subject = Annotated[str, _line(300), AfterValidator(line_field)]
+Text = Annotated[str, _line(20_000), AfterValidator(text_field)]
+ExtraName = Annotated[str, _line(60, 1), AfterValidator(line_field)]
+ExtraValue = Annotated[str, _line(2_000), AfterValidator(text_field)]
 
 
 class ProposalRow(BaseModel):
@@ -81,7 +78,7 @@ def _csv_rows(text: str, name: str) -> list[tuple[str, dict[str, Any]]]:
         where = f"{name}: line {row.line}"
         raw = row.values["number"].strip()
         if not raw.isascii() or not raw.isdigit():
-            raise ProposalError(f"{where}, field 'number': {raw[:20]!r} is not a whole number")
+            raise ProposalError(f"{where}, field 'number': {quoted(raw, 30)} is not a whole number")
         doc: dict[str, Any] = {k: v for k, v in row.values.items() if k in COLUMNS}
         doc["number"] = int(raw)
         extra = {k: v for k, v in row.values.items() if k not in COLUMNS}
@@ -101,7 +98,7 @@ def _json_rows(text: str, name: str) -> list[tuple[str, Any]]:
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    return f"field {loc_text(loc)!r}" if loc else ""
+    return f"field '{loc_text(loc)}'" if loc else ""
 
 
 def check_numbers(proposals: list[tuple[str, Proposal]]) -> None:
@@ -132,6 +129,7 @@ def validate_rows(rows: list[tuple[str, Any]], name: str) -> list[Proposal]:
 
 def parse_proposals(data: bytes | str, fmt: str, name: str = "fiches") -> list[Proposal]:
     """Parse CSV (a header with at least number and title) or JSON (a list of objects)."""
+    name = named(name)
     if isinstance(data, bytes):
         text = decode_text(data, name)
     else:
@@ -142,7 +140,7 @@ def parse_proposals(data: bytes | str, fmt: str, name: str = "fiches") -> list[P
     elif fmt == "json":
         rows = _json_rows(text, name)
     else:
-        raise ProposalError(f"{name}: unknown format {fmt!r} (csv or json)")
+        raise ProposalError(f"{name}: unknown format {quoted(fmt)} (csv or json)")
     return validate_rows(rows, name)
 
 
@@ -151,7 +149,7 @@ def load_proposals(path: str | Path) -> list[Proposal]:
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("csv", "json"):
-        raise ProposalError(f"{path}: a fiches file ends in .csv or .json")
+        raise ProposalError(f"{named(str(path))}: a fiches file ends in .csv or .json")
     return parse_proposals(read_input_file(path), fmt, str(path))
 
 

@@ -5,20 +5,23 @@ A keypad id is written one way everywhere: a JSON integer (``161``) or a string 
 hexadecimal digits (``"0xA1"``). Every refusal names the entry by its position and its id.
 
 A roster file is also the keypad store: beside each keypad's id, short number and AES key it
-keeps ``counter``, the highest press counter the keypad used in past sessions (raised by
-`clicker keypads sync` from the journals), below which a press is refused as from another
-session (docs/protocol.md, "Counters"). Roster files hold keys: they are written with mode
-0600. The session record of the journal holds the keys of the session's keypads too, so that
-`clicker verify` can recheck every MIC: the journal is as sensitive as the roster.
+keeps ``counter``, the highest press counter the keypad used in past sessions (raised when
+`clicker serve` stops cleanly, or by `clicker keypads sync` from journals), below which a press
+is refused as from another session (docs/protocol.md, "Counters"). Roster files hold keys:
+they are written with mode 0600. The session record of the journal holds the keys of the
+session's keypads too, so that `clicker verify` can recheck every MIC: the journal is as
+sensitive as the roster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +35,8 @@ from pydantic import (
     ValidationError,
 )
 
-from hub.imports import InputError, loc_text, one_line, read_input_file, read_json
+from hub.errors import named
+from hub.imports import InputError, line_field, loc_text, one_line, read_input_file, read_json
 from hub.model import Keypad
 
 MAX_KEYPADS = 10_000
@@ -81,8 +85,12 @@ class KeypadEntry(BaseModel):
 
     keypad_id: KeypadId
     number: Annotated[int, Field(ge=1, le=0xFFFF)]
-    holder: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    assembly: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    holder: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=100), AfterValidator(line_field)
+    ] = ""
+    assembly: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=60), AfterValidator(line_field)
+    ] = ""
     key: Annotated[str, AfterValidator(_key)] | None = None
     # the keypad store: the highest counter the keypad used in past sessions (docs/protocol.md)
     counter: Annotated[int, Field(ge=0, le=0xFFFFFFFF)] = 0
@@ -135,11 +143,12 @@ def validate_entries(entries: list[Any], where: str) -> list[Keypad]:
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    return f"field {loc_text(loc)!r}" if loc else ""
+    return f"field '{loc_text(loc)}'" if loc else ""
 
 
 def parse_roster(doc: Any, where: str = "roster") -> list[Keypad]:
     """A roster document already read from JSON: ``{"keypads": [...]}`` or the bare list."""
+    where = named(where)
     if isinstance(doc, dict) and set(doc) == {"keypads"}:
         doc = doc["keypads"]
     if not isinstance(doc, list):
@@ -163,29 +172,65 @@ def roster_json(keypads: list[Keypad]) -> dict[str, Any]:
 
 def save_roster(path: str | Path, keypads: list[Keypad]) -> None:
     """Write atomically with mode 0600 (the file may hold keys)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(roster_json(keypads), f, ensure_ascii=False, indent=1)
-    os.replace(tmp, path)
+    write_atomically(Path(path), json.dumps(roster_json(keypads), ensure_ascii=False, indent=1))
+
+
+def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
+    """``text`` into ``path`` so that a crash leaves the old file or the new one, never half of
+    one: a temporary file beside it, synced, then renamed over it (and the folder synced)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # not every file system syncs a folder
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def signed_counters(highest: Mapping[int, int], keypads: Mapping[int, Keypad]) -> dict[int, int]:
+    """What the keypad store may learn from a session: the highest counters of keypads with a
+    key (their presses' MICs verified; an unsigned press could name any counter)."""
+    return {kid: n for kid, n in highest.items() if kid in keypads and keypads[kid].key is not None}
+
+
+def store_counters(path: Path, highest: Mapping[int, int]) -> int:
+    """The keypad store in the roster file ``path`` raised to ``highest`` (keypad id -> counter;
+    never lowered), the rest of the file kept as it is: ids written as "0x…", holders, keys, the
+    order of the entries, its form, its mode. Read afresh, so that a keypad enrolled meanwhile
+    stays. Written atomically, and only if a counter moved. Returns how many keypads moved;
+    raises RosterError (one line) if the file is no longer a roster or cannot be written."""
+    name = named(str(path))
+    doc = read_json(read_input_file(path), name)
+    parse_roster(doc, name)  # still a roster: every entry below is a checked object
+    entries: list[dict[str, Any]] = doc["keypads"] if isinstance(doc, dict) else doc
+    moved = 0
+    for entry in entries:
+        seen = highest.get(keypad_id_of(entry["keypad_id"]), 0)
+        if seen > entry.get("counter", 0):
+            entry["counter"] = seen
+            moved += 1
+    if moved:
+        try:
+            mode = path.stat().st_mode & 0o777
+            write_atomically(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n", mode)
+        except OSError as exc:
+            raise RosterError(f"{name}: cannot be written ({exc.strerror})") from None
+    return moved
 
 
 def provision(keypads: list[Keypad]) -> list[Keypad]:
     """Give every keypad without a key a fresh random AES-128 key."""
     return [k if k.key else dataclasses.replace(k, key=secrets.token_bytes(16)) for k in keypads]
-
-
-def sync_counters(keypads: list[Keypad], highest: dict[int, int]) -> tuple[list[Keypad], int]:
-    """The keypad store raised to the highest counters a session saw (never lowered); returns
-    the roster and how many keypads moved."""
-    out, moved = [], 0
-    for k in keypads:
-        seen = highest.get(k.keypad_id, 0)
-        if seen > k.counter:
-            k, moved = dataclasses.replace(k, counter=seen), moved + 1
-        out.append(k)
-    return out, moved
 
 
 def nvs_csv(keypad: Keypad) -> str:

@@ -13,10 +13,12 @@ from typing import Any
 from hub.engine import Engine
 from hub.errors import ClickerError
 from hub.federation.access import Credential
+from hub.imports import InputError
 from hub.journal import Journal
 from hub.receivers.adverts import AdvertReceiver
 from hub.receivers.link import ReceiverLink
 from hub.records import poll_tallies
+from hub.roster import signed_counters, store_counters
 from hub.session import SessionConfig
 from hub.traffic import TrafficRecorder
 from hub.transports.serial import SerialTransport, find_usb_receivers
@@ -42,6 +44,7 @@ class ServeOptions:
     nats_credentials: Credential | None = None  # the room's own NATS user (hub.federation)
     nats_ca: str | None = None
     record: Path | None = None  # record every receiver's traffic there, for `clicker replay`
+    roster_file: Path | None = None  # the keypad store: raised when the hub stops cleanly
 
 
 class RecordRefused(ClickerError):
@@ -188,4 +191,23 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         held = f"the journal holds records 1 to {seq}, head {short_head(seq, head)}"
         say(f"hub stopped: {hub.failure}; {held}")
         return EXIT_JOURNAL_FAILED
+    await keep_keypad_store(hub, opts, say)
     return 0
+
+
+async def keep_keypad_store(hub: Engine, opts: ServeOptions, say: Callable[[str], None]) -> None:
+    """After a clean stop, the roster file learns each signed keypad's highest counter, so that
+    this session's recorded traffic is refused in every later one (docs/protocol.md, "Counters").
+    A failure is one line: the journal is whole and ``clicker keypads sync`` can do it later."""
+    highest = signed_counters(hub.session.highest, hub.session.keypads)
+    later = f"clicker keypads sync {opts.roster_file or 'ROSTER'} {opts.db}"
+    if opts.roster_file is None:
+        if highest:
+            say(f"keypad store: the roster did not come from a file named by --session; keep it: {later}")
+        return
+    try:
+        moved = await asyncio.to_thread(store_counters, opts.roster_file, highest)
+    except InputError as exc:
+        say(f"keypad store NOT updated: {exc}; the journal is whole, once fixed: {later}")
+        return
+    say(f"keypad store: {opts.roster_file}: {moved} counters raised")

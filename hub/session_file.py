@@ -25,7 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from hub.imports import InputError, loc_text, one_line, read_input_file, read_json
+from hub.errors import named
+from hub.imports import InputError, line_field, loc_text, one_line, read_input_file, read_json
 from hub.model import CONSENT_COLOURS, DEFAULT_CONSENT_KEYS, GradeScale, Proposal
 from hub.proposals import MAX_PROPOSALS, ProposalRow, check_numbers, clermont_fiches, load_proposals
 from hub.roster import MAX_KEYPADS, KeypadEntry, check_distinct, entry_name, load_roster
@@ -78,7 +79,9 @@ Roster = Annotated[
     _file_or_list("keypads"),
 ]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=1, pattern=f"^[{KEY_CHARS}]$")]
-GradeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+GradeName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(line_field)
+]
 
 
 class SessionFile(BaseModel):
@@ -86,7 +89,11 @@ class SessionFile(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    title: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        AfterValidator(line_field),
+    ]
     proposals: Proposals
     roster: Roster | None = None
     open_roster: bool = False
@@ -138,8 +145,8 @@ def _place(doc: Any) -> Any:
                 number = entry.get("number") if isinstance(entry, dict) else None
                 name = f"fiche {loc[1] + 1}" + (f" (number {number})" if type(number) is int else "")
             rest = loc_text(loc[2:])
-            return f"{loc[0]}: {name}" + (f", field {rest!r}" if rest else "")
-        return f"field {loc_text(loc)!r}" if loc else ""
+            return f"{loc[0]}: {name}" + (f", field '{rest}'" if rest else "")
+        return f"field '{loc_text(loc)}'" if loc else ""
 
     return place
 
@@ -205,8 +212,17 @@ def session_document(config: SessionConfig) -> dict[str, Any]:
 def load_session_file(path: str | Path) -> SessionConfig:
     """``session.json`` to the config a new journal starts with; relative paths are relative to it."""
     path = Path(path)
+    name = named(str(path))
+    session = parse_session(read_json(read_input_file(path), name), name)
+    return to_config(session, name, path.parent)
+
+
+def roster_file(path: str | Path) -> Path | None:
+    """The roster file a session file names (the keypad store ``clicker serve`` keeps), or None
+    when its roster is written inside it or absent. For a file ``load_session_file`` accepted."""
+    path = Path(path)
     session = parse_session(read_json(read_input_file(path), str(path)), str(path))
-    return to_config(session, str(path), path.parent)
+    return path.parent / session.roster if isinstance(session.roster, str) else None
 
 
 # --- a journal and a session file ------------------------------------------------------------------
