@@ -19,6 +19,11 @@ TOKEN = "console-door"
 LATIN1 = "number;title\n1;Première fiche\n".encode("latin-1")
 
 
+async def bar_colour(page) -> str:
+    """The message bar's text colour as the browser paints it."""
+    return await page.eval_on_selector("#bar", "el => getComputedStyle(el).color")
+
+
 async def test_console_import_and_receiver_reason(tmp_path, browser):  # noqa: F811
     hub = await Engine.open(Journal(tmp_path / "c.db"), make_config(n_keypads=3, n_props=2))
     hub.add_receiver(ReceiverLink(SerialTransport(str(tmp_path / "ttyNOPE"), name="rx-absent"), hub))
@@ -34,6 +39,7 @@ async def test_console_import_and_receiver_reason(tmp_path, browser):  # noqa: F
         await page.set_input_files("#fiches-file", str(tmp_path / "fiches.csv"))
         msg = page.locator("#msg")
         await msg.locator("text=not UTF-8").wait_for(timeout=GUARD_MS)
+        refused_colour = await bar_colour(page)
         session = tmp_path / "s.json"
         session.write_text('{"title": "t", "proposals": "fiches.csv", "open_roster": true}', encoding="utf-8")
         cli = CliRunner().invoke(app, ["check", str(session)]).stderr.strip()
@@ -43,6 +49,9 @@ async def test_console_import_and_receiver_reason(tmp_path, browser):  # noqa: F
         (tmp_path / "fiches.csv").write_text("number;title\n7;Première fiche\n", encoding="utf-8")
         await page.set_input_files("#fiches-file", str(tmp_path / "fiches.csv"))
         await msg.locator("text=fiches.csv : importé (1)").wait_for(timeout=GUARD_MS)
+        # a success never looks like a failure: the bar says it in the success colour
+        assert await page.locator("#bar").get_attribute("class") == "ok"
+        assert await bar_colour(page) == "rgb(26, 127, 55)" != refused_colour
         await page.locator("#fiches >> text=Première fiche").wait_for(timeout=GUARD_MS)
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=ARTIFACTS / "console-import.png")
