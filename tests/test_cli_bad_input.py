@@ -106,7 +106,7 @@ CASES = [
     (lambda t: (t / "j.db").mkdir(), ["report", "j.db"], "j.db: a directory, not a journal"),
     (lambda t: files(t, d__json="{}"), ["tally", "d.json"], "d.json: "),
     (lambda t: (t / "d.json").mkdir(), ["tally", "d.json"], "d.json: a directory, not a file"),
-    (lambda t: (t / "rec").mkdir(), ["replay", "rec"], "rec: a directory, not a file"),
+    (lambda t: (t / "rec").mkdir(), ["replay", "rec"], "rec: a directory, not a recording"),
     (lambda t: files(t, card="x"), ["keypads", "card", "--out", "nowhere/card.txt"], "no such folder"),
     (
         lambda t: files(t, s__json=session(), fiches__csv="number,title\n1,a\n"),

@@ -274,7 +274,12 @@ BODIES = st.one_of(
     query={"name": "a\n.csv"},
 )
 @example(
-    method="POST", path="/api/session/proposals", n="1", body=b"\n", content_type="", query={"name": "\u2028\x00"}
+    method="POST",
+    path="/api/session/proposals",
+    n="1",
+    body=b"\n",
+    content_type="",
+    query={"name": "\u2028\x00"},
 )
 async def test_no_request_ever_answers_500(hub, method, path, n, body, content_type, query):
     url = path.replace("{n}", quote(n, safe="") or "x")
