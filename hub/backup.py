@@ -42,7 +42,7 @@ def backup_journal(src: str | Path, out: str | Path) -> Verdict:
             flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI,
         )
         try:
-            layout_of(source)
+            layout_of(source, src)
             dest = apsw.Connection(str(part))
             try:
                 with dest.backup("main", source, "main") as copy:

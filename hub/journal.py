@@ -194,14 +194,28 @@ def one_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
-def layout_of(conn: apsw.Connection) -> _Layout:
+def unopenable(exc: apsw.Error, path: Path | None) -> JournalError:
+    """Why SQLite could not open or read a journal, in the words of its cause. A journal in a
+    folder that cannot be written (a write-protected stick, a read-only mount) is not "not a
+    journal": SQLite needs its -wal and -shm files beside it."""
+    if isinstance(exc, apsw.CantOpenError) and path is not None and not os.access(path.parent, os.W_OK):
+        return JournalError(
+            f"cannot be opened: its folder cannot be written, and SQLite keeps its -wal and -shm "
+            f"files beside it (copy it to a writable folder) ({one_line(exc)})"
+        )
+    if isinstance(exc, apsw.CantOpenError):
+        return JournalError(f"cannot be opened ({one_line(exc)})")
+    return JournalError(f"not a clicker journal ({one_line(exc)})")
+
+
+def layout_of(conn: apsw.Connection, path: Path | None = None) -> _Layout:
     """The journal's format, from its header; a file that is not a clicker journal is refused."""
     try:
         version = conn.execute("PRAGMA user_version").fetchall()[0][0]
         app_id = conn.execute("PRAGMA application_id").fetchall()[0][0]
         conn.execute("SELECT seq, kind, body, hash FROM journal LIMIT 0").fetchall()
     except apsw.Error as exc:
-        raise JournalError(f"not a clicker journal ({one_line(exc)})") from None
+        raise unopenable(exc, path) from None
     layout = LAYOUTS.get(version) if isinstance(version, int) else None
     if layout is None or app_id != (APPLICATION_ID if version else 0):
         raise JournalError(f"journal format {version} is not one this version of clicker reads")
@@ -263,7 +277,7 @@ class JournalReader:
         except apsw.Error as exc:
             raise JournalError(f"cannot be opened ({one_line(exc)})") from None
         try:
-            self.layout = layout_of(self._conn)
+            self.layout = layout_of(self._conn, path)
         except JournalError:
             self._conn.close()
             raise
@@ -383,7 +397,7 @@ class Journal:
                 conn.execute("PRAGMA synchronous=FULL")
                 fresh = not conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
             except apsw.Error as exc:
-                raise JournalError(f"not a clicker journal ({one_line(exc)})") from None
+                raise unopenable(exc, self.path) from None
             if mode != "wal":
                 raise JournalError(f"cannot be put in WAL mode (journal_mode is {mode})")
             if fresh:

@@ -101,6 +101,8 @@ CASES = [
         "--out nvs: a file, not a folder",
     ),
     (not_a_journal, ["verify", "notes.db"], "notes.db: not a clicker journal"),
+    (not_a_journal, ["serve", "--db", "notes.db", "--no-web"], "notes.db: not a clicker journal"),
+    (not_a_journal, ["backup", "notes.db", "copy.db"], "notes.db: not a clicker journal"),
     (lambda t: files(t, empty__db=""), ["verify", "empty.db"], "empty.db: not a clicker journal"),
     (not_a_journal, ["export", "notes.db"], "notes.db: the journal does not verify"),
     (lambda t: (t / "j.db").mkdir(), ["report", "j.db"], "j.db: a directory, not a journal"),
