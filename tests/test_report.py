@@ -254,3 +254,30 @@ def test_slide_charts_keep_their_text_inside(day):
         assert texts_outside(fig) == []
         fig, _ = ranking_chart(ranking, lang, "Classement")
         assert texts_outside(fig) == []
+
+
+def test_a_share_is_never_written_under_the_50_percent_line():
+    """A label whose segment's middle falls on the line moves to the segment's far side, or is left
+    out when it does not fit there; the others stay in the middle of their segment."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from hub.report.charts import draw_bar
+
+    for counts, written in (
+        ([10, 0, 80, 0, 10], 3),  # the middle one moves to the left of the line
+        ([45, 0, 10, 0, 45], 2),  # the middle one has no room beside the line: left out
+        ([30, 0, 40, 0, 30], 3),
+        ([49, 0, 2, 0, 49], 2),  # too narrow anyway
+        ([20, 15, 15, 20, 30], 5),  # nothing under the line: every label in its middle
+    ):
+        fig = Figure(figsize=(6, 0.4))
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes((0, 0, 1, 1))
+        draw_bar(ax, counts, "fr", 6)
+        canvas.draw()
+        line = ax.transData.transform((50, 0))[0]
+        halo = 4.5 / 72 * fig.dpi / 2
+        boxes = [t.get_window_extent(canvas.get_renderer()) for t in ax.texts]
+        assert len(boxes) == written, counts
+        assert all(b.x1 < line - halo or b.x0 > line + halo for b in boxes), counts

@@ -21,6 +21,7 @@ from hub.report.layout import text_width
 from hub.tally import Ranking
 
 LABEL_SIZE = 8
+LINE_CLEAR_IN = 0.05  # inches kept between a share's label and the 50 % line (its halo is 4.5 pt)
 MINUS = "\u2212"
 
 
@@ -50,13 +51,17 @@ def draw_bar(ax: Axes, counts: Sequence[int], lang: str, width_in: float, labels
     total = sum(counts) or 1
     shares = [100 * c / total for c in counts]
     colours = palette(len(counts))
+    clear = 100 * LINE_CLEAR_IN / width_in  # the 50 % line and its halo, each side (percent of the bar)
     left = 0.0
     for share, colour in zip(shares, colours):
         ax.barh(0, share, left=left, color=colour, edgecolor="white", linewidth=0.5, height=1.0)
         text = pct(share, lang, 0)
-        # a share is written only inside a segment wide enough for it (no "2,91,4" collisions)
-        if labels and share > 0 and text_width(text, LABEL_SIZE) + 0.06 < width_in * share / 100:
-            ax.text(left + share / 2, 0, text, ha="center", va="center", fontsize=LABEL_SIZE, color="#111")
+        # a share is written only inside a segment wide enough for it (no "2,91,4" collisions),
+        # and never under the 50 % line
+        need = 100 * (text_width(text, LABEL_SIZE) + 0.06) / width_in
+        x = label_x(left, share, need, clear) if labels and share > 0 else None
+        if x is not None:
+            ax.text(x, 0, text, ha="center", va="center", fontsize=LABEL_SIZE, color="#111")
         left += share
     ax.axvline(50, color="white", linewidth=4.5)
     ax.axvline(50, color="black", linewidth=2)
@@ -64,6 +69,23 @@ def draw_bar(ax: Axes, counts: Sequence[int], lang: str, width_in: float, labels
     ax.set_ylim(-0.5, 0.5)
     ax.set_axis_off()
     return shares
+
+
+def label_x(left: float, share: float, need: float, clear: float) -> float | None:
+    """Where the label of the segment [left, left + share] goes (percent of the bar): its middle,
+    or, when the middle would put it under the 50 % line, the middle of the segment's part on the
+    far side of the line; None when it does not fit. ``need``: the label's width; ``clear``: how
+    far from the line a label keeps."""
+    mid = left + share / 2
+    if need > share:
+        return None
+    if abs(mid - 50) >= need / 2 + clear:
+        return mid
+    if 50 - left >= left + share - 50:  # more of the segment left of the line
+        lo, hi = left, min(left + share, 50 - clear)
+    else:
+        lo, hi = max(left, 50 + clear), left + share
+    return (lo + hi) / 2 if hi - lo >= need else None
 
 
 def draw_legend(
