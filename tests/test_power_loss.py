@@ -51,28 +51,53 @@ async def a_day(hub: Engine, rng: random.Random, answers: list) -> None:
         await hub.act(Reveal(poll + 1))  # a checkpoint
 
 
+CUTS = 80  # power cuts per session, whatever the timing (a session makes several hundred disk operations)
+
+
+class Cuts:
+    """A fixed number of instants, drawn uniformly among all the disk operations of a session
+    (reservoir sampling, on the journal's thread with a generator of its own): how many cuts
+    are tested does not depend on how the loop happened to group the commits."""
+
+    def __init__(self, seed: int, size: int = CUTS) -> None:
+        self.rng = random.Random(seed)
+        self.size = size
+        self.seen = 0
+        self.kept: list[tuple[int, dict[str, bytes], int]] = []  # (operation, image, answered)
+
+    def offer(self, disk: CrashDisk, answered: int) -> None:
+        self.seen += 1
+        slot = len(self.kept) if len(self.kept) < self.size else self.rng.randrange(self.seen)
+        if slot < self.size:
+            taken = (self.seen, disk.crash_image(), answered)
+            if slot == len(self.kept):
+                self.kept.append(taken)
+            else:
+                self.kept[slot] = taken
+
+    def images(self) -> list[tuple[dict[str, bytes], int]]:
+        return [(image, answered) for _, image, answered in sorted(self.kept, key=lambda k: k[0])]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_a_power_cut_at_any_instant_loses_no_counted_press(tmp_path, seed):
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # the session's, on the loop's thread
     disk = CrashDisk(f"crash{next(_names)}", seed)
     db = tmp_path / "s.db"
     answers: list = []
-    cuts: list[tuple[dict[str, bytes], int]] = []
-
-    def maybe_cut(d: CrashDisk) -> None:  # on the journal thread, before each disk operation
-        if rng.random() < 0.3:
-            cuts.append((d.crash_image(), len(answers)))
+    sampler = Cuts(seed + 1000)
 
     hub = await Engine.open(Journal(db, vfs=disk.name), make_config(n_keypads=70))
     try:
-        disk.on_op = maybe_cut
+        disk.on_op = lambda d: sampler.offer(d, len(answers))  # before each disk operation
         await a_day(hub, rng, answers)
     finally:
         await hub.stop()
         disk.on_op = None
         disk.unregister()
+    cuts = sampler.images()
+    assert len(cuts) == CUTS, f"only {sampler.seen} disk operations in a whole session"
     final = [(r.seq, r.hash) for r in read_records(db)]
-    assert len(cuts) >= 70, "too few cut points: the test would prove little"
     for n, (image, answered) in enumerate(cuts):
         crashed = write_image(image, db, tmp_path / f"cut{n}")
         v = verify(crashed)
