@@ -264,22 +264,27 @@ def _status_name(status: int) -> str:
     return PressStatus(status).name if status in PressStatus._value2member_map_ else f"status {status}"
 
 
+def apply_press(session: Session, record: PressRecord, check: bool = True) -> None:
+    """Apply one press record (``apply``'s most common case, called directly by a replay)."""
+    decision = session.handle_press(record.press)
+    if check and decision.status != record.status:
+        raise ReplayMismatch(
+            f"press recorded as {_status_name(record.status)}, recounted as {decision.status.name}"
+        )
+    if check and decision.poll_id != record.poll_id:
+        raise ReplayMismatch(
+            f"press answered for poll {record.poll_id}, recounted for poll {decision.poll_id}"
+        )
+
+
 def apply(session: Session | None, record: Body, check: bool = True) -> Session | None:
     """Apply one journal record; with ``check``, a recorded status or result that the recount
     does not reproduce raises ReplayMismatch."""
     match record:
-        case PressRecord(status=status, poll_id=poll_id, press=press):
+        case PressRecord():
             if session is None:
                 raise ReplayMismatch("a press record before the session record")
-            decision = session.handle_press(press)
-            if check and decision.status != status:
-                raise ReplayMismatch(
-                    f"press recorded as {_status_name(status)}, recounted as {decision.status.name}"
-                )
-            if check and decision.poll_id != poll_id:
-                raise ReplayMismatch(
-                    f"press answered for poll {poll_id}, recounted for poll {decision.poll_id}"
-                )
+            apply_press(session, record, check)
             return session
         case SessionRecord(config=config):
             if session is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hub.errors import ClickerError
 from hub.journal import GENESIS, JournalError, JournalReader, Record
-from hub.records import CLOSE, PRESS, apply
+from hub.records import CLOSE, PressRecord, apply, apply_press
 from hub.session import Session
 from hub.wal import wal_damage
 
@@ -56,31 +56,50 @@ def short_head(seq: int, head: str) -> str:
 
 class Recount:
     """Records in, in order: applies each to a session, checking what the journal recorded
-    against the recount, and notes which of the expected heads went by."""
+    against the recount, and notes which of the expected heads went by.
+
+    A press is the hot path of a long day's replay (a million of them): it goes straight to the
+    session, and the hashes are kept as stored, turned into hex only when read."""
 
     def __init__(self, heads: Iterable[Head] = ()) -> None:
         self.session: Session | None = None
         self.records = 0
         self.presses = 0
         self.seq = 0
-        self.head = GENESIS
         self.last_kind = ""
-        self.quiet_head = (0, "")  # the last record after which no poll was in flight (public)
+        self._link: bytes | str = GENESIS
+        self._quiet_at: tuple[int, bytes | str] = (0, "")
+        self._quiet = False  # no poll in flight (a press never changes it)
         self._by_seq = {h.seq: h for h in heads if h.seq is not None}
         self._loose = {h for h in heads if h.seq is None}
         self.missing_heads = [*self._by_seq.values(), *self._loose]
 
+    @property
+    def head(self) -> str:
+        link = self._link
+        return link if type(link) is str else link.hex()  # type: ignore[union-attr]
+
+    @property
+    def quiet_head(self) -> tuple[int, str]:
+        """The last record after which no poll was in flight (a head that may be published)."""
+        seq, link = self._quiet_at
+        return seq, link if type(link) is str else link.hex()  # type: ignore[union-attr]
+
     def feed(self, rec: Record) -> None:
-        where = f"record {rec.seq} ({rec.kind})"
+        body, session = rec.body, self.session
         try:
-            self.session = apply(self.session, rec.body)
+            if type(body) is PressRecord and session is not None:
+                apply_press(session, body)
+                self.presses += 1
+            else:
+                self.session = session = apply(session, body)
+                self._quiet = session is not None and session.quiet
         except (ClickerError, KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise BadJournal(f"{where}: {exc}") from None
+            raise BadJournal(f"record {rec.seq} ({rec.kind}): {exc}") from None
         self.records += 1
-        self.presses += rec.kind == PRESS
-        self.seq, self.head, self.last_kind = rec.seq, rec.hash, rec.kind
-        if self.session is not None and self.session.quiet:
-            self.quiet_head = (rec.seq, rec.hash)
+        self.seq, self._link, self.last_kind = rec.seq, rec.link, rec.kind
+        if self._quiet:
+            self._quiet_at = (rec.seq, rec.link)
         if self.missing_heads:
             self._check_heads(rec)
 
