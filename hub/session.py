@@ -143,6 +143,10 @@ class SessionConfig:
             raise SessionError("the grace period cannot be negative")
         if type(self.min_group) is not int or self.min_group < 1:
             raise SessionError("min_group must be a positive whole number of voters")
+        if self.electorate is not None and (type(self.electorate) is not int or self.electorate < 1):
+            raise SessionError(f"electorate {self.electorate!r} is not a positive whole number of voters")
+        if type(self.title) is not str:
+            raise SessionError(f"title {self.title!r} is not text")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,7 +183,7 @@ class SessionConfig:
                 consent_keys=doc.get("consent_keys", dict(DEFAULT_CONSENT_KEYS)),
                 roster=[Keypad.from_json(k) for k in doc.get("roster", [])],
                 open_roster=bool(doc.get("open_roster", False)),
-                electorate=doc.get("electorate"),
+                electorate=_journaled_whole(doc.get("electorate")) if journaled else doc.get("electorate"),
                 grace_s=float(doc.get("grace_s", 1.5)),
                 rule=Rule(doc.get("rule", "majority-judgment")),
                 missing=Missing(doc.get("missing", "reject")),
@@ -190,6 +194,14 @@ class SessionConfig:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SessionError(f"bad session description: {exc}") from None
+
+
+def _journaled_whole(value: Any) -> Any:
+    """A whole number an older version journaled as it was given, as decimal text ("70"), is
+    that number (a session file's "70" is read so too); anything else is left for the checks."""
+    if type(value) is str and value.strip().isdigit():
+        return int(value)
+    return value
 
 
 @dataclass

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
 from hub.commands import ClosePoll, EndGrace
 from hub.engine import Engine
-from hub.journal import Journal, read_records
+from hub.journal import LAYOUTS, Journal, read_records
 from hub.model import PressStatus
 from hub.verify import verify
 from tests.fixtures.make_journal import T0, V2_NONCE, write_journal
@@ -97,3 +105,78 @@ async def test_today_s_code_writes_the_v2_journal_byte_for_byte(tmp_path):
     kept = [(r.seq, r.kind, r.raw, r.hash) for r in read_records(FIXTURES / "journal-v2.db")]
     again = [(r.seq, r.kind, r.raw, r.hash) for r in read_records(tmp_path / "again.db")]
     assert again == kept
+
+
+def odd_journal(tmp_path: Path, **settings: object) -> Path:
+    """The first-format fixture with its session record's settings changed as an older version
+    could have journaled them (what it was given, unchecked), the chain redone over it."""
+    db = tmp_path / "odd.db"
+    shutil.copy(FIXTURES / "journal-v1.db", db)
+    layout = LAYOUTS[0]
+    with sqlite3.connect(db) as conn:
+        body = json.loads(conn.execute("SELECT body FROM journal WHERE seq = 1").fetchone()[0])
+        conn.execute("UPDATE journal SET body = ? WHERE seq = 1", (json.dumps(body | settings),))
+        prev = layout.genesis
+        for seq, kind, raw in conn.execute("SELECT seq, kind, CAST(body AS BLOB) FROM journal ORDER BY seq"):
+            prev = layout.link(prev, seq, kind, raw)
+            conn.execute("UPDATE journal SET hash = ? WHERE seq = ?", (prev, seq))
+    return db
+
+
+def each_command(db: Path, tmp_path: Path) -> dict[str, list[str]]:
+    return {
+        "verify": ["verify", str(db)],
+        "export csv": ["export", str(db), "--format", "csv"],
+        "export json": ["export", str(db), "--format", "json"],
+        "report": ["report", str(db), "-o", str(tmp_path / "r.pdf")],
+        "serve --resume": ["serve", "--resume", "--db", str(db), "--no-web", "--port", "0"],
+    }
+
+
+COMMANDS = ["verify", "export csv", "export json", "report", "serve --resume"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_old_journal_with_an_electorate_journaled_as_text_works_with_every_command(tmp_path, command):
+    """An older version journaled the session file's "electorate": "70" as it was: read as the
+    70 voters a session file's "70" means today, by every command (it once made export and
+    report end in a traceback)."""
+    db = odd_journal(tmp_path, electorate="70")
+    args = each_command(db, tmp_path)[command]
+    if command == "serve --resume":  # it runs until Ctrl-C: once it serves, interrupt it
+        proc = subprocess.Popen([sys.executable, "-m", "hub", *args], stderr=subprocess.PIPE, text=True)
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline()
+            assert first.startswith(f"journal {db}: 74 records verified"), first
+        finally:
+            proc.send_signal(signal.SIGINT)
+            rest = proc.communicate(timeout=60)[1]
+        assert proc.returncode == 0 and "Traceback" not in rest, rest
+        return
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == (3 if command == "verify" else 0), out.output  # 3: no closing record
+    if command == "export json":
+        assert json.loads(out.stdout)["voters"] == 70
+    if command == "report":
+        assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"electorate": "seventy"}, "record 1 (session): electorate 'seventy' is not a positive whole"),
+        ({"electorate": 0}, "record 1 (session): electorate 0 is not a positive whole number"),
+        ({"title": ["Convention"]}, "record 1 (session): title ['Convention'] is not text"),
+    ],
+)
+def test_an_old_journal_with_a_setting_that_means_nothing_is_refused_in_one_line(
+    tmp_path, command, settings, problem
+):
+    db = odd_journal(tmp_path, **settings)
+    out = CliRunner().invoke(app, each_command(db, tmp_path)[command])
+    assert out.exit_code == 1 and (out.exception is None or isinstance(out.exception, SystemExit)), out.output
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0], out.stderr
+    assert not (tmp_path / "r.pdf").exists()
