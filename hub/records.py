@@ -195,6 +195,7 @@ def _int(value: Any) -> int:
 
 _TYPES = tuple(str if n in ("key", "receiver") else float if n == "at" else int for n in PRESS_FIELDS)
 _N = len(PRESS_FIELDS)
+_tuple_new = tuple.__new__
 
 
 def press_record(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
@@ -210,7 +211,9 @@ def press_record(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
         for name, value, expected in zip(PRESS_FIELDS, fields, _TYPES):
             if type(value) is not expected and not (expected is float and type(value) is int):
                 raise RecordError(f"press field {name} is {type(value).__name__}")
-    return PressRecord(status, poll_id, Press._make(fields) if n == _N else Press(*fields))
+    if n == _N:  # the tuples built as they are (the generated constructors cost a call each)
+        return _tuple_new(PressRecord, (status, poll_id, _tuple_new(Press, fields)))
+    return PressRecord(status, poll_id, Press(*fields))
 
 
 def press_from_json(doc: dict[str, Any]) -> PressRecord:
