@@ -2,7 +2,8 @@
 
 ``clicker_s`` is ``rank`` (the order, exact ranks, majority grades: what votelib's
 ``MajorityJudgment`` computes); ``clicker_with_explanations_s`` also writes the sentence that
-places each proposal above the next, in French and English (worked out when first read). The
+places each proposal above the next, in French and English (worked out when first read);
+``clicker_central_s`` and the others rank by Fabre's scores instead. The
 target at the convention's size (50 fiches, 70 voters): ``clicker_s`` <= votelib's time. Best of
 N runs each (this machine is shared: the minimum is the least disturbed).
 
@@ -17,6 +18,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from hub.model import GradeScale
@@ -86,6 +88,10 @@ def case(
         "clicker_s": round(ours, 6),
         "clicker_with_explanations_s": round(explained, 6),
     }
+    if repeat > 1:  # Fabre's scores (sorted as exact integers), at the convention's size only
+        for rule in ("central", "usual", "typical"):
+            t, _ = timed(partial(rank, tallies, scale, rule=rule, voters=voters), repeat)
+            row[f"clicker_{rule}_s"] = round(t, 6)
     try:
         peer = tallies
         if peer_subset:  # votelib's time grows faster than linearly: time it on a subset

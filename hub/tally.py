@@ -31,7 +31,7 @@ from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate, pairwise
-from operator import attrgetter, itemgetter
+from operator import attrgetter, itemgetter, mul
 from typing import Any
 
 from hub.errors import ClickerError
@@ -292,13 +292,31 @@ def fabre_scores(counts: Sequence[int], rule: Rule) -> tuple[Fraction, ...]:
     return tuple(_score(rule, p, q) for p, q in fabre_groups(counts))
 
 
-def _score_key(counts: Sequence[int], rule: Rule) -> tuple[Any, ...]:
+def _score_key(counts: Sequence[int], alpha: int, rule: Rule, scale: int) -> tuple[Any, ...]:
     """Bigger is better among proposals of the same majority grade; for ``central``, each
-    score is followed by what eps decides when the limits are equal (p - q)."""
-    groups = fabre_groups(counts)
-    if rule is Rule.CENTRAL:
-        return tuple((_score(rule, p, q), p - q) for p, q in groups)
-    return tuple(_score(rule, p, q) for p, q in groups)
+    score is followed by what eps decides when the limits are equal (p - q).
+
+    Every score is a ratio of integers whose denominator is at most 2n (n the judgments); two
+    such ratios that differ, differ by at least 1/(2n)^2. Keyed as floor(ratio x ``scale``) with
+    ``scale`` > (2n)^2 for the largest n of the ranking, they keep their exact order and
+    equalities as plain integers: no Fraction is built to sort (``fabre_scores`` gives them to
+    whoever reads them)."""
+    n = sum(counts)
+    grades = len(counts)
+    above = list(accumulate(reversed(counts)))[::-1]  # above[g]: judgments at g or higher
+    below = list(accumulate(counts))  # below[g]: judgments at g or lower
+    key: list[Any] = []
+    for k in range(1, max(alpha, grades - 1 - alpha) + 1):
+        p = above[alpha + k] if alpha + k < grades else 0
+        q = below[alpha - k] if alpha - k >= 0 else 0
+        d = p - q
+        if rule is Rule.TYPICAL:
+            key.append(d * scale // n)
+        elif rule is Rule.USUAL:
+            key.append(d * scale // (2 * (n - p - q)))
+        else:
+            key.append((d * scale // (2 * (p + q)) if p + q else 0, d * scale // n))
+    return tuple(key)
 
 
 # --- ranking -------------------------------------------------------------------------------
@@ -324,25 +342,26 @@ def _median_order(n: int) -> Callable[[Sequence[int]], tuple[int, ...]]:
 
 
 def _expanded_key(counts: Sequence[int], n: int) -> tuple[int, ...]:
-    return _median_order(n)(b"".join(_GRADE_BYTES[g] * c for g, c in enumerate(counts) if c))
+    return _median_order(n)(b"".join(map(mul, _GRADE_BYTES, counts)))
 
 
 _GRADE_BYTES = [bytes([g]) for g in range(256)]
 
 
 class Entry:
-    """One proposal's place in a ranking. Its gauge and the sentence that places it above the
-    next one are worked out when first read (a ranking is often only ordered)."""
+    """One proposal's place in a ranking. Its gauge, its scores and the sentence that places it
+    above the next one are worked out when first read (a ranking is often only ordered)."""
 
     __slots__ = (
         "_gauge",
         "_ranking",
+        "_rule",
+        "_scores",
         "balanced",
         "key",
         "majority_grade",
         "proposal",
         "rank",
-        "scores",
         "tally",
     )
 
@@ -353,15 +372,16 @@ class Entry:
         balanced: list[int],
         majority_grade: int | None,
         key: tuple[Any, ...],
-        scores: tuple[Fraction, ...] = (),
+        rule: Rule = Rule.MAJORITY_JUDGMENT,
     ) -> None:
         self.proposal = proposal
         self.tally = tally
         self.balanced = balanced
         self.majority_grade = majority_grade
         self.key = key
-        self.scores = scores
         self.rank = 0
+        self._rule = rule
+        self._scores: tuple[Fraction, ...] | None = None
         self._gauge: Gauge | bool | None = False  # False: not worked out yet
         self._ranking: Ranking | None = None
 
@@ -370,6 +390,14 @@ class Entry:
         if self._gauge is False:
             self._gauge = gauge(self.balanced) if self.majority_grade is not None else None
         return self._gauge  # type: ignore[return-value]
+
+    @property
+    def scores(self) -> tuple[Fraction, ...]:
+        """Fabre's scores, exact (none under majority judgment or without a judgment)."""
+        if self._scores is None:
+            judged = self.majority_grade is not None and self._rule is not Rule.MAJORITY_JUDGMENT
+            self._scores = fabre_scores(self.balanced, self._rule) if judged else ()
+        return self._scores
 
     @property
     def versus_next(self) -> Explanation | None:
@@ -442,6 +470,7 @@ def rank(
     common = math.lcm(*[n for n in totals.values() if n]) if missing is Missing.IGNORE else 0
     size = common or voters  # every balanced (or scaled) profile holds this many judgments
     expanded = size <= EXPANDED_KEY_MAX
+    score_scale = 4 * voters * voters + 1  # > (2n)^2 for every profile: see _score_key
 
     entries = []
     for name, t in tallies.items():
@@ -461,9 +490,8 @@ def rank(
         else:
             alpha = lower_median(balanced)
             assert alpha is not None
-            key = _score_key(balanced, rule)
-            scores = tuple(k[0] for k in key) if rule is Rule.CENTRAL else key
-            entries.append(Entry(name, counts, balanced, alpha, (1, alpha, key), scores))
+            key = _score_key(balanced, alpha, rule, score_scale)
+            entries.append(Entry(name, counts, balanced, alpha, (1, alpha, key), rule))
 
     entries.sort(key=attrgetter("key"), reverse=True)  # stable: ties keep input order
     previous = None

@@ -179,3 +179,47 @@ def test_merit_profile_updates_in_place():
     p.remove(3)
     expected[3] -= 1
     assert p.counts == expected and p.total == sum(expected)
+
+
+def brute_scores(counts, rule):
+    """Fabre's score of each group as an exact Fraction, straight from the definition; under
+    ``central`` each limit is followed by p - q, which ε decides between equal limits."""
+    n = sum(counts)
+    alpha = brute_majority_value(counts)[0]
+    out = []
+    for k in range(1, len(counts)):
+        if alpha + k > len(counts) - 1 and alpha - k < 0:
+            break
+        p = Fraction(sum(counts[alpha + k :]), n)
+        q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
+        if rule == "typical":
+            out.append(p - q)
+        elif rule == "usual":
+            out.append((p - q) / (2 * (1 - p - q)))
+        else:
+            out.append(((p - q) / (2 * (p + q)) if p + q else Fraction(0), p - q))
+    return (alpha, tuple(out))
+
+
+@settings(max_examples=300)
+@given(
+    tallies_strategy, st.sampled_from(["typical", "usual", "central"]), st.sampled_from(["reject", "ignore"])
+)
+def test_scores_rank_as_their_exact_fractions_do(tallies, rule, missing):
+    """``rank`` sorts Fabre's scores as integers: the same ranks as sorting the Fractions,
+    including between profiles of different sizes (``ignore``) and at exact equalities."""
+    scale = scale_for(tallies)
+    r = rank(tallies, scale, rule, missing)
+    voters = r.voters
+    judged = {}
+    for name, t in tallies.items():
+        if sum(t):
+            filled = list(t) if missing == "ignore" else [t[0] + voters - sum(t), *t[1:]]
+            judged[name] = brute_scores(filled, rule)
+    got = ranks_of(r)
+    for a, ka in judged.items():
+        for b, kb in judged.items():
+            assert sign(got[b] - got[a]) == sign((ka > kb) - (ka < kb)), (a, b)
+        assert [s[0] if rule == "central" else s for s in ka[1]] == list(
+            next(e.scores for e in r.entries if e.proposal == a)
+        )
