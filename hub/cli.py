@@ -272,6 +272,8 @@ def demo(
         db = _fresh_demo_journal()
     elif db.exists():
         fail(f"{db}: already exists (the demo starts a new journal)")
+    if record is not None and record.exists():
+        fail(f"{record}: already exists (a recording is never overwritten)")
     opts = DemoOptions(
         seed, keypads, proposals, loss, receivers, speed, db, "pty" if pty else "tcp", record=record
     )
@@ -428,6 +430,12 @@ def replay(
         interrupted(db if db is not None and db.exists() else None)
     except TrafficError as exc:
         fail(str(exc))
+    if summary["lost_events"]:
+        typer.echo(
+            f"{file}: {summary['lost_events']} events are missing from the recording (its disk did "
+            "not keep up); the replay could not see them",
+            err=True,
+        )
     typer.echo(json.dumps(summary))
     if not summary["tallies_match"]:
         raise typer.Exit(1)

@@ -201,7 +201,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
             await hub.stop()
         await room.close()
         if recorder:
-            recorder.close()
+            await recorder.close()
         tmp.cleanup()
 
 

@@ -26,7 +26,7 @@ from hub.receivers.base import Receiver
 from hub.receivers.link import ReceiverLink
 from hub.records import poll_tallies
 from hub.session import SessionConfig, SessionError
-from hub.traffic import Applied, Chunk, Ended, Opened, TrafficError, Truth, read_traffic
+from hub.traffic import Applied, Chunk, Ended, Gap, Opened, TrafficError, Truth, read_traffic
 from hub.transports.base import Framing
 from hub.transports.replay import ReplayTransport
 
@@ -66,6 +66,7 @@ async def replay(
     transports: dict[str, ReplayTransport] = {}
     opens: dict[str, int] = {}
     truth: Truth | None = None
+    lost = 0
     try:
         for e in events:
             if isinstance(e, Opened) and e.receiver not in transports:
@@ -78,6 +79,9 @@ async def replay(
         for i, e in enumerate(events, 1):
             if isinstance(e, Truth):
                 truth = e
+                continue
+            if isinstance(e, Gap):  # the recorder could not keep these: said in the summary
+                lost += e.lost
                 continue
             await asyncio.sleep(max(0.0, started + e.t / speed - time.monotonic()))
             t_prev = timeline[0] = max(t_prev, e.t)
@@ -98,6 +102,7 @@ async def replay(
             "duplicates": statuses["duplicate"],
             "tallies_match": truth is not None and truth.tallies == tallies,
             "recorded_tallies": truth is not None,
+            "lost_events": lost,  # not in the recording (its disk did not keep up): not replayed
         }
     finally:
         await engine.stop()

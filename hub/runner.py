@@ -20,7 +20,7 @@ from hub.receivers.link import ReceiverLink
 from hub.records import poll_tallies
 from hub.roster import signed_counters, store_counters
 from hub.session import SessionConfig
-from hub.traffic import TrafficRecorder
+from hub.traffic import TrafficError, TrafficRecorder
 from hub.transports.serial import SerialTransport, find_usb_receivers
 from hub.transports.tap import tap
 from hub.verify import short_head
@@ -48,7 +48,8 @@ class ServeOptions:
 
 
 class RecordRefused(ClickerError):
-    """``--record`` cannot record this session (it was not recorded from its start)."""
+    """``--record`` cannot record this session (it was not recorded from its start, or the file
+    cannot be written)."""
 
 
 class ReceiverReporter:
@@ -116,24 +117,33 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         from hub.web.server import listen, start_web
 
         sock = listen(opts.host, opts.port)
+    recorder: TrafficRecorder | None = None
     try:
+        if opts.record is not None:  # before the journal: a file it cannot write changes nothing
+            try:
+                recorder = TrafficRecorder(opts.record)
+            except FileExistsError:
+                raise RecordRefused(
+                    f"--record: {opts.record} already exists (a recording is never overwritten)"
+                ) from None
+            except OSError as exc:
+                raise RecordRefused(f"--record: {opts.record}: {exc.strerror or exc}") from None
         hub = await Engine.open(Journal(opts.db), opts.config)  # verifies the journal first
-    except BaseException:
-        if sock is not None:
-            sock.close()
-        raise
-    hub.subscribe(ReceiverReporter(say))
-    recorder = None
-    if opts.record is not None:
-        if hub.session.polls:
+        if recorder is not None and hub.session.polls:
             await hub.stop()
-            if sock is not None:
-                sock.close()
             raise RecordRefused(
                 f"--record: {opts.db} already holds {len(hub.session.polls)} polls; a recording starts "
                 "with its session (give a new --db)"
             )
-        recorder = TrafficRecorder(opts.record)
+    except BaseException:
+        if sock is not None:
+            sock.close()
+        if recorder is not None:
+            await recorder.close()
+            recorder.path.unlink(missing_ok=True)  # it made the file: nothing was recorded
+        raise
+    hub.subscribe(ReceiverReporter(say))
+    if recorder is not None:
         recorder.start(hub)
     publisher = None
 
@@ -153,8 +163,13 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
             await publisher.stop()
         if recorder is not None and not recorder.finished:
             recorder.truth(poll_tallies(hub.session))
-            recorder.close()
-            say(f"traffic recorded: {opts.record} (clicker replay {opts.record})")
+            try:
+                await recorder.close()
+            except TrafficError as exc:  # the journal is whole: only the recording is not
+                say(f"traffic recording incomplete: {exc}")
+            else:
+                lost = f" ({recorder.lost} events lost: the disk did not keep up)" if recorder.lost else ""
+                say(f"traffic recorded: {opts.record}{lost} (clicker replay {opts.record})")
 
     server = None
     try:

@@ -16,7 +16,9 @@ A recording is a JSONL file, one event per line, ``t`` in seconds since the reco
 - ``{"type": "action", "t": T, "action": {...}}``: a command the hub applied (its journaled
   form, hub/commands.py), the grace periods' and countdowns' ends included;
 - ``{"type": "truth", "t": T, "tallies": {"POLL": [[counts...], ...]}, ...}``: the tallies the
-  hub ended with (and, from the demo, its simulator's ground truth), for the replay to compare.
+  hub ended with (and, from the demo, its simulator's ground truth), for the replay to compare;
+- ``{"type": "gap", "t": T, "lost": N}``: N events before this one are missing (the disk did
+  not keep up with the hub: the recorder keeps a bounded backlog, never the hub waiting).
 
 Recordings of the first version (``"version": 1``, written by the simulated receivers:
 ``{"type": "bytes", "dir": "rx->hub" | "hub->rx", ...}``) are read as one connection per
@@ -25,14 +27,19 @@ receiver.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from hub.aio import within
 from hub.commands import Command, CommandError, command_from_json, command_to_json
 from hub.errors import ClickerError
 from hub.transports.base import Framing
@@ -41,6 +48,8 @@ if TYPE_CHECKING:
     from hub.engine import Engine
 
 VERSION = 2
+MAX_PENDING = 4 << 20  # bytes of lines waiting for the writer thread, at most
+CLOSE_WAIT = 10.0  # for the writer to finish the file at the end
 
 
 class TrafficError(ClickerError):
@@ -89,24 +98,109 @@ class Truth:
     extra: dict[str, Any]
 
 
-Event = Opened | Chunk | Ended | Applied | Truth
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Events the recorder could not keep (its writer was too far behind) before ``t``."""
+
+    t: float
+    lost: int
+
+
+Event = Opened | Chunk | Ended | Applied | Truth | Gap
 
 
 class TrafficRecorder:
-    """Writes a recording as events happen (one line each, buffered: the loop never waits on
-    the disk for a line)."""
+    """Writes a recording as events happen, off the loop: each event becomes one line on the
+    loop (no I/O there), and a writer thread of its own writes the lines waiting, in order.
 
-    def __init__(self, path: str | Path, clock: Callable[[], float] = time.monotonic) -> None:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._f: TextIO = os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 16)
+    Bounded: at most ``max_pending`` bytes of lines wait for the writer (a slow or stuck disk
+    never grows the hub's memory); beyond that an event is not kept but counted, and the
+    recording says so in a ``gap`` line where it resumes (``lost``: how many events are
+    missing), so a replay knows it is not the whole session."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Callable[[], float] = time.monotonic,
+        max_pending: int = MAX_PENDING,
+        exclusive: bool = True,
+    ) -> None:
+        """``exclusive``: a file that exists is refused (FileExistsError), never overwritten."""
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+        fd = os.open(path, flags, 0o600)
+        self._f: TextIO = os.fdopen(fd, "w", encoding="utf-8")
         self._clock = clock
         self._t0 = clock()
         self.path = Path(path)
+        self.max_pending = max_pending
         self.finished = False
+        self.lost = 0  # events not recorded (the writer was behind by max_pending bytes)
+        self.pending_peak = 0  # the most bytes ever waiting for the writer
+        self.error = ""  # why the file could not be written (then nothing more is)
+        self._gap = 0  # events lost since the last line kept
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._closing = False
+        self._wake = threading.Condition()
+        self._on_done: Callable[[], object] | None = None  # the writer's last call (set by close)
+        name = f"record {self.path.name}"
+        self._writer = threading.Thread(target=self._write_lines, name=name, daemon=True)
+        self._writer.start()
 
     def _line(self, doc: dict[str, Any]) -> None:
-        doc["t"] = round(self._clock() - self._t0, 6)
-        self._f.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+        t = round(self._clock() - self._t0, 6)
+        doc["t"] = t
+        line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._wake:
+            if self._closing or self.error or self._pending_bytes + len(line) > self.max_pending:
+                self.lost += 1
+                self._gap += 1
+                return
+            if self._gap:
+                gap = json.dumps({"type": "gap", "lost": self._gap, "t": t}, separators=(",", ":")) + "\n"
+                self._pending.append(gap)
+                self._pending_bytes += len(gap)
+                self._gap = 0
+            self._pending.append(line)
+            self._pending_bytes += len(line)
+            self.pending_peak = max(self.pending_peak, self._pending_bytes)
+            self._wake.notify()
+
+    @property
+    def waiting(self) -> int:
+        """Bytes of lines waiting for the writer thread."""
+        with self._wake:
+            return self._pending_bytes
+
+    def _write_lines(self) -> None:
+        """The writer thread: the lines waiting, in order, until closed and nothing waits."""
+        try:
+            while True:
+                with self._wake:
+                    while not self._pending and not self._closing:
+                        self._wake.wait()
+                    lines, closing = self._pending, self._closing
+                    self._pending, self._pending_bytes = [], 0
+                if lines and not self.error:
+                    self._write(lines)
+                elif closing and not lines:
+                    break
+            with contextlib.suppress(OSError):
+                self._f.close()
+        finally:
+            with self._wake:
+                done = self._on_done
+            if done is not None:
+                done()
+
+    def _write(self, lines: list[str]) -> None:
+        try:
+            self._f.write("".join(lines))
+            self._f.flush()
+        except OSError as exc:  # nothing more is written; close says why
+            with self._wake:
+                self.error = f"{self.path}: {exc.strerror or exc}"
+                self.lost += sum(1 for line in lines if not line.startswith('{"type":"gap"'))
 
     def start(self, engine: Engine) -> None:
         """Record from now on: the engine's session and clock, then every command it applies
@@ -139,9 +233,31 @@ class TrafficRecorder:
     def truth(self, tallies: dict[str, Any], **extra: Any) -> None:
         self._line({"type": "truth", "tallies": tallies, **extra})
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Write what waits (a gap line last if events were lost at the end) and close the file;
+        TrafficError if the file could not be written, or not within ``CLOSE_WAIT``."""
+        if self.finished:
+            return
         self.finished = True
-        self._f.close()
+        loop, written = asyncio.get_running_loop(), asyncio.Event()
+        with self._wake:
+            if self._gap and not self.error:
+                gap = {"type": "gap", "lost": self._gap, "t": round(self._clock() - self._t0, 6)}
+                self._pending.append(json.dumps(gap, separators=(",", ":")) + "\n")
+                self._gap = 0
+            self._closing = True
+            self._on_done = partial(loop.call_soon_threadsafe, written.set)
+            alive = self._writer.is_alive()
+            self._wake.notify()
+        if alive:
+            try:
+                await within(written.wait(), CLOSE_WAIT)
+            except TimeoutError:
+                raise TrafficError(
+                    f"{self.path}: the recording's last lines were not written within {CLOSE_WAIT:g} s"
+                ) from None
+        if self.error:
+            raise TrafficError(f"the recording stopped: {self.error}")
 
 
 def read_traffic(path: str | Path) -> tuple[Meta, list[Event]]:
@@ -184,6 +300,11 @@ def read_traffic(path: str | Path) -> tuple[Meta, list[Event]]:
 
 def _event(doc: dict[str, Any], version: int, opened: set[str]) -> list[Event]:
     kind, t = doc["type"], float(doc["t"])
+    if kind == "gap":
+        lost = doc["lost"]
+        if not isinstance(lost, int) or lost < 1:
+            raise TypeError("'lost' must be a positive whole number")
+        return [Gap(t, lost)]
     if kind == "action":
         return [Applied(t, command_from_json(doc["action"]))]
     if kind == "truth":

@@ -157,6 +157,6 @@ async def test_a_recording_tap_on_ble_transports_replays_to_the_same_tallies(tmp
         recorder.truth(poll_tallies(h.session))
     finally:
         await h.stop()
-        recorder.close()
+        await recorder.close()
     summary = await replay(traffic, speed=50)
     assert summary["tallies_match"] and summary["presses_counted"] == 4

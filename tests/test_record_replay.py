@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 
@@ -16,7 +17,7 @@ from hub.records import poll_tallies
 from hub.roster import save_roster
 from hub.sim.ether import Impairments
 from hub.sim.room import SimRoom
-from hub.traffic import Applied, Chunk, Ended, Opened, Truth, read_traffic
+from hub.traffic import Applied, Chunk, Ended, Gap, Opened, TrafficRecorder, Truth, read_traffic
 from hub.verify import verify
 from tests.test_serve import start_serve
 
@@ -127,3 +128,104 @@ async def test_serve_record_then_replay_gives_the_same_tallies(tmp_path):
     again = verify(tmp_path / "replay.db")
     assert again.ok and poll_tallies(again.session) == truth.tallies
     assert again.presses == v.presses  # every press the hub decided, decided again
+    assert again.session.statuses == v.session.statuses  # counted, duplicates, refusals alike
+    assert summary["lost_events"] == 0
+
+
+async def _drain(fd: int) -> bytes:
+    """Everything written into a FIFO until its writer closes it."""
+    out = bytearray()
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            await asyncio.sleep(0.005)
+            continue
+        if not data:
+            return bytes(out)
+        out += data
+
+
+async def test_a_recorder_behind_a_stuck_disk_stays_bounded_and_says_what_it_lost(tmp_path):
+    """The hub never waits for the recording's disk and never holds more than a bounded backlog
+    for it: a FIFO nobody reads stands for a stuck disk. What could not be kept is counted and
+    written as a gap where the recording resumes, and the replay's reader sees it."""
+    fifo = tmp_path / "stuck.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        recorder = TrafficRecorder(fifo, max_pending=64 * 1024, exclusive=False)
+        chunk = bytes(range(256)) * 4
+        for _ in range(2000):  # 4 MB of lines, on the loop, without waiting for anything
+            recorder.chunk("rx1", "in", chunk)
+        assert recorder.pending_peak <= 64 * 1024
+        assert recorder.lost > 1000  # the FIFO's 64 KiB and the backlog's took the rest
+        drained = asyncio.create_task(_drain(reader))
+        for _ in range(500):  # the disk is back: the backlog empties
+            if recorder.waiting == 0:
+                break
+            await asyncio.sleep(0.01)
+        recorder.truth({"1": [[0, 1]]})  # kept, after a gap line that counts what was lost
+        lost = recorder.lost
+        await recorder.close()
+        lines = [json.loads(x) for x in (await drained).decode().splitlines()]
+    finally:
+        os.close(reader)
+    kinds = [doc["type"] for doc in lines]
+    gaps = [doc["lost"] for doc in lines if doc["type"] == "gap"]
+    assert kinds[-2:] == ["gap", "truth"] and set(kinds[:-1]) == {"in", "gap"}
+    assert sum(gaps) == lost and kinds.count("in") + lost == 2000  # each event kept or counted
+    assert all(bytes.fromhex(doc["hex"]) == chunk for doc in lines if doc["type"] == "in")
+
+    meta = {"type": "meta", "version": 2, "t": 0, "session": {}, "clock": 0}
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text(
+        "\n".join(
+            json.dumps(doc)
+            for doc in [
+                meta,
+                {"type": "open", "t": 0, "receiver": "rx1", "kind": "serial", "framing": "stream"},
+                *lines,
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    _, events = read_traffic(copy)
+    assert [e.lost for e in events if isinstance(e, Gap)] == gaps
+
+
+async def test_serve_record_refuses_in_one_line_what_it_cannot_record(tmp_path):
+    """A recording starts with its session (a journal already holding polls is refused), and a
+    file that cannot be written, or an earlier recording, is said before anything is written."""
+    from hub.commands import OpenPoll
+    from hub.engine import Engine
+    from hub.journal import Journal
+    from hub.model import PollMode
+    from tests.conftest import make_config
+
+    db = tmp_path / "s.db"
+    engine = await Engine.open(Journal(db), make_config())
+    await engine.act(OpenPoll(PollMode.GRADES))
+    await engine.stop()
+    session = tmp_path / "session.json"
+    session.write_text(
+        json.dumps({"title": "x", "proposals": [{"number": 1, "title": "Vélo"}], "open_roster": True}),
+        "utf-8",
+    )
+    taken = tmp_path / "taken.jsonl"
+    taken.write_text("an earlier recording\n", encoding="utf-8")
+    new = ["--session", str(session), "--db", str(tmp_path / "new.db")]
+    for args, why in (
+        (["--db", str(db), "--record", str(tmp_path / "t.jsonl")], "already holds 1 polls"),
+        ([*new, "--record", str(tmp_path / "no" / "t.jsonl")], "No such file or directory"),
+        ([*new, "--record", str(taken)], "already exists"),
+    ):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hub", "serve", *args, "--port", "0", stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+        lines = err.decode().strip().splitlines()
+        assert proc.returncode != 0 and len(lines) == 1 and why in lines[0], lines
+    assert not (tmp_path / "t.jsonl").exists() and not (tmp_path / "new.db").exists()
+    assert taken.read_text(encoding="utf-8") == "an earlier recording\n"
