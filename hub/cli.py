@@ -415,16 +415,18 @@ def replay(
     from rich.progress import Progress
 
     from hub.replay import replay as run_replay
-    from hub.traffic import TrafficError, read_traffic
+    from hub.traffic import TrafficError, outline
 
     if speed <= 0:
         fail("--speed must be positive")
     try:
-        read_traffic(file)  # a bad file is reported before anything starts
+        plan = outline(file)  # a bad file is reported before anything starts
         with Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("Replay", total=None)
             summary = asyncio.run(
-                run_replay(file, speed, db, lambda done, total: bar.update(task, completed=done, total=total))
+                run_replay(
+                    file, speed, db, lambda done, total: bar.update(task, completed=done, total=total), plan
+                )
             )
     except KeyboardInterrupt:
         interrupted(db if db is not None and db.exists() else None)

@@ -13,9 +13,11 @@ the recording).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,19 @@ from hub.receivers.base import Receiver
 from hub.receivers.link import ReceiverLink
 from hub.records import poll_tallies
 from hub.session import SessionConfig, SessionError
-from hub.traffic import Applied, Chunk, Ended, Gap, Opened, TrafficError, Truth, read_traffic
+from hub.traffic import (
+    Applied,
+    Chunk,
+    Ended,
+    Event,
+    Gap,
+    Opened,
+    Outline,
+    TrafficError,
+    Truth,
+    open_traffic,
+    outline,
+)
 from hub.transports.base import Framing
 from hub.transports.replay import ReplayTransport
 
@@ -38,11 +52,15 @@ async def replay(
     speed: float = 1.0,
     db: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    plan: Outline | None = None,
 ) -> dict[str, Any]:
-    """Replay a recording into a fresh hub; returns a summary with ``tallies_match``."""
-    meta, events = read_traffic(path)
+    """Replay a recording into a fresh hub; returns a summary with ``tallies_match``.
+    ``plan``: the recording's outline, if the caller has read it already."""
     if speed <= 0:
         raise TrafficError("--speed must be positive")
+    if plan is None:
+        plan = await asyncio.to_thread(outline, path)  # the whole file checked, never held
+    meta = plan.meta
     try:
         config = SessionConfig.from_json(meta.session, journaled=True)
     except SessionError as exc:
@@ -68,29 +86,31 @@ async def replay(
     truth: Truth | None = None
     lost = 0
     try:
-        for e in events:
-            if isinstance(e, Opened) and e.receiver not in transports:
-                transports[e.receiver] = t = ReplayTransport(e.receiver, e.kind, e.framing)
-                receiver: Receiver = (
-                    AdvertReceiver(t, engine) if e.framing is Framing.ADVERT else ReceiverLink(t, engine)
-                )
-                engine.add_receiver(receiver)
+        for name, first in plan.receivers.items():
+            transports[name] = t = ReplayTransport(name, first.kind, first.framing)
+            receiver: Receiver = (
+                AdvertReceiver(t, engine) if first.framing is Framing.ADVERT else ReceiverLink(t, engine)
+            )
+            engine.add_receiver(receiver)
         started, t_prev = time.monotonic(), 0.0
-        for i, e in enumerate(events, 1):
-            if isinstance(e, Truth):
-                truth = e
-                continue
-            if isinstance(e, Gap):  # the recorder could not keep these: said in the summary
-                lost += e.lost
-                continue
-            await asyncio.sleep(max(0.0, started + e.t / speed - time.monotonic()))
-            t_prev = timeline[0] = max(t_prev, e.t)
-            if isinstance(e, Applied):  # the command at the very time it had (its ``at``)
-                timeline[0] = e.command.at - base
-            async with asyncio.timeout(STEP_TIMEOUT):
-                await _step(engine, transports, opens, e)
-            if progress:
-                progress(i, len(events))
+        i = 0
+        async with contextlib.aclosing(_read(path)) as events:
+            async for e in events:
+                i += 1
+                if isinstance(e, Truth):
+                    truth = e
+                    continue
+                if isinstance(e, Gap):  # the recorder could not keep these: said in the summary
+                    lost += e.lost
+                    continue
+                await asyncio.sleep(max(0.0, started + e.t / speed - time.monotonic()))
+                t_prev = timeline[0] = max(t_prev, e.t)
+                if isinstance(e, Applied):  # the command at the very time it had (its ``at``)
+                    timeline[0] = e.command.at - base
+                async with asyncio.timeout(STEP_TIMEOUT):
+                    await _step(engine, transports, opens, e)
+                if progress:
+                    progress(i, plan.events)
         await engine.wait_until(lambda: engine.idle, STEP_TIMEOUT)
         session = engine.session
         tallies = poll_tallies(session)
@@ -108,6 +128,18 @@ async def replay(
         await engine.stop()
         if tmp is not None:
             tmp.cleanup()
+
+
+async def _read(path: str | Path, batch: int = 256) -> AsyncGenerator[Event, None]:
+    """The recording's events, read off the loop a batch at a time (a day's recording is never
+    held in memory)."""
+    _, events = await asyncio.to_thread(open_traffic, path)
+    try:
+        while chunk := await asyncio.to_thread(lambda: list(itertools.islice(events, batch))):
+            for e in chunk:
+                yield e
+    finally:
+        events.close()
 
 
 async def _step(

@@ -33,7 +33,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -261,41 +261,88 @@ class TrafficRecorder:
 
 
 def read_traffic(path: str | Path) -> tuple[Meta, list[Event]]:
-    """A recording's description and its events, in order; TrafficError names the line of
+    """A recording's description and all its events, in memory (a short recording; a replay
+    reads it as it goes: ``open_traffic``)."""
+    meta, events = open_traffic(path)
+    with contextlib.closing(events):
+        return meta, list(events)
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """What a replay needs before it starts: the session, how many events, each receiver as
+    it was first opened."""
+
+    meta: Meta
+    events: int
+    receivers: dict[str, Opened]
+
+
+def outline(path: str | Path) -> Outline:
+    """Read a whole recording once, keeping only its outline: a bad line is reported (by
+    TrafficError) before anything starts, and memory stays small however long the day."""
+    meta, events = open_traffic(path)
+    count, receivers = 0, dict[str, Opened]()
+    with contextlib.closing(events):
+        for e in events:
+            count += 1
+            if isinstance(e, Opened):
+                receivers.setdefault(e.receiver, e)
+    return Outline(meta, count, receivers)
+
+
+def open_traffic(path: str | Path) -> tuple[Meta, Generator[Event, None, None]]:
+    """A recording's description, and its events in order, read a line at a time as they are
+    taken (close the generator when not taking them all); TrafficError names the line of
     anything that is not a recording's."""
+    lines = _lines(path)
+    first = next(lines, None)
+    if first is None or first[1]["type"] != "meta" or not isinstance(first[1].get("session"), dict):
+        lines.close()
+        raise TrafficError(f"{path}: the first record must be the session description (type meta)")
+    head = first[1]
+    version = head.get("version", 1)
+    clock = head.get("clock")
+    meta = Meta(head["session"], float(clock) if isinstance(clock, int | float) else None)
+    return meta, _events(path, lines, version)
+
+
+def _events(
+    path: str | Path, lines: Generator[tuple[int, dict[str, Any]], None, None], version: int
+) -> Generator[Event, None, None]:
+    opened: set[str] = set()
+    with contextlib.closing(lines):
+        for n, doc in lines:
+            try:
+                events = _event(doc, version, opened)
+            except (KeyError, TypeError, ValueError, CommandError) as exc:
+                why = f"field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
+                raise TrafficError(f"{path}:{n}: {why}") from None
+            yield from events
+
+
+def _lines(path: str | Path) -> Generator[tuple[int, dict[str, Any]], None, None]:
+    """The recording's records with their line numbers, one at a time."""
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = [(n, raw) for n, raw in enumerate(f, 1) if raw.strip()]
+        f = open(path, encoding="utf-8")
     except FileNotFoundError:
         raise TrafficError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise TrafficError(f"{path}: a directory, not a recording") from None
-    except UnicodeDecodeError:
-        raise TrafficError(f"{path}: not UTF-8 text") from None
-    docs = []
-    for n, raw in lines:
+    with f:
         try:
-            doc = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TrafficError(f"{path}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
-            raise TrafficError(f"{path}:{n}: not a traffic record")
-        docs.append((n, doc))
-    if not docs or docs[0][1]["type"] != "meta" or not isinstance(docs[0][1].get("session"), dict):
-        raise TrafficError(f"{path}: the first record must be the session description (type meta)")
-    head = docs[0][1]
-    version = head.get("version", 1)
-    clock = head.get("clock")
-    meta = Meta(head["session"], float(clock) if isinstance(clock, int | float) else None)
-    events: list[Event] = []
-    opened: set[str] = set()
-    for n, doc in docs[1:]:
-        try:
-            events += _event(doc, version, opened)
-        except (KeyError, TypeError, ValueError, CommandError) as exc:
-            why = f"field {exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
-            raise TrafficError(f"{path}:{n}: {why}") from None
-    return meta, events
+            for n, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    doc = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise TrafficError(f"{path}:{n}: not JSON ({exc.msg})") from None
+                if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
+                    raise TrafficError(f"{path}:{n}: not a traffic record")
+                yield n, doc
+        except UnicodeDecodeError:
+            raise TrafficError(f"{path}: not UTF-8 text") from None
 
 
 def _event(doc: dict[str, Any], version: int, opened: set[str]) -> list[Event]:

@@ -103,8 +103,9 @@ class Transport(ABC):
         since = self._write_blocked_at
         return 0.0 if since is None else time.monotonic() - since
 
-    def _set_blocked(self, blocked: bool) -> None:
-        """For implementations: the write buffer went above (or back below) its high mark."""
+    def set_write_blocked(self, blocked: bool) -> None:
+        """For implementations (and their asyncio protocols): the write buffer went above (or
+        back below) its high mark."""
         if blocked and self._write_blocked_at is None:
             self._write_blocked_at = time.monotonic()
             self._writable.clear()

@@ -80,10 +80,10 @@ class _Protocol(asyncio.BufferedProtocol, asyncio.Protocol):
         self.chunks.end()
 
     def pause_writing(self) -> None:
-        self.owner._set_blocked(True)
+        self.owner.set_write_blocked(True)
 
     def resume_writing(self) -> None:
-        self.owner._set_blocked(False)
+        self.owner.set_write_blocked(False)
 
 
 class SerialTransport(Transport):
@@ -101,7 +101,7 @@ class SerialTransport(Transport):
 
     async def open(self) -> None:
         self._out = bytearray()
-        self._set_blocked(False)
+        self.set_write_blocked(False)
         loop = asyncio.get_running_loop()
         chunks = Chunks(READ_AHEAD, self._pause, self._resume)
         transport, protocol = await within(
