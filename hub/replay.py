@@ -4,10 +4,15 @@ out as the recording's.
 
 The hub's clock follows the recording, not the wall, from the recorded hub's own clock: a
 replay at any speed sees the same press times and ages, so the same grace periods and the same
-decisions. Each receiver's recorded chunks are released on its replay transport one at a time,
-each once the link has handled the one before, and each recorded command once the hub has
-decided everything released before it; the hub's own timers stay off (their commands are in
-the recording).
+decisions. The recorded chunks are released on their receivers' replay transports one at a
+time, each once the hub has decided every press of the one before (so presses are decided in
+the order the hub read them), and each recorded command once the hub has decided everything
+released before it; the hub's own timers stay off (their commands are in the recording).
+
+Tallies come out the same. Statuses can differ in one way only: the live hub takes a share of
+every receiver's presses per loop turn, so two presses of one keypad read in the same turn
+from two receivers may have been decided newest first there (the older one "superseded") and
+oldest first here (both "counted"), or the reverse; the vote that stands is the same.
 """
 
 from __future__ import annotations
@@ -154,6 +159,7 @@ async def _step(
         t = transports[e.receiver]
         t.feed(e.data)
         await t.taken()
+        await engine.wait_until(lambda: engine.idle, STEP_TIMEOUT)  # decided in the order read
     elif isinstance(e, Ended):
         t = transports[e.receiver]
         if t.is_open:  # (a close after the end of the connection has nothing left to end)
