@@ -47,10 +47,17 @@ from hub.wire.messages import PressResult
 from hub.wire.presses import check_mic
 
 log = logging.getLogger(__name__)
-ACTION_TIMEOUT = 10.0  # a command not taken by the loop by then is withdrawn (HubBusy)
-COMMIT_TIMEOUT = 30.0  # a command taken: how long to wait for the journal to confirm it
-MAX_ACTIONS = 64  # commands waiting at once; more are refused (HubBusy)
 MAX_INFLIGHT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLimits:
+    """How long a facilitator's command waits, and how many may wait (tests pass shorter ones)."""
+
+    taken_within: float = 10.0  # a command not taken by the loop by then is withdrawn (HubBusy)
+    durable_within: float = 30.0  # a command taken: how long to wait for the journal to confirm it
+    waiting: int = 64  # commands waiting at once; more are refused (HubBusy)
+
 
 Reply = Callable[[PressResult], None]
 Entry = tuple[str, bytes]  # a record's kind and its encoded body, as the journal takes them
@@ -83,6 +90,13 @@ class ActionPending(ClickerError):
     repeating it."""
 
 
+def _read_outcome(done: asyncio.Future[Any]) -> None:
+    """A command's outcome is read here too, so that a refusal whose caller stopped waiting is
+    not reported by asyncio as an exception nobody retrieved."""
+    if not done.cancelled():
+        done.exception()
+
+
 async def _replay(journal: Journal) -> Recount:
     """Open the journal and replay it, verifying its chain, sequence and recount as it goes
     (the same check as ``clicker verify``, one streaming pass on the journal's thread)."""
@@ -111,9 +125,11 @@ class Engine:
         clock: Callable[[], float],
         timers: bool,
         flow: FlowLimits,
+        limits: ActionLimits,
     ) -> None:
         """Use ``Engine.open``: it replays the journal first."""
         self.flow = flow
+        self.limits = limits
         self.journal = journal
         self._session = session  # changed by this loop only: others get ``session``, read-only
         self.clock = clock
@@ -154,6 +170,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
         timers: bool = True,
         flow: FlowLimits = FlowLimits(),
+        limits: ActionLimits = ActionLimits(),
     ) -> Engine:
         """A running engine on ``journal``: back exactly where it was, its journal verified as
         ``clicker verify`` would (JournalRefused otherwise, before anyone is answered); an empty
@@ -173,7 +190,7 @@ class Engine:
                 raise SessionError(f"the session description {exc}") from None
             session = Session(config, check_mic)
             head = await journal.append([entry])
-        return cls(journal, session, head, clock, timers, flow)
+        return cls(journal, session, head, clock, timers, flow, limits)
 
     async def stop(self) -> None:
         """Stop the receivers, the loop and the journal (after its closing record, unless it
@@ -273,24 +290,28 @@ class Engine:
         what it returns once it is journaled.
 
         Commands go before presses, so the loop takes one within a turn. One it did not take in
-        ``ACTION_TIMEOUT`` is withdrawn (HubBusy: nothing changed); one it took is applied, and
-        its answer waits for the journal (ActionPending if that takes ``COMMIT_TIMEOUT``)."""
+        ``limits.taken_within`` is withdrawn (HubBusy: nothing changed); one it took is applied,
+        and its answer waits for the journal (ActionPending after ``limits.durable_within``).
+        A caller that stops waiting (cancelled, or told ActionPending) leaves the command to the
+        loop: its outcome is still journaled, and nobody is left owing an unread answer."""
         if self.failure is not None:
             raise HubFailure(str(self.failure))
-        if len(self._actions) >= MAX_ACTIONS:
+        limits = self.limits
+        if len(self._actions) >= limits.waiting:
             raise HubBusy(f"{len(self._actions)} actions are already waiting: nothing was done, try again")
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        done.add_done_callback(_read_outcome)
         work = _Work(command=replace(command, at=self.clock()), done=done)
         self._actions.append(work)
         self._work.set()
         try:
-            return await within(asyncio.shield(done), ACTION_TIMEOUT)
+            return await within(asyncio.shield(done), limits.taken_within)
         except TimeoutError:
             if not work.taken:
                 self._actions.remove(work)
                 raise HubBusy("the hub is busy: the action was not applied, try again") from None
         try:
-            return await within(asyncio.shield(done), COMMIT_TIMEOUT)
+            return await within(asyncio.shield(done), limits.durable_within)
         except TimeoutError:
             raise ActionPending("applied, but the journal has not confirmed it yet") from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
@@ -56,7 +57,19 @@ async def no_leaks():
     """Every test leaves no task running and no thread behind (the loop's default executor,
     which pyserial uses to open ports, is shut down first, as asyncio.run would)."""
     before = {t.ident for t in threading.enumerate()}
+    loop = asyncio.get_running_loop()
+    unread: list[str] = []  # "exception was never retrieved": a failure nobody heard of
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        if "never retrieved" in context.get("message", ""):
+            unread.append(f"{context['message']}: {context.get('exception')!r}")
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
     yield
+    gc.collect()  # futures dropped by the test report their unread exception now
+    loop.set_exception_handler(None)
+    assert not unread, f"exceptions nobody retrieved: {unread}"
     current = asyncio.current_task()
     left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert not left, f"tasks leaked by the test: {[t.get_name() for t in left]}"
