@@ -26,6 +26,7 @@ from hub.report.pdf import (
     _ranking_charts,
     _shares,
     plural,
+    ranking_pages,
     write_pdf,
 )
 
@@ -137,16 +138,7 @@ def compose_plenary(conv: Convention, facts: PlenaryFacts, lang: str = "fr") -> 
     doc.paragraph(t["reading"].format(worst=names[0], best=names[-1]), after=0.05)
     _legend(doc, names)
 
-    doc.new_page()
-    doc.heading(t["ranking"])
-    rows = []
-    for e in ranking.entries:
-        tied = sum(1 for x in ranking.entries if x.rank == e.rank) > 1
-        above, below = _shares(e, lang)
-        rank_text = f"{e.rank} ({'ex aequo' if lang == 'fr' else 'tied'})" if tied else str(e.rank)
-        rows.append([rank_text, e.proposal, by_label[e.proposal].title, _grade(e, names), above, below])
-    doc.table(t["cols"], rows, [0.08, 0.1, 0.44, 0.16, 0.11, 0.11], right=frozenset({4, 5}))
-    _ranking_charts(doc, t["ranking_chart"], ranking, names, lang)
+    ranking_pages(doc, t, ranking, by_label, names, lang)
     for view in parts:
         sub = conv.ranking(view, revealed_only=False)
         if sub.entries:

@@ -26,6 +26,7 @@ from hub.assemblies import (
 )
 from hub.errors import ClickerError
 from hub.model import CONSENT_COLOURS, CONSENT_NAMES, PollMode
+from hub.proposals import Proposal
 from hub.report.charts import draw_bar, draw_legend, draw_ranking, grade_with_sign, pct
 from hub.report.layout import A4, MARGIN_X, Document, wrap
 from hub.session import Poll, PollState, Session
@@ -287,6 +288,28 @@ def _label(t: dict[str, Any], lang: str, label: str, value: str) -> str:
     return f"{label} : {value}" if lang == "fr" else f"{label}: {value}"
 
 
+def ranking_pages(
+    doc: Document,
+    t: dict[str, Any],
+    ranking: Ranking,
+    by_label: dict[str, Proposal],
+    names: list[str],
+    lang: str,
+) -> None:
+    """The ranking's table (rank, fiche, title, majority grade, shares above and below) and its
+    charts, on a new page: one layout for a room's report and the plenary's."""
+    doc.new_page()
+    doc.heading(t["ranking"])
+    rows = []
+    for e in ranking.entries:
+        tied = sum(1 for x in ranking.entries if x.rank == e.rank) > 1
+        above, below = _shares(e, lang)
+        rank_text = f"{e.rank} ({'ex aequo' if lang == 'fr' else 'tied'})" if tied else str(e.rank)
+        rows.append([rank_text, e.proposal, by_label[e.proposal].title, _grade(e, names), above, below])
+    doc.table(t["cols"], rows, [0.08, 0.1, 0.44, 0.16, 0.11, 0.11], right=frozenset({4, 5}))
+    _ranking_charts(doc, t["ranking_chart"], ranking, names, lang)
+
+
 def _grade(entry: Entry, names: list[str]) -> str:
     if entry.majority_grade is None:
         return "—"
@@ -358,17 +381,7 @@ def compose(session: Session, facts: JournalFacts, lang: str = "fr") -> Document
         doc.paragraph(t["secret"].format(min_group=cfg.min_group))
 
     # --- ranking ----------------------------------------------------------------------------
-    doc.new_page()
-    doc.heading(t["ranking"])
-    rows = []
-    for e in ranking.entries:
-        tied = sum(1 for x in ranking.entries if x.rank == e.rank) > 1
-        above, below = _shares(e, lang)
-        rank_text = f"{e.rank} ({'ex aequo' if lang == 'fr' else 'tied'})" if tied else str(e.rank)
-        rows.append([rank_text, e.proposal, by_label[e.proposal].title, _grade(e, names), above, below])
-    doc.table(t["cols"], rows, [0.08, 0.1, 0.44, 0.16, 0.11, 0.11], right=frozenset({4, 5}))
-
-    _ranking_charts(doc, t["ranking_chart"], ranking, names, lang)
+    ranking_pages(doc, t, ranking, by_label, names, lang)
     transitions = sorted({p.transition for p in cfg.proposals if p.transition})
     for name in transitions:
         subset = {e.proposal: e.tally for e in ranking.entries if by_label[e.proposal].transition == name}
