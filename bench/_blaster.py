@@ -17,7 +17,7 @@ from _rig import bench_key
 
 from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
-from hub.wire.messages import Hello, HelloAck, Message, Ping, Press, PressResult, Status
+from hub.wire.messages import Hello, HelloAck, Message, Ping, PressMessage, PressResult, Status
 from hub.wire.mic import compute_mic
 
 
@@ -80,7 +80,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
     if fast:  # "burst" or "burst-mic": every press written at once
         frames = bytearray()
         for i in range(presses):
-            p = Press(
+            p = PressMessage(
                 100000 + i % keypads, 1 + i // keypads, nonce[0], 1, 0, ord("1234567"[i % 7]), 80, -50, 0, 0
             )
             if mode == "burst-mic":
@@ -97,7 +97,7 @@ async def main(mode: str, presses: int, keypads: int, spread_s: float) -> None:
             delay = t0 + at - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            p = Press(100000 + k, 1, nonce[0], 1, 0, ord("1234567"[k % 7]), 80, -50, 0, 0)
+            p = PressMessage(100000 + k, 1, nonce[0], 1, 0, ord("1234567"[k % 7]), 80, -50, 0, 0)
             sent[(p.keypad_id, p.counter)] = time.time()
             w.write(p.encode(k & 0xFFFF))
     await asyncio.wait_for(done.wait(), 600)

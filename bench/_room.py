@@ -29,7 +29,7 @@ from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
 from hub.wire.codec import Message
 from hub.wire.framing import MAX_ENCODED
-from hub.wire.messages import Hello, HelloAck, Ping, Press, PressResult, Status
+from hub.wire.messages import Hello, HelloAck, Ping, PressMessage, PressResult, Status
 
 KEYS = "1234567"
 
@@ -57,7 +57,7 @@ class Room:
     def press(self, keypad_id: int, poll_id: int, key: str) -> tuple[int, int]:
         counter = self.counter.get(keypad_id, 0) + 1
         self.counter[keypad_id] = counter
-        self.send(Press(keypad_id, counter, self.nonce, poll_id, 0, ord(key), 80, -50, 0, 0))
+        self.send(PressMessage(keypad_id, counter, self.nonce, poll_id, 0, ord(key), 80, -50, 0, 0))
         return keypad_id, counter
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

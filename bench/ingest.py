@@ -28,10 +28,10 @@ from _rig import machine, run_with_blaster
 
 from hub.journal import CHECKPOINT_PASSIVE, CHECKPOINT_TRUNCATE, Journal
 from hub.model import Press
-from hub.wire.messages import Press as WirePress
+from hub.wire.messages import PressMessage
 
 # A PRESS on the wire (COBS and delimiter included; no zero in its fields costs nothing more)
-PRESS_WIRE_BYTES = len(WirePress(1, 1, 1, 1, 0, 0x35, 80, -50, 1, 1).encode(1))
+PRESS_WIRE_BYTES = len(PressMessage(1, 1, 1, 1, 0, 0x35, 80, -50, 1, 1).encode(1))
 LINK_115200 = 115200 / 10 / PRESS_WIRE_BYTES  # 8N1
 USB_FULL_SPEED = 12e6 / 8 / PRESS_WIRE_BYTES  # the bus's raw rate: an upper bound for a CDC dongle
 KEYPADS = 5000

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hub.wire import Press, StreamDecoder
+from hub.wire import PressMessage, StreamDecoder
 
 ROOT = Path(__file__).resolve().parents[1]
 BAUD = 115200
@@ -23,7 +23,7 @@ BITS_PER_BYTE = 10  # 8N1: start + 8 data + stop
 
 def python_figures(n: int) -> dict[str, Any]:
     presses = [
-        Press(i % 70 + 1, i, 0x5EC0A11B, 3, 0, ord("5"), 87, -60, 0, (i * 2654435761) & 0xFFFFFFFF)
+        PressMessage(i % 70 + 1, i, 0x5EC0A11B, 3, 0, ord("5"), 87, -60, 0, (i * 2654435761) & 0xFFFFFFFF)
         for i in range(n)
     ]
     t0 = time.perf_counter()

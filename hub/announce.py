@@ -6,7 +6,7 @@ from __future__ import annotations
 from hub.model import PollMode
 from hub.protocol import PollStateCode
 from hub.session import PollState, SessionView
-from hub.wire.messages import PollState as PollStateMessage
+from hub.wire.messages import PollStateMessage
 
 
 def session_nonce(session: SessionView) -> int:

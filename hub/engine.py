@@ -42,8 +42,7 @@ from hub.session import Poll, Session, SessionConfig, SessionError, SessionView
 from hub.timers import PollTimers
 from hub.verify import BadJournal, Recount
 from hub.wal import wal_damage
-from hub.wire.messages import PollState as PollStateMessage
-from hub.wire.messages import PressResult
+from hub.wire.messages import PollStateMessage, PressResult
 from hub.wire.presses import check_mic
 
 log = logging.getLogger(__name__)

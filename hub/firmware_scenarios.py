@@ -45,7 +45,7 @@ from hub.verify import verify
 from hub.wire import StreamDecoder
 from hub.wire.advert import decode_advert, encode_advert
 from hub.wire.framing import FrameError
-from hub.wire.messages import Hello, HelloAck, Ping, PollState, Press, PressResult, Status
+from hub.wire.messages import Hello, HelloAck, Ping, PollStateMessage, PressMessage, PressResult, Status
 
 KEYPAD_ID = 0x00A1B2C3
 KEYPAD_KEY = bytes(range(16))
@@ -132,9 +132,9 @@ class Air:
         self.receiver: RadioPort | None = None
         self.drop_uplink = 0
         self.block_downlink = False
-        self.uplink: list[tuple[float, Press, bool]] = []  # (time, press, delivered)
+        self.uplink: list[tuple[float, PressMessage, bool]] = []  # (time, press, delivered)
         self.results: list[tuple[float, PressResult, bool]] = []
-        self.poll_states: list[tuple[float, PollState]] = []
+        self.poll_states: list[tuple[float, PollStateMessage]] = []
 
     def from_keypad(self, dst: bytes, payload: bytes) -> None:
         press = decode_advert(payload)
@@ -151,7 +151,7 @@ class Air:
         delivered = not self.block_downlink and self.keypad is not None
         with contextlib.suppress(FrameError):
             msg = parse_air(air)
-            if isinstance(msg, PollState):
+            if isinstance(msg, PollStateMessage):
                 self.poll_states.append((self.clock(), msg))
             else:
                 self.results.append((self.clock(), msg, delivered))
@@ -165,10 +165,10 @@ class Air:
         """The distinct presses the keypad sent since ``since``, in order."""
         return list(dict.fromkeys(p.counter for t, p, _ in self.uplink if t >= since))
 
-    def press_of(self, counter: int) -> Press:
+    def press_of(self, counter: int) -> PressMessage:
         return next(p for _, p, _ in self.uplink if p.counter == counter)
 
-    def last_press(self) -> Press:
+    def last_press(self) -> PressMessage:
         return self.uplink[-1][1]
 
 
@@ -433,7 +433,7 @@ async def relay_queue_limit(images: Images, workdir: Path, offered: int = 100) -
     await radio.open()
     reader, writer = await board.open_link()
     decoder = StreamDecoder()
-    presses: list[tuple[float, Press]] = []
+    presses: list[tuple[float, PressMessage]] = []
     statuses: list[Status] = []
     acks: list[HelloAck] = []
 
@@ -441,7 +441,7 @@ async def relay_queue_limit(images: Images, workdir: Path, offered: int = 100) -
         while data := await reader.read(4096):
             for frame in decoder.feed(data):
                 msg = frame.message
-                if isinstance(msg, Press):
+                if isinstance(msg, PressMessage):
                     presses.append((time.monotonic(), msg))
                 elif isinstance(msg, Status):
                     statuses.append(msg)
@@ -455,7 +455,7 @@ async def relay_queue_limit(images: Images, workdir: Path, offered: int = 100) -
             if await _until(lambda: bool(acks), 0.2):
                 break
         for i in range(offered):
-            press = Press(0x100000 + i, 1, 0, 1, 0, ord("5"), 90, 0, 0, 0)
+            press = PressMessage(0x100000 + i, 1, 0, 1, 0, ord("5"), 90, 0, 0, 0)
             radio.deliver(radio_address(press.keypad_id), -50, encode_advert(press))
             await asyncio.sleep(0.002)  # as a room of keypads does, not one burst
         await asyncio.sleep(0.5)

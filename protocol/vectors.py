@@ -27,8 +27,8 @@ from hub.wire.messages import (
     Log,
     Message,
     Ping,
-    PollState,
-    Press,
+    PollStateMessage,
+    PressMessage,
     PressResult,
     Status,
 )
@@ -77,12 +77,12 @@ def message_vector(
     }
 
 
-def signed(key: bytes, press: Press) -> Press:
+def signed(key: bytes, press: PressMessage) -> PressMessage:
     return dataclasses.replace(press, mic=compute_mic(key, press))
 
 
-def _worked_press() -> Press:
-    return signed(KEY, Press(0x00A1B2C3, 42, NONCE, 3, 0, ord("5"), 87, -60, 120, 0))
+def _worked_press() -> PressMessage:
+    return signed(KEY, PressMessage(0x00A1B2C3, 42, NONCE, 3, 0, ord("5"), 87, -60, 120, 0))
 
 
 def _crc() -> list[dict[str, Any]]:
@@ -116,7 +116,7 @@ def _cobs() -> list[dict[str, Any]]:
     return out
 
 
-def _messages(worked: Press) -> list[dict[str, Any]]:
+def _messages(worked: PressMessage) -> list[dict[str, Any]]:
     grades = b"1234567"
     msgs = [
         message_vector("worked PRESS (seq 7)", worked, 7, wire=WORKED["PRESS"]),
@@ -128,7 +128,7 @@ def _messages(worked: Press) -> list[dict[str, Any]]:
         ),
         message_vector(
             "worked POLL_STATE poll 3 open, grades on proposal 14, keys 1234567 (seq 2)",
-            PollState(3, PollStateCode.OPEN, PollMode.GRADES, NONCE, grades, (14,)),
+            PollStateMessage(3, PollStateCode.OPEN, PollMode.GRADES, NONCE, grades, (14,)),
             2,
             wire=WORKED["POLL_STATE"],
         ),
@@ -152,7 +152,7 @@ def _messages(worked: Press) -> list[dict[str, Any]]:
         message_vector("PRESS with reserved flag bits (read, not refused)", worked, 9, 0x81),
         message_vector(
             "PRESS of a keypad without key nor session",
-            Press(1, 1, 0, 0xFFFF, 12, ord("A"), 0xFF, 0, 0, 0),
+            PressMessage(1, 1, 0, 0xFFFF, 12, ord("A"), 0xFF, 0, 0, 0),
             0,
         ),
         message_vector(
@@ -167,17 +167,17 @@ def _messages(worked: Press) -> list[dict[str, Any]]:
         ),
         message_vector(
             "POLL_STATE consent on no proposal",
-            PollState(9, PollStateCode.OPEN, PollMode.CONSENT, NONCE, b"ABCD", ()),
+            PollStateMessage(9, PollStateCode.OPEN, PollMode.CONSENT, NONCE, b"ABCD", ()),
             4,
         ),
         message_vector(
             "POLL_STATE self-paced over proposals 1 3 5 40",
-            PollState(10, PollStateCode.OPEN, PollMode.SELF_PACED, NONCE, grades, (1, 3, 5, 40)),
+            PollStateMessage(10, PollStateCode.OPEN, PollMode.SELF_PACED, NONCE, grades, (1, 3, 5, 40)),
             5,
         ),
         message_vector(
             "POLL_STATE self-paced, 16 keys and 100 items (the most)",
-            PollState(
+            PollStateMessage(
                 11,
                 PollStateCode.OPEN,
                 PollMode.SELF_PACED,
@@ -189,17 +189,17 @@ def _messages(worked: Press) -> list[dict[str, Any]]:
         ),
         message_vector(
             "POLL_STATE closing",
-            PollState(10, PollStateCode.CLOSING, PollMode.GRADES, NONCE, grades, (2,)),
+            PollStateMessage(10, PollStateCode.CLOSING, PollMode.GRADES, NONCE, grades, (2,)),
             6,
         ),
         message_vector(
             "POLL_STATE idle before the first poll",
-            PollState(protocol.NO_POLL, PollStateCode.IDLE, PollMode.NONE, NONCE, b"", ()),
+            PollStateMessage(protocol.NO_POLL, PollStateCode.IDLE, PollMode.NONE, NONCE, b"", ()),
             6,
         ),
         message_vector(
             "POLL_STATE idle after poll 12",
-            PollState(12, PollStateCode.IDLE, PollMode.NONE, NONCE, b"", ()),
+            PollStateMessage(12, PollStateCode.IDLE, PollMode.NONE, NONCE, b"", ()),
             7,
         ),
         message_vector("KEYPAD_SEEN", KeypadSeen(0x00A1B2C3, 12, -91, 3), 9),
@@ -215,7 +215,7 @@ def _messages(worked: Press) -> list[dict[str, Any]]:
     return msgs
 
 
-def _mic(worked: Press) -> list[dict[str, Any]]:
+def _mic(worked: PressMessage) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {
             "key": KEY.hex(),
@@ -234,7 +234,7 @@ def _mic(worked: Press) -> list[dict[str, Any]]:
         ]
     ):
         k = bytes((i * 37 + j * 11) & 0xFF for j in range(16))
-        p = signed(k, Press(kid, ctr, nonce, poll, item, ord(key), bat, 0, 0, 0))
+        p = signed(k, PressMessage(kid, ctr, nonce, poll, item, ord(key), bat, 0, 0, 0))
         out.append({"key": k.hex(), "fields": fields_of(p), "input": press_mic_input(p).hex(), "mic": p.mic})
     assert out[0]["input"] == WORKED["mic_input"] and out[0]["mic"] == WORKED_MIC
     # the same press under another session nonce has another MIC: the nonce is covered
@@ -257,7 +257,7 @@ def _bad_frames(result: dict[str, Any]) -> list[dict[str, Any]]:
     payload = decoded[5:-2]
     flipped = bytearray(decoded)
     flipped[6] ^= 0x01
-    state = PollState(3, PollStateCode.OPEN, PollMode.GRADES, NONCE, b"", ()).payload()[:8]
+    state = PollStateMessage(3, PollStateCode.OPEN, PollMode.GRADES, NONCE, b"", ()).payload()[:8]
     v1_press = bytes.fromhex("c3b2a1002a000000030000003557c47800688df3cc")  # 21 bytes: v1's PRESS
     return [
         {"name": "bit flip in payload", "wire": _wire(bytes(flipped)), "reason": "bad_crc"},
@@ -366,7 +366,8 @@ class _Session:
     ) -> _Session:
         nonce = self.nonce if nonce is None else nonce
         p = signed(
-            sign_with or KEYS[kid], Press(kid, counter, nonce, poll_id, item, ord(key), 80, -50, age_ms, 0)
+            sign_with or KEYS[kid],
+            PressMessage(kid, counter, nonce, poll_id, item, ord(key), 80, -50, age_ms, 0),
         )
         self.seq += 1
         self.doc["steps"].append(

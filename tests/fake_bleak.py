@@ -10,7 +10,7 @@ from typing import ClassVar
 from hub.protocol import REVISION, Radio
 from hub.transports.ble import NOTIFY_UUID, WRITE_UUID
 from hub.wire.framing import pack_frame, unpack_frame
-from hub.wire.messages import Hello, HelloAck, Ping, PollState, PressResult, Status, parse
+from hub.wire.messages import Hello, HelloAck, Ping, PollStateMessage, PressResult, Status, parse
 
 
 class FakeBleDevice:
@@ -23,7 +23,7 @@ class FakeBleDevice:
         self.mtu_needs_request = mtu_needs_request
         self.client: FakeBleakClient | None = None
         self.results: list[PressResult] = []
-        self.poll_states: list[PollState] = []
+        self.poll_states: list[PollStateMessage] = []
         self.connects = 0
         self.refuse_connect = False
         self.boot_id = 7
@@ -48,7 +48,7 @@ class FakeBleDevice:
             self.notify(Status(5, 1, 0, 0, 0))
         elif isinstance(msg, PressResult):
             self.results.append(msg)
-        elif isinstance(msg, PollState):
+        elif isinstance(msg, PollStateMessage):
             self.poll_states.append(msg)
 
     def drop(self) -> None:

@@ -11,7 +11,16 @@ from pathlib import Path
 
 from hub.protocol import REVISION, Radio
 from hub.wire import StreamDecoder
-from hub.wire.messages import Error, Hello, HelloAck, Ping, PollState, Press, PressResult, Status
+from hub.wire.messages import (
+    Error,
+    Hello,
+    HelloAck,
+    Ping,
+    PollStateMessage,
+    PressMessage,
+    PressResult,
+    Status,
+)
 
 
 class FakeReceiver:
@@ -22,7 +31,7 @@ class FakeReceiver:
         self.session_nonce = 0  # heard in HELLO: the presses it makes up are of this session
         self.errors: list[Error] = []
         self.results: list[PressResult] = []
-        self.poll_states: list[PollState] = []
+        self.poll_states: list[PollStateMessage] = []
         self.hellos = 0
         self.connections = 0
         self.got_result = asyncio.Event()
@@ -107,7 +116,9 @@ class FakeReceiver:
         for i in range(presses):
             kid = keypads[i % len(keypads)]
             counter = first_counter + i // len(keypads)
-            press = Press(kid, counter, self.session_nonce, 0xFFFF, 0, ord("1234567"[i % 7]), 80, -50, 0, 0)
+            press = PressMessage(
+                kid, counter, self.session_nonce, 0xFFFF, 0, ord("1234567"[i % 7]), 80, -50, 0, 0
+            )
             data += press.encode(self._seq)
             self._seq = (self._seq + 1) & 0xFFFF
         self.send_raw(bytes(data))
@@ -144,7 +155,7 @@ class FakeReceiver:
         elif isinstance(msg, PressResult):
             self.results.append(msg)
             self.got_result.set()
-        elif isinstance(msg, PollState):
+        elif isinstance(msg, PollStateMessage):
             self.poll_states.append(msg)
 
     def send_raw(self, data: bytes) -> None:
@@ -162,7 +173,9 @@ class FakeReceiver:
         self, keypad_id: int, counter: int, key: str = "5", poll_id: int = 0xFFFF, flags: int = 0
     ) -> None:
         """An unsigned press of the session it heard in HELLO."""
-        self.send(Press(keypad_id, counter, self.session_nonce, poll_id, 0, ord(key), 80, -50, 0, 0), flags)
+        self.send(
+            PressMessage(keypad_id, counter, self.session_nonce, poll_id, 0, ord(key), 80, -50, 0, 0), flags
+        )
 
     async def wait_results(self, n: int, within: float = 10.0) -> None:
         async with asyncio.timeout(within):

@@ -16,7 +16,7 @@ from hub.receivers.adverts import AdvertReceiver
 from hub.receivers.link import ReceiverLink
 from hub.transports.ble import AdvertTransport, GattTransport
 from hub.wire.advert import encode_advert
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 from hub.wire.mic import compute_mic
 from tests.conftest import FAST_LINK, make_config
 from tests.fake_bleak import FakeBleakClient, FakeBleakScanner, FakeBleDevice
@@ -28,7 +28,7 @@ def hub(open_hub):
 
 
 def press(kid=1001, counter=1, key="5", poll_id=1, nonce=0):  # nonce 0: make_config's session
-    return Press(kid, counter, nonce, poll_id, 0, ord(key), 70, -40, 10, 0)
+    return PressMessage(kid, counter, nonce, poll_id, 0, ord(key), 70, -40, 10, 0)
 
 
 async def test_gatt_receiver_handshake_results_and_reconnect(hub):

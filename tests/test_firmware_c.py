@@ -23,8 +23,8 @@ from hub.wire.messages import (
     KeypadSeen,
     Log,
     Ping,
-    PollState,
-    Press,
+    PollStateMessage,
+    PressMessage,
     PressResult,
     Status,
     parse,
@@ -176,10 +176,10 @@ any_message = st.one_of(
     st.builds(HelloAck, u8, u8, u8, u8, u32, u32, u8, u8, u16),
     st.just(Ping()),
     st.builds(Status, u32, u32, u32, u16, u16),
-    st.builds(Press, u32, u32, u32, u16, u16, u8, u8, i8, u16, u32),
+    st.builds(PressMessage, u32, u32, u32, u16, u16, u8, u8, i8, u16, u32),
     st.builds(PressResult, u32, u32, u8, u16, u32),
     st.builds(
-        PollState,
+        PollStateMessage,
         u16,
         st.integers(0, 2),
         st.integers(0, 3),
@@ -235,7 +235,7 @@ _ORDER = ["bad_cobs", "bad_crc", "bad_length", "bad_version", "unknown_type", "o
 def test_mic_agrees_with_cryptography(c, key, kid, counter, nonce, poll, item, k, battery):
     """The v1.1 MIC input (tag, then keypad_id counter session_nonce poll_id item key battery),
     computed by C (clk_cmac.c) and by Python (cryptography), on any press and any session."""
-    press = Press(kid, counter, nonce, poll, item, k, battery, 0, 0, 0)
+    press = PressMessage(kid, counter, nonce, poll, item, k, battery, 0, 0, 0)
     mic = compute_mic(key, press)
     assert int(c.ask(f"mic {key.hex()} {kid} {counter} {nonce} {poll} {item} {k} {battery}")) == mic
     # and the C advert carries exactly the fields the MIC covers, then the MIC

@@ -16,7 +16,7 @@ import httpx
 from hub.model import PressStatus
 from hub.roster import load_roster, store_counters
 from hub.verify import verify
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 from hub.wire.mic import compute_mic
 from tests.fake_receiver import FakeReceiver
 from tests.test_serve import start_serve
@@ -33,7 +33,7 @@ ROSTER = {
 
 def signed(rx: FakeReceiver, counter: int, key: str, poll_id: int = 1) -> bytes:
     """A press as the keypad sends it: signed under the nonce the receiver heard."""
-    p = Press(KEYPAD, counter, rx.session_nonce, poll_id, 0, ord(key), 80, -50, 0, 0)
+    p = PressMessage(KEYPAD, counter, rx.session_nonce, poll_id, 0, ord(key), 80, -50, 0, 0)
     return dataclasses.replace(p, mic=compute_mic(KEY, p)).encode(counter)
 
 

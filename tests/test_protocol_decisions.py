@@ -12,7 +12,7 @@ from hub.proposals import Proposal
 from hub.records import apply_command
 from hub.session import Session, SessionConfig
 from hub.wire import PressResult, StreamDecoder
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 from hub.wire.presses import check_mic, from_wire
 from tests.wire_vectors import load
 
@@ -39,7 +39,7 @@ def test_decision(v):
             apply_command(session, command_from_json({**step["action"], "at": step["at"]}))
         elif "press" in step:
             (frame,) = StreamDecoder().feed(bytes.fromhex(step["press"]))
-            assert isinstance(frame.message, Press)
+            assert isinstance(frame.message, PressMessage)
             d = session.handle_press(from_wire(frame.message, "rx", step["at"]))
             assert d.status is PressStatus[step["status"].upper()], step
             answer = PressResult(

@@ -20,7 +20,7 @@ from hub.receivers.link import ReceiverLink
 from hub.roster import load_roster, save_roster
 from hub.session import SessionConfig
 from hub.transports.serial import SerialTransport
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 from hub.wire.mic import compute_mic
 from tests.conftest import FAST_LINK
 from tests.fake_receiver import FakeReceiver
@@ -51,7 +51,7 @@ async def run_session(db, cfg: SessionConfig, frames: list[bytes], signed: tuple
         for frame in frames:
             rx.send_raw(frame)
         for counter, key in signed:
-            p = Press(KEYPAD, counter, rx.session_nonce, 1, 0, ord(key), 80, -50, 0, 0)
+            p = PressMessage(KEYPAD, counter, rx.session_nonce, 1, 0, ord(key), 80, -50, 0, 0)
             p = dataclasses.replace(p, mic=compute_mic(KEY, p))  # what the keypad sends
             sent.append(p.encode(100 + counter))
             rx.send_raw(sent[-1])

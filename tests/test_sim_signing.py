@@ -70,7 +70,7 @@ def test_a_virtual_receiver_refuses_a_hub_of_another_revision():
     rx.feed(Hello(REVISION, 0xDEADBEEF).encode(1))  # a v1.1 hub: acknowledged, then the press
     rx._flush()
     kinds = [type(f.message).__name__ for f in StreamDecoder().feed(b"".join(sent))]
-    assert kinds == ["Error", "HelloAck", "Press"]
+    assert kinds == ["Error", "HelloAck", "PressMessage"]
 
 
 async def test_clicker_sim_with_a_roster_votes_with_its_keys(tmp_path):

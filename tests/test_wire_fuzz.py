@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from hub.wire import StreamDecoder
 from hub.wire.framing import MAX_ENCODED
-from hub.wire.messages import Press, PressResult, Status
+from hub.wire.messages import PressMessage, PressResult, Status
 from tests.wire_vectors import load
 
 u32 = st.integers(0, 2**32 - 1)
@@ -16,7 +16,7 @@ u16 = st.integers(0, 2**16 - 1)
 u8 = st.integers(0, 255)
 i8 = st.integers(-128, 127)
 
-presses = st.builds(Press, u32, u32, u32, u16, u16, u8, u8, i8, u16, u32)
+presses = st.builds(PressMessage, u32, u32, u32, u16, u16, u8, u8, i8, u16, u32)
 results = st.builds(PressResult, u32, u32, st.integers(0, 8), u16, u32)
 statuses = st.builds(Status, u32, u32, u32, u16, u16)
 messages = st.one_of(presses, results, statuses)
@@ -81,7 +81,7 @@ def test_endless_garbage_without_delimiter_is_bounded():
         dec.feed(b"\x55" * 1000)
         assert dec.buffered <= MAX_ENCODED
     assert dec.rejected["oversize"] == 1
-    press = Press(1, 2, 7, 3, 0, ord("1"), 50, -40, 0, 0)
+    press = PressMessage(1, 2, 7, 3, 0, ord("1"), 50, -40, 0, 0)
     assert [f.message for f in dec.feed(b"\x00" + press.encode(1))] == [press]
     assert dataclasses.asdict(press)["counter"] == 2
 

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 
 from hub.inbox import Inbox
 from hub.model import Press
-from hub.wire.messages import PollState as PollStateMessage
-from hub.wire.messages import PressResult
+from hub.wire.messages import PollStateMessage, PressResult
 
 
 @dataclass

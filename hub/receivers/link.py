@@ -39,11 +39,11 @@ from hub.wire.messages import (
     KeypadSeen,
     Log,
     Ping,
+    PressMessage,
     PressResult,
     Status,
     parse,
 )
-from hub.wire.messages import Press as PressMessage
 from hub.wire.presses import from_wire
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from hub.sim.ether import Ether
 from hub.sim.qemu import BROADCAST, Board, RadioPort, parse_air, radio_address
 from hub.wire.advert import encode_advert
 from hub.wire.framing import FrameError
-from hub.wire.messages import PollState, Press, PressResult
+from hub.wire.messages import PollStateMessage, PressMessage, PressResult
 
 
 class FirmwareReceiver:
@@ -28,7 +28,7 @@ class FirmwareReceiver:
         ether: Ether,
         rng: random.Random,
         on_result: Callable[[PressResult], None],
-        on_poll_state: Callable[[PollState], None],
+        on_poll_state: Callable[[PollStateMessage], None],
         elf: Path,
         workdir: Path,
     ) -> None:
@@ -49,7 +49,7 @@ class FirmwareReceiver:
 
     # --- radio --------------------------------------------------------------------------------
 
-    def hear(self, press: Press) -> None:
+    def hear(self, press: PressMessage) -> None:
         """A keypad's transmission reached this receiver's antenna (the ether decided loss)."""
         if self.radio is None:
             return
@@ -65,7 +65,7 @@ class FirmwareReceiver:
         except FrameError:
             self.unknown += 1
             return
-        if isinstance(msg, PollState) and dst == BROADCAST:
+        if isinstance(msg, PollStateMessage) and dst == BROADCAST:
             self.on_poll_state(msg)  # the room's ether decides who hears it
         elif isinstance(msg, PressResult) and dst in (BROADCAST, radio_address(msg.keypad_id)):
             self.ether.transmit(self.on_result, msg)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hub.model import UNKNOWN_POLL, PressStatus
-from hub.wire.messages import PollState, Press, PressResult
+from hub.wire.messages import PollStateMessage, PressMessage, PressResult
 from hub.wire.mic import compute_mic
 
 RETRY_MS = (300, 600, 1200, 2400, 2400, 2400, 2400)  # as firmware/common/clk_keypad.c
@@ -26,7 +26,7 @@ class Led(StrEnum):
 
 @dataclass
 class _InFlight:
-    press: Press
+    press: PressMessage
     tries: int
     next_send: float
     resigned: bool = False  # already signed again under a nonce the hub named
@@ -56,9 +56,9 @@ class VirtualKeypad:
         self.last_status: PressStatus | None = None
         self.sleep_after = sleep_after
 
-    def _make(self, key: int, item: int) -> Press:
+    def _make(self, key: int, item: int) -> PressMessage:
         self.counter += 1
-        p = Press(
+        p = PressMessage(
             self.keypad_id,
             self.counter,
             self.session_nonce,
@@ -74,7 +74,7 @@ class VirtualKeypad:
             p = dataclasses.replace(p, mic=compute_mic(self.key, p))
         return p
 
-    def press(self, key: str, now: float, item: int = 0) -> Press:
+    def press(self, key: str, now: float, item: int = 0) -> PressMessage:
         """A key press: the next counter, signed, pending until answered (a newer press for
         the same item replaces it)."""
         if now > self.awake_until:
@@ -89,7 +89,7 @@ class VirtualKeypad:
     def in_flight(self, item: int = 0) -> bool:
         return item in self.pending
 
-    def due(self, now: float) -> list[Press]:
+    def due(self, now: float) -> list[PressMessage]:
         """The presses to send now; gives up on one (NO_ANSWER) like the firmware."""
         out = []
         for item, f in list(self.pending.items()):
@@ -134,7 +134,7 @@ class VirtualKeypad:
             self.awake_until = now + self.sleep_after
         return True
 
-    def on_poll_state(self, s: PollState, now: float) -> None:
+    def on_poll_state(self, s: PollStateMessage, now: float) -> None:
         if now <= self.awake_until:  # only an awake keypad hears the broadcast
             self.known_poll = s.poll_id
             self.session_nonce = s.session_nonce

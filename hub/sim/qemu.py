@@ -32,7 +32,7 @@ from hub.aio import cancel_and_wait, within
 from hub.errors import ClickerError
 from hub.protocol import MessageType, Reject
 from hub.wire.framing import FrameError
-from hub.wire.messages import PollState, PressResult
+from hub.wire.messages import PollStateMessage, PressResult
 
 FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 INSTALL = (
@@ -176,12 +176,12 @@ def stack_peak(elf: Path, ram: Path) -> int:
 # --- the radio channel ------------------------------------------------------------------------------
 
 
-def parse_air(air: bytes) -> PressResult | PollState:
+def parse_air(air: bytes) -> PressResult | PollStateMessage:
     """What the receiver sends keypads: the message's type byte, then its payload."""
     if air[:1] == bytes([MessageType.PRESS_RESULT]):
         return PressResult.from_payload(air[1:])
     if air[:1] == bytes([MessageType.POLL_STATE]):
-        return PollState.from_payload(air[1:])
+        return PollStateMessage.from_payload(air[1:])
     raise FrameError(Reject.UNKNOWN_TYPE, f"air datagram of type {air[:1].hex() or 'none'}")
 
 

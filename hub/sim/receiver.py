@@ -24,7 +24,17 @@ from hub.protocol import REVISION, ErrorCode, Radio
 from hub.sim.ether import Ether
 from hub.wire import StreamDecoder
 from hub.wire.framing import FLAG_RETRANSMIT
-from hub.wire.messages import Error, Hello, HelloAck, Message, Ping, PollState, Press, PressResult, Status
+from hub.wire.messages import (
+    Error,
+    Hello,
+    HelloAck,
+    Message,
+    Ping,
+    PollStateMessage,
+    PressMessage,
+    PressResult,
+    Status,
+)
 
 REPEAT_S = 0.25
 QUEUE_CAP = 256
@@ -32,7 +42,7 @@ QUEUE_CAP = 256
 
 @dataclass
 class _Queued:
-    press: Press
+    press: PressMessage
     heard: float
     sent: float | None = None
 
@@ -44,7 +54,7 @@ class VirtualReceiver:
         ether: Ether,
         rng: random.Random,
         on_result: Callable[[PressResult], None],
-        on_poll_state: Callable[[PollState], None],
+        on_poll_state: Callable[[PollStateMessage], None],
     ) -> None:
         self.name = name
         self.ether = ether
@@ -68,7 +78,7 @@ class VirtualReceiver:
 
     # --- radio side --------------------------------------------------------------------------
 
-    def hear(self, press: Press) -> None:
+    def hear(self, press: PressMessage) -> None:
         """A keypad's transmission reached this receiver (the ether already decided loss)."""
         self.rx_ok += 1
         key = (press.keypad_id, press.counter)
@@ -119,7 +129,7 @@ class VirtualReceiver:
             elif isinstance(msg, PressResult):
                 self.queue.pop((msg.keypad_id, msg.counter), None)
                 self.ether.transmit(self.on_result, msg)
-            elif isinstance(msg, PollState):
+            elif isinstance(msg, PollStateMessage):
                 self.on_poll_state(msg)  # broadcast to the keypads (each hears it or not)
 
     def _flush(self) -> None:

@@ -27,12 +27,12 @@ from hub.sim.firmware_receiver import FirmwareReceiver
 from hub.sim.keypad import SLEEP_AFTER_S, Led, VirtualKeypad
 from hub.sim.receiver import VirtualReceiver
 from hub.sim.voters import Opinions
-from hub.wire.messages import PollState, Press, PressResult
+from hub.wire.messages import PollStateMessage, PressMessage, PressResult
 
 CONSENT_BY_GRADE = "DDDCBAA"  # from a member's grade to a card: red, red, red, orange, yellow, green, green
 
 
-def _hear_poll_state(keypad: VirtualKeypad, msg: PollState) -> None:
+def _hear_poll_state(keypad: VirtualKeypad, msg: PollStateMessage) -> None:
     keypad.on_poll_state(msg, time.monotonic())
 
 
@@ -138,7 +138,7 @@ class SimRoom:
 
     # --- radio -----------------------------------------------------------------------------------
 
-    def _transmit(self, press: Press) -> None:
+    def _transmit(self, press: PressMessage) -> None:
         self.transmissions += 1
         for r in self.receivers:
             self.ether.transmit(r.hear, press)
@@ -148,7 +148,7 @@ class SimRoom:
         if kp is not None and kp.on_result(result, time.monotonic()):
             self._wake.set()
 
-    def _poll_state(self, msg: PollState) -> None:
+    def _poll_state(self, msg: PollStateMessage) -> None:
         now = time.monotonic()
         for kp in self.keypads:
             self.ether.transmit(partial(_hear_poll_state, kp), msg)

@@ -11,13 +11,13 @@ import struct
 
 from hub.protocol import ADVERT_FORMAT, ADVERT_VERSION
 from hub.wire.framing import FrameError, Reject
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 
 COMPANY_ID = 0xFFFF
 ADVERT = struct.Struct(ADVERT_FORMAT)
 
 
-def encode_advert(press: Press) -> bytes:
+def encode_advert(press: PressMessage) -> bytes:
     return ADVERT.pack(
         ADVERT_VERSION,
         press.keypad_id,
@@ -31,11 +31,13 @@ def encode_advert(press: Press) -> bytes:
     )
 
 
-def decode_advert(data: bytes, rssi: int = 0) -> Press:
+def decode_advert(data: bytes, rssi: int = 0) -> PressMessage:
     """The press an advert carries; ``age_ms`` is 0 (the hub hears it directly)."""
     if len(data) != ADVERT.size:
         raise FrameError(Reject.BAD_LENGTH, f"advert of {len(data)} bytes, expected {ADVERT.size}")
     ver, keypad_id, counter, nonce, poll_id, item, key, battery, mic = ADVERT.unpack(data)
     if ver != ADVERT_VERSION:
         raise FrameError(Reject.BAD_VERSION, f"advert version {ver}")
-    return Press(keypad_id, counter, nonce, poll_id, item, key, battery, max(-128, min(127, rssi)), 0, mic)
+    return PressMessage(
+        keypad_id, counter, nonce, poll_id, item, key, battery, max(-128, min(127, rssi)), 0, mic
+    )

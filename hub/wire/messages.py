@@ -25,8 +25,8 @@ __all__ = (
     "Log",
     "Message",
     "Ping",
-    "PollState",
-    "Press",
+    "PollStateMessage",
+    "PressMessage",
     "PressResult",
     "Status",
     "parse",
@@ -86,7 +86,7 @@ class Status(Message):
 
 
 @dataclass(slots=True)
-class Press(Message):
+class PressMessage(Message):
     """PRESS (rx -> hub): a keypad's key press, relayed until its PRESS_RESULT comes back."""
 
     TYPE = MessageType.PRESS
@@ -119,7 +119,7 @@ class PressResult(Message):
 
 
 @dataclass(slots=True)
-class PollState(Counted):
+class PollStateMessage(Counted):
     """POLL_STATE (hub -> rx): the poll, after HELLO_ACK and on every change; the receiver broadcasts the
     payload to the keypads.
     """
@@ -169,7 +169,18 @@ class Error(Text):
 
 MESSAGE_TYPES: dict[int, type[Message]] = {
     cls.TYPE: cls
-    for cls in (Hello, HelloAck, Ping, Status, Press, PressResult, PollState, KeypadSeen, Log, Error)
+    for cls in (
+        Hello,
+        HelloAck,
+        Ping,
+        Status,
+        PressMessage,
+        PressResult,
+        PollStateMessage,
+        KeypadSeen,
+        Log,
+        Error,
+    )
 }
 
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.cmac import CMAC
 
 from hub.protocol import MIC_FORMAT, MIC_INPUT_SIZE, MIC_SIZE, MIC_TAG
-from hub.wire.messages import Press
+from hub.wire.messages import PressMessage
 
 KEYED_CACHE = 8192  # keyed contexts kept: more than the keypads of any session
 _COVERED = struct.calcsize(MIC_FORMAT)  # the prefix of the PRESS payload the MIC covers
@@ -32,7 +32,7 @@ def mic_input_v1(keypad_id: int, counter: int, poll_id: int, item: int, key: int
     return _INPUT_V1.pack(b"CLK1", keypad_id, counter, poll_id, item, key, battery)
 
 
-def press_mic_input(press: Press) -> bytes:
+def press_mic_input(press: PressMessage) -> bytes:
     """The bytes the MIC covers: the tag, then the first 18 bytes of the PRESS payload (rssi,
     age_ms and the MIC itself come after: the receiver adds the first two)."""
     return MIC_TAG + press.payload()[:_COVERED]
@@ -54,9 +54,9 @@ def check(key: bytes, data: bytes, mic: int) -> bool:
     return hmac.compare_digest(tag(key, data), mic.to_bytes(MIC_SIZE, "little"))
 
 
-def compute_mic(key: bytes, press: Press) -> int:
+def compute_mic(key: bytes, press: PressMessage) -> int:
     return int.from_bytes(tag(key, press_mic_input(press)), "little")
 
 
-def verify_mic(key: bytes, press: Press) -> bool:
+def verify_mic(key: bytes, press: PressMessage) -> bool:
     return check(key, press_mic_input(press), press.mic)

@@ -9,10 +9,10 @@ import struct
 from hub.model import Press
 from hub.protocol import REVISION
 from hub.wire import mic
-from hub.wire.messages import Press as WirePress
+from hub.wire.messages import PressMessage
 
 
-def from_wire(msg: WirePress, receiver: str, at: float) -> Press:
+def from_wire(msg: PressMessage, receiver: str, at: float) -> Press:
     """A PRESS as the hub keeps it: the wire fields, where it came from and when."""
     return Press(
         keypad_id=msg.keypad_id,
@@ -30,9 +30,9 @@ def from_wire(msg: WirePress, receiver: str, at: float) -> Press:
     )
 
 
-def to_wire(press: Press) -> WirePress:
+def to_wire(press: Press) -> PressMessage:
     """The PRESS frame's fields of a hub press (its key is one character of code 0-255)."""
-    return WirePress(
+    return PressMessage(
         press.keypad_id,
         press.counter,
         press.session_nonce,
