@@ -36,6 +36,17 @@ class Factory(Protocol):
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
+async def _next_value(transport: Transport, values: Chunks | None) -> bytes:
+    """The next value a BLE callback queued (b"" once closed), counted in the transport's health."""
+    if values is None:
+        return b""
+    value = await values.get()
+    if value:
+        transport.health.chunks_in += 1
+        transport.health.bytes_in += len(value)
+    return value
+
+
 def _default_client(*args: Any, **kwargs: Any) -> Any:
     from bleak import BleakClient
 
@@ -87,13 +98,7 @@ class GattTransport(Transport):
             raise TransportClosed(f"MTU {self._client.mtu_size} is below {MIN_MTU}")
 
     async def read(self) -> bytes:
-        if self._values is None:
-            return b""
-        value = await self._values.get()
-        if value:
-            self.health.chunks_in += 1
-            self.health.bytes_in += len(value)
-        return value
+        return await _next_value(self, self._values)
 
     def write(self, data: bytes) -> None:
         if self._client is None or self._values is None:
@@ -154,13 +159,7 @@ class AdvertTransport(Transport):
                 self.health.dropped += 1
 
     async def read(self) -> bytes:
-        if self._values is None:
-            return b""
-        value = await self._values.get()
-        if value:
-            self.health.chunks_in += 1
-            self.health.bytes_in += len(value)
-        return value
+        return await _next_value(self, self._values)
 
     def write(self, data: bytes) -> None:
         raise TransportClosed("adverts are one-way: there is no one to tell")

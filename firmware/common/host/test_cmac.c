@@ -9,17 +9,7 @@
 #include <string.h>
 
 #include "../clk_cmac.h"
-
-static int passed, failed;
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (cond)                                                                                                      \
-            passed++;                                                                                                  \
-        else {                                                                                                         \
-            failed++;                                                                                                  \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                     \
-        }                                                                                                              \
-    } while (0)
+#include "host_check.h"
 
 static size_t unhex(const char *s, uint8_t *out) {
     size_t n = 0;

@@ -9,20 +9,10 @@
 #include "../clk_link.h"
 #include "../clk_mic.h"
 #include "../clk_relay.h"
+#include "host_check.h"
 
 /* The worked example's MIC (tests/vectors/mic.json, docs/protocol.md). */
 #define WORKED_MIC 0x690F7517u
-
-static int passed, failed;
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (cond)                                                                                                      \
-            passed++;                                                                                                  \
-        else {                                                                                                         \
-            failed++;                                                                                                  \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                     \
-        }                                                                                                              \
-    } while (0)
 
 /* --- fakes for the keypad's storage and signing callbacks --- */
 typedef struct {

@@ -9,20 +9,10 @@
 
 #include "board.h"
 #include "clk_hal.h"
+#include "host/host_check.h"
 
 uint32_t host_nvs_area[1024];
 #define nvs_area ((unsigned char *)host_nvs_area)
-
-static int passed, failed;
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (cond)                                                                                                      \
-            passed++;                                                                                                  \
-        else {                                                                                                         \
-            failed++;                                                                                                  \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                                                     \
-        }                                                                                                              \
-    } while (0)
 
 static uint32_t get(const char *name) {
     uint32_t v = 0xDEADBEEFu;
