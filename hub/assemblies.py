@@ -87,7 +87,7 @@ def item_groups(session: SessionView, poll: Poll, item: int) -> list[Group]:
     if not assemblies(session):
         return []
     where = assembly_of(session)
-    counts = poll.judgments_by_assembly(item, lambda kid: where.get(kid, NO_ASSEMBLY))
+    counts = poll.judgments_by_assembly(item, where)
     values: dict[str, list[int | str]] = {a: list(c.elements()) for a, c in counts.items()}
     roster = members(session)
     voters = {a: len(values.get(a, ())) for a in roster}

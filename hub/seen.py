@@ -45,6 +45,20 @@ class SeenPresses:
             self._count += 1
         page[slot] = int(status) + 1
 
+    def slot(self, keypad_id: int, counter: int) -> tuple[bytearray, int]:
+        """Where a press's status is kept: ``page[index]`` is 0 while it was never decided, else
+        its status + 1; ``settle`` writes it. One lookup for the press path's read and write."""
+        key = (keypad_id << 32 | counter) >> PAGE_BITS
+        page = self._pages.get(key)
+        if page is None:
+            page = self._pages[key] = bytearray(PAGE)
+        return page, counter & (PAGE - 1)
+
+    def settle(self, page: bytearray, index: int, status: PressStatus) -> None:
+        """Record the status of a press never decided before, at the place ``slot`` gave."""
+        page[index] = status + 1
+        self._count += 1
+
     def __len__(self) -> int:
         return self._count
 

@@ -43,6 +43,9 @@ from hub.protocol import MAX_ITEMS, MAX_KEYS, NO_POLL, REVISION
 from hub.seen import SeenPresses
 from hub.tally import MeritProfile, Missing, Ranking, Rule, rank
 
+_STATUSES = tuple(PressStatus)  # by code, as SeenPresses keeps them (code - 1)
+_tuple_new = tuple.__new__
+
 # (keypad key, press, protocol revision) -> the MIC verifies
 MicCheck = Callable[[bytes, Press, int], bool]
 
@@ -238,24 +241,32 @@ class Poll:
     def turnout(self) -> int:
         return len(self.order) if self.settled_turnout is None else self.settled_turnout
 
-    def judgments_by_assembly(
-        self, item: int, assembly_of: Callable[[int], str]
-    ) -> dict[str, Counter[int | str]]:
-        """Each assembly's judgments on ``item`` (grade index or colour -> count)."""
+    def judgments_by_assembly(self, item: int, where: Mapping[int, str]) -> dict[str, Counter[int | str]]:
+        """Each assembly's judgments on ``item`` (grade index or colour -> count); ``where``:
+        keypad id -> assembly (a keypad it does not name is in none, "")."""
         if self.settled_turnout is not None:
             return self.settled_by_assembly.get(item, {})
-        out: dict[str, Counter[int | str]] = {}
-        for (kid, it), (_, value) in self.last.items():
-            if it == item:
-                out.setdefault(assembly_of(kid), Counter())[value] += 1
+        return self._by_assembly(where).get(item, {})
+
+    def _by_assembly(self, where: Mapping[int, str]) -> dict[int, dict[str, Counter[int | str]]]:
+        """Item -> assembly -> value -> count, in one pass counted by ``Counter`` (a poll of
+        5,000 keypads is settled 200 times in a long day's replay)."""
+        get = where.get
+        counted = Counter((item, get(kid, ""), value) for (kid, item), (_, value) in self.last.items())
+        out: dict[int, dict[str, Counter[int | str]]] = {i: {} for i in self.items}
+        for (item, assembly, value), n in counted.items():
+            by = out[item].get(assembly)
+            if by is None:
+                by = out[item][assembly] = Counter()
+            by[value] = n
         return out
 
-    def settle(self, assembly_of: Callable[[int], str]) -> None:
+    def settle(self, where: Mapping[int, str]) -> None:
         """Drop what only an active or shown poll needs (each keypad's last press and arrival),
-        keeping the counts, also by assembly: a day of 200 polls then holds 200 polls' counts,
-        not a million presses."""
+        keeping the counts, also by assembly (``where``: keypad id -> assembly): a day of 200
+        polls then holds 200 polls' counts, not a million presses."""
         if self.settled_turnout is None:
-            self.settled_by_assembly = {i: self.judgments_by_assembly(i, assembly_of) for i in self.items}
+            self.settled_by_assembly = self._by_assembly(where)
             self.settled_turnout = len(self.order)
             self.last = {}
             self.order = {}
@@ -508,7 +519,7 @@ class Session:
         else:
             poll.profiles = {n: MeritProfile(len(self.config.scale)) for n in chosen}
         if self.polls:  # no longer shown: its counts are all that is needed now
-            self.polls[-1].settle(lambda kid: k.assembly if (k := self.keypads.get(kid)) else "")
+            self.polls[-1].settle(self.roster_index()[0])
         self.polls.append(poll)
         self._by_id[poll_id] = poll
         self.history_revision += 1
@@ -583,49 +594,64 @@ class Session:
     # --- presses ---------------------------------------------------------------------------
 
     def handle_press(self, press: Press) -> Decision:
-        """Decide a press and apply it; every press gets exactly one status."""
-        decision = self._decide(press)
-        self.statuses[decision.status] += 1
-        return decision
+        """Decide a press and apply it; every press gets exactly one status.
 
-    def _decide(self, press: Press) -> Decision:
-        keypad = self.keypads.get(press.keypad_id)
+        The press path of a live day and of a restart's replay (a million presses in a long
+        day's journal): the common case, a keypad's counted press in the open poll, runs as one
+        function over local names, each rule below in the order docs/protocol.md gives them."""
+        status, number, enrolled = self._decide(press)
+        self.statuses[status] += 1
+        if not self.polls:
+            poll_id = UNKNOWN_POLL if self.config.nonce is None else NO_POLL
+        else:
+            poll_id = self.polls[-1].poll_id
+        return _tuple_new(Decision, (status, poll_id, number, enrolled))
+
+    def _decide(self, press: Press) -> tuple[PressStatus, int | None, Keypad | None]:
+        """(status, the keypad's short number, the keypad if this press enrolled it)."""
+        kid, counter, poll_id, item, key, level, _, age_ms, _, _, at, nonce = press
+        keypad = self.keypads.get(kid)
         enrolled = None
+        config = self.config
         if keypad is None:
-            if not self.config.open_roster:
-                return Decision(PressStatus.UNKNOWN_KEYPAD, self.last_poll_id)
+            if not config.open_roster:
+                return PressStatus.UNKNOWN_KEYPAD, None, None
             number = max((k.number for k in self.keypads.values()), default=0) + 1
-            keypad = enrolled = Keypad(press.keypad_id, number, enrolled=True)
-            self.keypads[press.keypad_id] = keypad
-        if press.session_nonce != self.config.nonce and not self.v1:  # another session's (or none)
-            return Decision(PressStatus.STALE_SESSION, self.last_poll_id, keypad.number, enrolled)
-        if not self._mic_ok(keypad, press):
-            return Decision(PressStatus.BAD_MIC, self.last_poll_id, keypad.number, enrolled)
-        if press.counter <= keypad.counter:  # at or below its highest of earlier sessions
-            return Decision(PressStatus.STALE_SESSION, self.last_poll_id, keypad.number, enrolled)
-        if press.battery != 0xFF:
-            self.battery[press.keypad_id] = press.battery
-        self._raise(press.keypad_id, press.counter)
-        ident = (press.keypad_id, press.counter)
-        earlier = self.seen.get(ident)
-        if earlier is not None:
-            status: PressStatus = (
-                PressStatus.DUPLICATE if earlier in (PressStatus.COUNTED, PressStatus.DUPLICATE) else earlier
-            )
-            return Decision(status, self.last_poll_id, keypad.number, enrolled)
-        status = self._apply(press)
-        self.seen[ident] = status
-        return Decision(status, self.last_poll_id, keypad.number, enrolled)
-
-    def _raise(self, keypad_id: int, counter: int) -> None:
-        highest = self.highest.get(keypad_id, 0)
-        if counter <= highest:
-            return
-        current = self.polls[-1].poll_id if self.polls else NO_POLL
-        if self._raised_in.get(keypad_id) != current:
-            self._before[keypad_id] = highest  # its highest when this poll opened
-            self._raised_in[keypad_id] = current
-        self.highest[keypad_id] = counter
+            keypad = enrolled = Keypad(kid, number, enrolled=True)
+            self.keypads[kid] = keypad
+        number = keypad.number
+        v1 = config.nonce is None
+        if nonce != config.nonce and not v1:  # another session's (or none)
+            return PressStatus.STALE_SESSION, number, enrolled
+        mic_key = keypad.key
+        if mic_key is None:
+            if config.require_mic:
+                return PressStatus.BAD_MIC, number, enrolled
+        elif self._check_mic is None or not self._check_mic(mic_key, press, 1 if v1 else REVISION):
+            return PressStatus.BAD_MIC, number, enrolled
+        if counter <= keypad.counter:  # at or below its highest of earlier sessions
+            return PressStatus.STALE_SESSION, number, enrolled
+        if level != 0xFF and self.battery.get(kid) != level:
+            self.battery[kid] = level
+        polls = self.polls
+        poll = polls[-1] if polls else None
+        highest = self.highest.get(kid, 0)
+        if counter > highest:  # its highest counter, and what it was when the last poll opened
+            current = NO_POLL if poll is None else poll.poll_id
+            if self._raised_in.get(kid) != current:
+                self._before[kid] = highest
+                self._raised_in[kid] = current
+            self.highest[kid] = counter
+        page, index = self.seen.slot(kid, counter)
+        code = page[index]
+        if code:  # seen before: the same answer (a counted press is now a duplicate)
+            earlier = _STATUSES[code - 1]
+            if earlier is PressStatus.COUNTED or earlier is PressStatus.DUPLICATE:
+                return PressStatus.DUPLICATE, number, enrolled
+            return earlier, number, enrolled
+        status = self._apply(poll, kid, counter, poll_id, item, key, at - age_ms / 1000, at, v1)
+        self.seen.settle(page, index, status)
+        return status, number, enrolled
 
     def _highest_before(self, keypad_id: int, poll_id: int) -> int:
         """The highest counter the keypad had used when the poll opened."""
@@ -633,48 +659,68 @@ class Session:
             return self._before[keypad_id]
         return self.highest.get(keypad_id, 0)
 
-    def _mic_ok(self, keypad: Keypad, press: Press) -> bool:
-        if keypad.key is None:
-            return not self.config.require_mic
-        return self._check_mic is not None and self._check_mic(keypad.key, press, 1 if self.v1 else REVISION)
-
-    def _apply(self, press: Press) -> PressStatus:
-        poll = self.active
-        if poll is None:
-            if self.v1 and press.poll_id != UNKNOWN_POLL and press.poll_id not in self._by_id:
+    def _apply(
+        self,
+        poll: Poll | None,
+        kid: int,
+        counter: int,
+        poll_id: int,
+        item: int,
+        key: str,
+        made_at: float,
+        at: float,
+        v1: bool,
+    ) -> PressStatus:
+        """A new press's status in ``poll``, the last one (if any), and its count."""
+        state = None if poll is None else poll.state
+        if poll is None or (state is not PollState.OPEN and state is not PollState.CLOSING):
+            if v1 and poll_id != UNKNOWN_POLL and poll_id not in self._by_id:
                 return PressStatus.STALE_POLL  # v1 named a poll that never existed so
             return PressStatus.POLL_CLOSED  # whatever poll it names: nothing is open
-        if press.poll_id not in (UNKNOWN_POLL, poll.poll_id):
+        if poll_id != UNKNOWN_POLL and poll_id != poll.poll_id:
             return PressStatus.STALE_POLL
-        made_at = press.at - press.age_ms / 1000
-        if press.poll_id == UNKNOWN_POLL and (
-            made_at < poll.opened_at
-            or (not self.v1 and press.counter <= self._highest_before(press.keypad_id, poll.poll_id))
+        if poll_id == UNKNOWN_POLL and (
+            made_at < poll.opened_at or (not v1 and counter <= self._highest_before(kid, poll.poll_id))
         ):
             # made before this poll opened, for an older one: by its age, or provably by its
             # counter (not above one the keypad had already used when the poll opened)
             return PressStatus.STALE_POLL
-        if poll.state is PollState.CLOSING:
+        if state is PollState.CLOSING:
             assert poll.closed_at is not None
-            if made_at > poll.closed_at or press.at > poll.closed_at + self.config.grace_s:
+            if made_at > poll.closed_at or at > poll.closed_at + self.config.grace_s:
                 return PressStatus.POLL_CLOSED
-        value = self._value(poll, press)
+        mode = poll.mode
+        value: int | str | None
+        if mode is PollMode.CONSENT:
+            value = self.config.consent_keys.get(key)
+        else:
+            value = self._grade_of.get(key)
         if value is None:
             return PressStatus.INVALID_KEY
-        item = poll.items[0] if press.item == 0 and poll.mode is not PollMode.SELF_PACED else press.item
-        if item not in poll.items:
+        items = poll.items
+        if item == 0 and mode is not PollMode.SELF_PACED:
+            item = items[0]
+        elif item not in items:
             return PressStatus.INVALID_KEY
-        slot = (press.keypad_id, item)
-        previous = poll.last.get(slot)
-        if previous is not None and previous[0] > press.counter:
+        slot = (kid, item)
+        last = poll.last
+        previous = last.get(slot)
+        if previous is None:
+            last[slot] = (counter, value)
+            poll.order.setdefault(kid, at)
+            if mode is PollMode.CONSENT:
+                poll.colours[value] += 1  # type: ignore[index]
+            else:
+                poll.profiles[item].add(value)  # type: ignore[arg-type]
+            return PressStatus.COUNTED
+        if previous[0] > counter:
             return PressStatus.SUPERSEDED
-        if previous is not None:
-            self._count(poll, item, previous[1], -1)
-        poll.last[slot] = (press.counter, value)
+        self._count(poll, item, previous[1], -1)
+        last[slot] = (counter, value)
         self._count(poll, item, value, +1)
-        poll.order.setdefault(press.keypad_id, press.at)
-        if poll.mode is PollMode.CONSENT and previous is not None and previous[1] != value:
-            poll.order[press.keypad_id] = press.at  # a changed card goes to the back of its queue
+        poll.order.setdefault(kid, at)
+        if mode is PollMode.CONSENT and previous[1] != value:
+            poll.order[kid] = at  # a changed card goes to the back of its queue
         return PressStatus.COUNTED
 
     def _value(self, poll: Poll, press: Press) -> int | str | None:

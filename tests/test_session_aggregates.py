@@ -90,7 +90,8 @@ class Recount:
                             else cfg.grade_keys.index(p.key)
                         )
                         by_assembly.setdefault(s.keypads[kid].assembly, Counter())[value] += 1
-                assert poll.judgments_by_assembly(item, lambda kid: s.keypads[kid].assembly) == by_assembly
+                where = {k: kp.assembly for k, kp in s.keypads.items()}
+                assert poll.judgments_by_assembly(item, where) == by_assembly
             if poll.mode is PollMode.CONSENT:
                 colours = Counter(cfg.consent_keys[p.key] for p in last.values())
                 assert poll.colours == {c: colours[c] for c in poll.colours}
