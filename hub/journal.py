@@ -35,9 +35,23 @@ from urllib.parse import quote
 import apsw
 import msgpack
 
+from hub.chain import ChainBeside, ChainVerdict
 from hub.codec import CODECS, Body, Codec, RecordError
 from hub.errors import ClickerError
-from hub.records import ACTION, CLOSE, KINDS, NOTE, PRESS, RESULT, SESSION, press_record, record_to_json
+from hub.model import Press
+from hub.records import (
+    ACTION,
+    CLOSE,
+    KINDS,
+    NOTE,
+    PRESS,
+    PRESS_ROW,
+    RESULT,
+    SESSION,
+    PressRecord,
+    press_record,
+    record_to_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -124,20 +138,40 @@ class _Layout:
     def unhex(self, head: str) -> Any:
         raise NotImplementedError
 
-    def batch(self, rows: list[Any], prev: Any, expected: int) -> Generator[Record, None, tuple[Any, int]]:
+    def batch(
+        self, rows: list[Any], prev: Any, expected: int, checked_beside: bool = False
+    ) -> Generator[Record, None, tuple[Any, int]]:
         """Check and decode ``rows`` (read in order from record ``expected`` on, after the link
         ``prev``); returns the last link and the next expected sequence number. JournalError at
-        the first row that is missing, broken or undecodable."""
-        parse, chain, decode = self.parse, self.link, self.codec.decode
+        the first row that is missing, broken or undecodable. ``checked_beside``: ``check``
+        checks the rows in another process (hub/chain.py), so each record's link is taken as
+        stored, and a press as decoded."""
+        parse, link_of, decode = self.parse, self.link, self.codec.decode
         for row in rows:
             seq, kind, raw, link = parse(row)
             if seq != expected:
                 raise JournalError(f"record {expected} is missing (found {seq} next)")
-            if chain(prev, seq, kind, raw) != link:
+            if not checked_beside and link_of(prev, seq, kind, raw) != link:
                 raise _broken(seq, kind)
             yield Record(seq, kind, _decode(decode, seq, kind, raw), link, raw)
             prev, expected = link, seq + 1
         return prev, expected
+
+    def check(self, rows: list[Any], prev: Any, expected: int) -> tuple[Any, int, str]:
+        """``batch``'s checks of the rows and the chain, in the same order, without decoding:
+        the last link and the next sequence number, and the problem at that one ("" if none)."""
+        parse, link_of = self.parse, self.link
+        for row in rows:
+            try:
+                seq, kind, raw, link = parse(row)
+            except JournalError as exc:
+                return prev, expected, str(exc)
+            if seq != expected:
+                return prev, expected, f"record {expected} is missing (found {seq} next)"
+            if link_of(prev, seq, kind, raw) != link:
+                return prev, expected, str(_broken(seq, kind))
+            prev, expected = link, seq + 1
+        return prev, expected, ""
 
 
 def _broken(seq: int, kind: str) -> JournalError:
@@ -151,6 +185,7 @@ def _decode(decode: Callable[[str, bytes], Body], seq: int, kind: str, raw: byte
         raise JournalError(f"record {seq} ({kind}): {exc}") from None
 
 
+_tuple_new = tuple.__new__
 _SEQ_KIND = struct.Struct(">QB")  # what format 2's chain covers besides the hashes and the body
 
 
@@ -217,7 +252,39 @@ class _CompactLayout(_Layout):
     def unhex(self, head: str) -> bytes:
         return bytes.fromhex(head)
 
-    def batch(self, rows: list[Any], prev: Any, expected: int) -> Generator[Record, None, tuple[Any, int]]:
+    def check(self, rows: list[Any], prev: Any, expected: int) -> tuple[Any, int, str]:
+        """``_Layout.check`` with the chain inlined, and a press's types checked as ``batch``
+        checks them before trusting them: a reader beside this check builds presses unchecked."""
+        names, sha, head, unpack = KIND_NAMES, hashlib.sha256, _SEQ_KIND.pack, msgpack.unpackb
+        for row in rows:
+            seq, kind_id, raw, digest = row
+            kind = names.get(kind_id) if type(kind_id) is int else None
+            if kind is None:
+                return prev, expected, f"record {seq}: unknown record kind {str(kind_id)[:20]!r}"
+            if type(raw) is not bytes or type(digest) is not bytes or len(digest) != 32:
+                return prev, expected, f"record {seq} ({kind}): malformed row"
+            if seq != expected:
+                return prev, expected, f"record {expected} is missing (found {seq} next)"
+            if sha(prev + head(seq, kind_id) + raw).digest() != digest:
+                return prev, expected, str(_broken(seq, kind))
+            if kind_id == 1:
+                try:
+                    fields = unpack(raw)
+                except Exception:
+                    fields = None
+                common = type(fields) is list and tuple(map(type, fields)) == PRESS_ROW
+            if kind_id != 1 or not common:  # decoded as the reader does, for its very words
+                try:
+                    for _ in self.batch([row], prev, expected):
+                        pass
+                except JournalError as exc:
+                    return prev, expected, str(exc)
+            prev, expected = digest, seq + 1
+        return prev, expected, ""
+
+    def batch(
+        self, rows: list[Any], prev: Any, expected: int, checked_beside: bool = False
+    ) -> Generator[Record, None, tuple[Any, int]]:
         """``_Layout.batch`` with the row's checks, the chain and a press's decoding inlined:
         the same checks in the same order, with a few calls a record fewer (a long day's
         replay makes a million of them)."""
@@ -231,16 +298,23 @@ class _CompactLayout(_Layout):
                 raise JournalError(f"record {seq} ({kind}): malformed row")
             if seq != expected:
                 raise JournalError(f"record {expected} is missing (found {seq} next)")
-            link = sha(prev + head(seq, kind_id) + raw).digest()
-            if link != digest:
-                raise _broken(seq, kind)
+            if not checked_beside:
+                link = sha(prev + head(seq, kind_id) + raw).digest()
+                if link != digest:
+                    raise _broken(seq, kind)
+            else:
+                link = digest
             body: Body | None = None
             if kind_id == 1:  # a press: [status, poll_id, *fields], the common case checked at once
                 try:
                     fields = unpack(raw)
                 except Exception:  # the codec says which way it is not MessagePack
                     fields = None
-                if type(fields) is list and len(fields) >= 2:
+                if type(fields) is list and (
+                    len(fields) == len(PRESS_ROW) if checked_beside else tuple(map(type, fields)) == PRESS_ROW
+                ):  # the common case (types checked here, or by ``check`` beside this reader)
+                    body = _tuple_new(PressRecord, (fields[0], fields[1], _tuple_new(Press, fields[2:])))
+                elif type(fields) is list and len(fields) >= 2:
                     try:
                         body = press_record(fields[2:], fields[0], fields[1])
                     except RecordError as exc:
@@ -293,39 +367,108 @@ def layout_of(conn: apsw.Connection, path: Path | None = None) -> _Layout:
     return layout
 
 
-def _records(conn: apsw.Connection, layout: _Layout, after: int = 0, batch: int = 0) -> Iterator[Record]:
-    """Records after ``after``, in order, each checked against the chain as it comes; raises
-    JournalError at the first one that is missing, broken or undecodable."""
-    batch = batch or READ_BATCH
-    expected = after + 1
+def _start(conn: apsw.Connection, layout: _Layout, after: int) -> Any:
+    """The link the record after ``after`` follows (the genesis before the first)."""
     try:
         if after == 0:
-            prev = layout.genesis
             stray = conn.execute("SELECT seq FROM journal WHERE seq < 1 LIMIT 1").fetchall()
             if stray:
                 raise JournalError(f"record {stray[0][0]}: not in the chain (sequence numbers start at 1)")
-        else:
-            found = conn.execute(layout.select, (after - 1, 1)).fetchall()
-            if not found or found[0][0] != after:
-                raise JournalError(f"record {after} is missing")
-            prev = layout.parse(found[0])[3]
+            return layout.genesis
+        found = conn.execute(layout.select, (after - 1, 1)).fetchall()
+        if not found or found[0][0] != after:
+            raise JournalError(f"record {after} is missing")
+        return layout.parse(found[0])[3]
     except apsw.Error as exc:
         raise JournalError(f"the file is damaged ({one_line(exc)})") from None
-    while True:
+
+
+def _rows(conn: apsw.Connection, layout: _Layout, expected: int, batch: int) -> list[Any]:
+    try:
+        rows: list[Any] = conn.execute(layout.select, (expected - 1, batch)).fetchall()
+    except apsw.Error as exc:
+        raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+    return rows
+
+
+def _records(
+    conn: apsw.Connection, layout: _Layout, after: int = 0, batch: int = 0, checked_beside: bool = False
+) -> Iterator[Record]:
+    """Records after ``after``, in order, each checked against the chain as it comes; raises
+    JournalError at the first one that is missing, broken or undecodable. ``checked_beside``: the
+    same without what ``check_chain`` checks in another process (hub/chain.py)."""
+    batch = batch or READ_BATCH
+    expected = after + 1
+    prev = _start(conn, layout, after)
+    while rows := _rows(conn, layout, expected, batch):
+        prev, expected = yield from layout.batch(rows, prev, expected, checked_beside)
+
+
+def _replay(
+    conn: apsw.Connection,
+    layout: _Layout,
+    consume: Callable[[Record], None] | None,
+    path: Path,
+    vfs: str | None = None,
+) -> Record | None:
+    """Hand every record to ``consume``, in order, chain-checked (by a child process beside
+    this one for a long journal: hub/chain.py); the last record, None if there is none."""
+    try:
+        records = int(conn.execute("SELECT MAX(seq) FROM journal").fetchall()[0][0] or 0)
+    except apsw.Error:  # a damaged file: the reader below says where
+        records = 0
+    beside = ChainBeside.start(path, records, vfs) if consume is not None else None
+    if consume is None or beside is None:
+        last: Record | None = None
+        for last in _records(conn, layout):
+            if consume is not None:
+                consume(last)
+        return last
+
+    def check_here() -> ChainVerdict:
+        return ChainVerdict(*check_chain(conn, layout))
+
+    last, consumed = None, 0
+    try:
         try:
-            rows = conn.execute(layout.select, (expected - 1, batch)).fetchall()
-        except apsw.Error as exc:
-            raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
-        if not rows:
-            return
-        prev, expected = yield from layout.batch(rows, prev, expected)
+            for last in _records(conn, layout, checked_beside=True):
+                consume(last)
+                consumed = last.seq
+        except Exception:  # what the check beside found at or before this record comes first
+            first = beside.outcome(consumed, True, "", check_here)
+            if first:
+                raise JournalError(first) from None
+            raise
+        head = layout.hex(last.link if last is not None else layout.genesis)
+        first = beside.outcome(consumed, False, head, check_here)
+        if first:
+            raise JournalError(first)
+    finally:
+        beside.stop()
+    return last
+
+
+def check_chain(conn: apsw.Connection, layout: _Layout) -> tuple[int, str, str]:
+    """``_records``' checks of every row, hash and record, without building the presses (their
+    values' types are checked): how many records passed, the last one's hash (hex), and the
+    problem with the next ("" when none), in ``_records``' words."""
+    expected, prev = 1, layout.genesis
+    try:
+        prev = _start(conn, layout, 0)
+        while rows := _rows(conn, layout, expected, READ_BATCH):
+            prev, expected, problem = layout.check(rows, prev, expected)
+            if problem:
+                return expected - 1, layout.hex(prev), problem
+    except JournalError as exc:
+        return expected - 1, layout.hex(prev), str(exc)
+    return expected - 1, layout.hex(prev), ""
 
 
 class JournalReader:
     """A journal opened read-only (a copy, or one a hub is writing), read record by record."""
 
     def __init__(self, path: str | Path) -> None:
-        path = Path(path)
+        self.path = path = Path(path)
         if not path.is_file():
             raise JournalError("no such file")
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"
@@ -345,6 +488,15 @@ class JournalReader:
 
     def records(self, after: int = 0) -> Iterator[Record]:
         return _records(self._conn, self.layout, after)
+
+    def replay(self, consume: Callable[[Record], None]) -> None:
+        """Hand every record to ``consume``, in order and checked, as the hub does at start-up
+        (with a child process checking the chain beside a long journal's recount)."""
+        _replay(self._conn, self.layout, consume, self.path)
+
+    def check_chain(self) -> tuple[int, str, str]:
+        """See ``check_chain``: (records checked, the last one's hash, the problem with the next)."""
+        return check_chain(self._conn, self.layout)
 
     def last_seq(self) -> int:
         """The highest sequence number stored (for progress bars; 0 when unreadable)."""
@@ -464,10 +616,7 @@ class Journal:
             conn.execute(OUTBOX)
             rows = conn.execute("SELECT name, seq FROM outbox").fetchall()
             cursors = {str(name): seq for name, seq in rows if isinstance(seq, int)}
-            last: Record | None = None
-            for last in _records(conn, layout):
-                if consume is not None:
-                    consume(last)
+            last = _replay(conn, layout, consume, self.path, self.vfs)
         except BaseException:
             conn.close()
             raise

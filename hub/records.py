@@ -34,7 +34,7 @@ from hub.commands import (
 )
 from hub.errors import ClickerError
 from hub.model import Press, PressStatus
-from hub.session import Poll, PollState, Session, SessionConfig, SessionError, SessionView
+from hub.session import Decision, Poll, PollState, Session, SessionConfig, SessionError, SessionView
 from hub.wire.presses import check_mic
 
 SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE = "session", "press", "action", "result", "note", "close"
@@ -195,6 +195,9 @@ def _int(value: Any) -> int:
 
 _TYPES = tuple(str if n in ("key", "receiver") else float if n == "at" else int for n in PRESS_FIELDS)
 _N = len(PRESS_FIELDS)
+# A press record as format 2 stores it, [status, poll_id, *press], each value of its type: what a
+# reader may build without further checks (hub/journal.py)
+PRESS_ROW = (int, int, *_TYPES)
 _tuple_new = tuple.__new__
 
 
@@ -270,14 +273,18 @@ def _status_name(status: int) -> str:
 def apply_press(session: Session, record: PressRecord, check: bool = True) -> None:
     """Apply one press record (``apply``'s most common case, called directly by a replay)."""
     decision = session.handle_press(record.press)
-    if check and decision.status != record.status:
-        raise ReplayMismatch(
+    if check and (decision.status != record.status or decision.poll_id != record.poll_id):
+        raise press_mismatch(record, decision)
+
+
+def press_mismatch(record: PressRecord, decision: Decision) -> ReplayMismatch:
+    """What differs between a press's record and its recount (the status first: it is what the
+    keypad was told)."""
+    if decision.status != record.status:
+        return ReplayMismatch(
             f"press recorded as {_status_name(record.status)}, recounted as {decision.status.name}"
         )
-    if check and decision.poll_id != record.poll_id:
-        raise ReplayMismatch(
-            f"press answered for poll {record.poll_id}, recounted for poll {decision.poll_id}"
-        )
+    return ReplayMismatch(f"press answered for poll {record.poll_id}, recounted for poll {decision.poll_id}")
 
 
 def apply(session: Session | None, record: Body, check: bool = True) -> Session | None:

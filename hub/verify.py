@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hub.errors import ClickerError
 from hub.journal import GENESIS, JournalError, JournalReader, Record
-from hub.records import CLOSE, PressRecord, apply, apply_press
+from hub.records import CLOSE, PressRecord, apply, press_mismatch
 from hub.session import Session
 from hub.wal import wal_damage
 
@@ -89,7 +89,9 @@ class Recount:
         body, session = rec.body, self.session
         try:
             if type(body) is PressRecord and session is not None:
-                apply_press(session, body)
+                decision = session.handle_press(body.press)
+                if decision.status != body.status or decision.poll_id != body.poll_id:
+                    raise press_mismatch(body, decision)
                 self.presses += 1
             else:
                 self.session = session = apply(session, body)
@@ -156,10 +158,13 @@ def verify(
     verdict = Verdict(True, format=reader.format)
     try:
         total = reader.last_seq()
-        for rec in reader.records():
+
+        def feed(rec: Record) -> None:
             recount.feed(rec)
             if progress and recount.records % 1000 == 0:
                 progress(recount.records, total)
+
+        reader.replay(feed)
     except (JournalError, BadJournal) as exc:
         return _bad(verdict, recount, str(exc))
     except Exception as exc:  # the last resort of "never raises": still one line
