@@ -37,6 +37,7 @@ from _rig import Room, machine, percentile
 
 from hub.commands import ClosePoll, OpenPoll, Reveal, Step
 from hub.engine import Engine
+from hub.heap import freeze_startup_heap, thaw_heap
 from hub.journal import Journal
 from hub.model import Keypad, PollMode, PressStatus
 from hub.proposals import Proposal
@@ -137,6 +138,7 @@ async def day(keypads: int, polls: int) -> dict[str, Any]:
         grace_s=0.05,
     )
     hub = await Engine.open(Journal(db), config)
+    freeze_startup_heap()  # as `clicker serve` does once its engine is open (hub/heap.py)
     watch = Watch()
     per_poll: list[dict[str, Any]] = []
     early = array("d")  # 8 bytes a latency: the bench's own memory stays out of the hub's growth
@@ -197,6 +199,7 @@ async def day(keypads: int, polls: int) -> dict[str, Any]:
         counted = hub.session.statuses[PressStatus.COUNTED]
     finally:
         await hub.stop()
+        thaw_heap()
         await room.stop()
     journal_bytes = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
     again = await restart(db)

@@ -66,6 +66,13 @@ def poll_summary(poll: Poll, live_turnout: bool = True) -> dict[str, Any]:
     }
 
 
+def _summary_key(poll: Poll) -> tuple[Any, ...]:
+    """What a poll's summary in the history is built from and can change after it opens (the
+    rest is set when it opens); an active poll's turnout is not in the history."""
+    active = poll.state in (PollState.OPEN, PollState.CLOSING)
+    return (poll.state, poll.closed_at, poll.closed_by, poll.reset_reason, None if active else poll.turnout)
+
+
 class LiveState:
     """Builds the state for one session, keeping what has not changed since the last build."""
 
@@ -78,6 +85,9 @@ class LiveState:
         self._voted: tuple[int, int, list[int]] = (0, 0, [])  # (poll_id, voters included, numbers)
         self._results: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self._rankings: tuple[tuple[int, ...], dict[str, Any]] | None = None
+        # each poll's summary in the history, with what it was built from (``_poll_summaries``)
+        self._summaries: list[tuple[Poll, tuple[Any, ...], dict[str, Any]]] = []
+        self._summaries_at = -1  # the session's reveal revision when they were last compared
 
     def build(
         self,
@@ -147,8 +157,27 @@ class LiveState:
         }
 
     def _history_part(self) -> dict[str, Any]:
+        return {"polls": self._poll_summaries(), **self._rankings_docs()}
+
+    def _poll_summaries(self) -> list[dict[str, Any]]:
+        """Every poll's summary, rebuilt only for the polls whose summary changed: a poll opened,
+        the last one closed, any one revealed or reset. Between two reveals (or resets) only the
+        last poll can change, so only it is looked at; a reveal or a reset (which may concern
+        any poll) compares every poll's ``_summary_key``, never rebuilding an unchanged one."""
         s = self.session
-        return {"polls": [poll_summary(p, live_turnout=False) for p in s.polls], **self._rankings_docs()}
+        polls = s.polls
+        cache = self._summaries
+        del cache[len(polls) :]  # a session whose polls were all replaced (never during a day)
+        start = 0 if self._summaries_at != s.reveal_revision else max(0, len(cache) - 1)
+        self._summaries_at = s.reveal_revision
+        for i in range(start, len(polls)):
+            poll = polls[i]
+            key = _summary_key(poll)
+            if i == len(cache):
+                cache.append((poll, key, poll_summary(poll, live_turnout=False)))
+            elif cache[i][0] is not poll or cache[i][1] != key:
+                cache[i] = (poll, key, poll_summary(poll, live_turnout=False))
+        return [entry[2] for entry in cache]
 
     def _rankings_docs(self) -> dict[str, Any]:
         """The revealed proposals' rankings (plenary, assemblies), rebuilt only when a reveal or

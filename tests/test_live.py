@@ -106,3 +106,51 @@ async def test_ws_sends_a_part_only_when_its_revision_moved(tmp_path):
     finally:
         await web.stop()
         await hub.stop()
+
+
+def test_a_history_update_rebuilds_only_the_polls_that_changed(monkeypatch):
+    """At poll 60 as at poll 2, opening, closing or ending a grace period builds one or two
+    polls' summaries (the poll concerned and the one it follows), a reveal or a reset those of
+    the polls concerned; every other poll's summary is the same object as before."""
+    import hub.live
+
+    session = Session(make_config(n_keypads=10, n_props=61))
+    live = LiveState(session)
+    built: list[int] = []
+    summary = hub.live.poll_summary
+
+    def counting(poll, live_turnout=True):
+        if not live_turnout:  # the history's summaries (the live part has its own)
+            built.append(poll.poll_id)
+        return summary(poll, live_turnout)
+
+    monkeypatch.setattr(hub.live, "poll_summary", counting)
+    version = 0
+
+    def update(change):
+        nonlocal version
+        before = live.build(version, [], set(), 0.0)
+        built.clear()
+        change()
+        version += 1
+        after = live.build(version, [], set(), 0.0)
+        kept = [i for i, (a, b) in enumerate(zip(before["polls"], after["polls"])) if a is b]
+        return list(built), kept, after
+
+    for polls_before in (1, 59):
+        run_polls(session, polls_before - len(session.polls))
+        n = len(session.polls)
+        opened, kept, _ = update(lambda: session.open_poll(PollMode.GRADES, 1e6))
+        assert opened == [n + 1] and kept == list(range(n))
+        closed, kept, _ = update(lambda: session.close_poll(1e6 + 1))
+        assert closed == [n + 1] and kept == list(range(n))
+        ended, kept, _ = update(session.finish_grace)
+        assert ended == [n + 1] and kept == list(range(n))
+        revealed, kept, after = update(session.reveal)
+        assert revealed == [n + 1] and kept == list(range(n))
+        assert after["polls"][-1]["state"] == "revealed"
+        session.step(+1)
+    reset, kept, after = update(lambda: session.reset_poll(30, "wrong fiche shown"))
+    assert reset == [30] and kept == [i for i in range(60) if i != 29]
+    assert (after["polls"][29]["state"], after["polls"][29]["reset_reason"]) == ("reset", "wrong fiche shown")
+    assert after["polls"] == [hub.live.poll_summary(p, live_turnout=False) for p in session.polls]

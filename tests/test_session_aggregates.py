@@ -116,6 +116,10 @@ class Recount:
         if shown is not None:
             assert state["poll"]["turnout"] == shown.turnout
             assert state["poll"]["voted"] == sorted(s.keypads[k].number for k in shown.voters)
+        # the history, kept poll by poll across the steps, is what a state built afresh holds
+        afresh = LiveState(s).build(len(self.counted), [], set(), 0.0)
+        for key in ("polls", "ranking", "rankings_by_assembly"):
+            assert state[key] == afresh[key], key
         assert [p["state"] for p in state["polls"]] == [str(p.state) for p in s.polls]
 
 
