@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
-from itertools import accumulate, pairwise
+from itertools import accumulate
 from operator import attrgetter, itemgetter, mul
 from typing import Any
 
@@ -348,15 +348,30 @@ def _expanded_key(counts: Sequence[int], n: int) -> tuple[int, ...]:
 _GRADE_BYTES = [bytes([g]) for g in range(256)]
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What explaining one entry against the next needs of their ranking."""
+
+    rule: Rule
+    missing: Missing
+    scale: GradeScale
+
+
 class Entry:
     """One proposal's place in a ranking. Its gauge, its scores and the sentence that places it
-    above the next one are worked out when first read (a ranking is often only ordered)."""
+    above the next one are worked out when first read (a ranking is often only ordered).
+
+    An entry knows the entry after it in its first ranking, not that ranking: a ranking holds
+    its entries and nothing points back, so a ranking no longer used (the live state replaces
+    one at each reveal) is freed at once, never left for the cyclic collector to find."""
 
     __slots__ = (
         "_gauge",
-        "_ranking",
+        "_next",
         "_rule",
+        "_rules",
         "_scores",
+        "_versus",
         "balanced",
         "key",
         "majority_grade",
@@ -383,7 +398,9 @@ class Entry:
         self._rule = rule
         self._scores: tuple[Fraction, ...] | None = None
         self._gauge: Gauge | bool | None = False  # False: not worked out yet
-        self._ranking: Ranking | None = None
+        self._next: Entry | None = None  # the next entry in its first ranking
+        self._rules: Rules | None = None  # that ranking's rules (None: in no ranking yet)
+        self._versus: Explanation | bool | None = False  # False: not worked out yet
 
     @property
     def gauge(self) -> Gauge | None:
@@ -402,7 +419,10 @@ class Entry:
     @property
     def versus_next(self) -> Explanation | None:
         """Why this proposal is at or above the next one (None for the last)."""
-        return None if self._ranking is None else self._ranking.explanation(self)
+        if self._versus is False:
+            after, rules = self._next, self._rules
+            self._versus = None if after is None or rules is None else explain(self, after, rules)
+        return self._versus  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"Entry({self.proposal!r}, rank={self.rank}, tally={self.tally})"
@@ -424,17 +444,15 @@ class Ranking:
     voters: int
     scale: GradeScale
     entries: list[Entry] = field(default_factory=list)
-    _explained: dict[int, Explanation] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for e in self.entries:  # an entry explains itself against the next in its first ranking
-            if e._ranking is None:
-                e._ranking = self
-
-    def explanation(self, entry: Entry) -> Explanation | None:
-        if self._explained is None:
-            self._explained = {id(a): explain(a, b, self) for a, b in pairwise(self.entries)}
-        return self._explained.get(id(entry))
+        rules = Rules(self.rule, self.missing, self.scale)
+        after = [*self.entries[1:], None]
+        for e, n in zip(
+            self.entries, after
+        ):  # an entry explains itself against the next in its first ranking
+            if e._rules is None:
+                e._rules, e._next = rules, n
 
 
 def _check(tallies: Mapping[str, Sequence[int]], grades: int) -> None:
@@ -510,7 +528,7 @@ def _pct(x: Fraction, lang: str) -> str:
     return text.replace(".", ",") + "\u202f%" if lang == "fr" else text + "%"
 
 
-def explain(a: Entry, b: Entry, ranking: Ranking) -> Explanation:
+def explain(a: Entry, b: Entry, ranking: Ranking | Rules) -> Explanation:
     """The step that puts ``a`` at or above ``b``, as one sentence in French and English."""
     scale = ranking.scale
     A, B = a.proposal, b.proposal
@@ -555,7 +573,7 @@ def _explain_mj(
     b: Entry,
     ga: Gauge,
     gb: Gauge,
-    ranking: Ranking,
+    ranking: Ranking | Rules,
     same_fr: str,
     same_en: str,
     gfr: Callable[[int], str],
@@ -613,7 +631,7 @@ _SCORE_NAMES = {
 def _explain_score(
     a: Entry,
     b: Entry,
-    ranking: Ranking,
+    ranking: Ranking | Rules,
     same_fr: str,
     same_en: str,
     gfr: Callable[[int], str],

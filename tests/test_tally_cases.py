@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from hub.model import FRENCH_6, GradeScale
-from hub.tally import Missing, Rule, TallyError, first_difference, gauge, lower_median, rank
+from hub.tally import Missing, Ranking, Rule, TallyError, first_difference, gauge, lower_median, rank
 
 
 def order(ranking):
@@ -227,3 +227,27 @@ def test_central_does_not_depend_on_how_small_epsilon_is():
         for n, (p, q) in {"A": (5, 1), "B": (1, 0)}.items()
     }
     assert fixed["A"] > fixed["B"]  # what a fixed ε would have said
+
+
+def test_a_ranking_is_freed_as_soon_as_it_is_dropped_and_a_part_of_it_explains_as_the_whole():
+    """Nothing in a ranking points back to it: one the live state replaces at a reveal is freed
+    at once, not left for a full collection of the cyclic collector (a pause in the hub's
+    loop). A ranking made of another's entries (the report's charts, 40 rows at a time) still
+    explains its last entry against the next one of the whole ranking."""
+    import gc
+    import weakref
+
+    tallies = {f"P{i}": [i % 3, 2, i % 5, 1, 3, i % 4, 2] for i in range(12)}
+    gc.disable()
+    try:
+        whole = rank(tallies, voters=20)
+        said = [e.versus_next for e in whole.entries]
+        gone = weakref.ref(whole)
+        first = whole.entries[:5]
+        del whole
+        assert gone() is None
+    finally:
+        gc.enable()
+    assert said[-1] is None and all(said[:-1])
+    part = Ranking(Rule.MAJORITY_JUDGMENT, Missing.REJECT, 20, GradeScale(), first)
+    assert [e.versus_next for e in part.entries] == said[:5]  # the 5th against the 6th of the whole
