@@ -2,7 +2,9 @@
 
 The room is another process (bench/_room.py) speaking the protocol into the hub's real serial
 transport (TCP). Each poll: open, every keypad presses once in random order within 0.4 s (5 %
-change their mind), close, end of grace, reveal, next fiche. Measured:
+change their mind), close, end of grace, reveal, next fiche. Once the engine is open the bench
+freezes the start-up heap out of the garbage collector, as `clicker serve` does once its hub is
+up (hub/heap.py: without it, full collections of 25-43 ms land in the day). Measured:
 
 - press -> state latency: from the PRESS written into the socket to the first published state
   whose turnout includes it (presses are decided in order, so the k-th first press sent is the

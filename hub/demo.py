@@ -18,6 +18,7 @@ from typing import Any
 from hub.aio import within
 from hub.commands import ClosePoll, Command, OpenPoll, Reveal, Select
 from hub.engine import Engine
+from hub.heap import freeze_startup_heap, thaw_heap
 from hub.journal import Journal
 from hub.model import PollMode
 from hub.proposals import Proposal, clermont_fiches
@@ -159,6 +160,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
         for i, url in enumerate(urls):
             hub.add_receiver(ReceiverLink(tap(SerialTransport(url, name=f"rx{i + 1}"), recorder), hub))
         await within(asyncio.gather(*(r.connected_event.wait() for r in hub.receivers)), 15)
+        freeze_startup_heap()  # as `clicker serve` does (hub/heap.py)
 
         polls, mismatches = await vote_session(hub, room, fiches, opts, hub.act, progress)
         # a receiver rebooted late in a short session may still be on its way back
@@ -199,6 +201,7 @@ async def run_demo(opts: DemoOptions, progress: Callable[[str], None] | None = N
     finally:
         if hub is not None:
             await hub.stop()
+        thaw_heap()
         await room.close()
         if recorder:
             await recorder.close()
@@ -249,6 +252,7 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
         say(f"projector: http://{host}:{web.port}/   (ranking: http://{host}:{web.port}/#ranking)")
         say(f"console:   http://{host}:{web.port}/console#token={token}")
         say(f"journal:   {db}   — Ctrl-C to stop")
+        freeze_startup_heap()  # as `clicker serve` does (hub/heap.py)
         await stop.wait()
     finally:
         if sock is not None:
@@ -257,5 +261,6 @@ async def run_interactive(opts: DemoOptions, host: str, port: int, say: Callable
             await web.stop()
         if hub is not None:
             await hub.stop()
+        thaw_heap()
         await room.close()
         tmp.cleanup()

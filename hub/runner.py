@@ -13,6 +13,7 @@ from typing import Any
 from hub.engine import Engine
 from hub.errors import ClickerError
 from hub.federation.access import Credential
+from hub.heap import freeze_startup_heap, thaw_heap
 from hub.imports import InputError
 from hub.journal import Journal
 from hub.receivers.adverts import AdvertReceiver
@@ -189,6 +190,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
                 say(f"token:     {token_path(opts.db)} (kept across restarts; --new-token replaces it)")
         else:
             await start()
+        freeze_startup_heap()  # what is alive now is never walked by a collection again
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(hub.stopped.wait())]
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         for w in waiters:
@@ -200,6 +202,7 @@ async def run_serve(opts: ServeOptions, say: Callable[[str], None]) -> int:
         await stop_hub()  # without the web server (or if it never started)
         if sock is not None:
             sock.close()
+        thaw_heap()
         say(f"journal kept: {opts.db}")
     if hub.failure is not None:
         seq, head = hub.journal.durable

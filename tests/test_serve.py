@@ -139,3 +139,32 @@ def test_serve_refuses_bad_session_files(tmp_path):
         timeout=60,
     )
     assert out.returncode != 0 and "no journal to resume" in out.stderr
+
+
+def test_the_start_up_heap_is_collected_then_left_out_of_every_later_collection():
+    """What `clicker serve` does once its hub is up (hub/heap.py): the start-up's garbage is
+    collected (not kept for the day), what is alive is never walked by a collection again,
+    what is made later is, and a stopped hub gives it all back to the collector."""
+    import gc
+    import weakref
+
+    from hub.heap import freeze_startup_heap, thaw_heap
+
+    class Node:
+        pass
+
+    garbage = Node()
+    garbage.me = garbage  # a cycle only the collector frees
+    gone = weakref.ref(garbage)
+    del garbage
+    kept = [Node() for _ in range(100)]
+    try:
+        frozen = freeze_startup_heap()
+        assert gone() is None
+        assert frozen == gc.get_freeze_count() >= len(kept)
+        later = [Node()]
+        walked = {id(o) for o in gc.get_objects()}
+        assert id(later) in walked and id(kept) not in walked
+    finally:
+        thaw_heap()
+    assert gc.get_freeze_count() == 0 and id(kept) in {id(o) for o in gc.get_objects()}
