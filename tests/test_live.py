@@ -154,3 +154,34 @@ def test_a_history_update_rebuilds_only_the_polls_that_changed(monkeypatch):
     assert reset == [30] and kept == [i for i in range(60) if i != 29]
     assert (after["polls"][29]["state"], after["polls"][29]["reset_reason"]) == ("reset", "wrong fiche shown")
     assert after["polls"] == [hub.live.poll_summary(p, live_turnout=False) for p in session.polls]
+
+
+def test_each_part_is_encoded_once_per_revision_whatever_the_number_of_clients(monkeypatch):
+    """Every projector and console gets the same bytes: the history (200 polls' summaries and
+    the rankings at the end of a day) is encoded once when its revision moves, the live part
+    once per version, never once per client."""
+    import hub.web.broadcast as broadcast
+
+    session = Session(make_config(n_keypads=10, n_props=8))
+    live = LiveState(session)
+    now = run_polls(session, 3)
+    encoded: list[tuple[str, ...]] = []
+    dumps = broadcast.orjson.dumps
+
+    def counting(doc):
+        encoded.append(tuple(doc)[:2])
+        return dumps(doc)
+
+    monkeypatch.setattr(broadcast.orjson, "dumps", counting)
+    encoder = broadcast.Encoder()
+    clients = [{} for _ in range(5)]  # the revisions each client holds
+    first = live.build(1, [], set(), now)
+    texts = [encoder.message(first, held) for held in clients]
+    assert len(set(texts)) == 1 and {"polls", "session"} <= set(json.loads(texts[0]))
+    assert sorted(encoded) == sorted([("type", "version"), ("session", "proposals"), ("polls", "ranking")])
+    encoded.clear()
+    session.open_poll(PollMode.GRADES, now + 10)
+    opened = live.build(2, [], set(), now + 10)
+    texts = [encoder.message(opened, held) for held in clients]
+    assert len(set(texts)) == 1 and "session" not in json.loads(texts[0])
+    assert sorted(encoded) == sorted([("type", "version"), ("polls", "ranking")])
