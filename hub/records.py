@@ -34,7 +34,7 @@ from hub.commands import (
 )
 from hub.errors import ClickerError
 from hub.model import Press, PressStatus
-from hub.session import Decision, Poll, PollState, Session, SessionConfig, SessionError, SessionView
+from hub.session import Poll, PollState, Session, SessionConfig, SessionError, SessionView
 from hub.wire.presses import check_mic
 
 SESSION, PRESS, ACTION, RESULT, NOTE, CLOSE = "session", "press", "action", "result", "note", "close"
@@ -272,19 +272,17 @@ def _status_name(status: int) -> str:
 
 def apply_press(session: Session, record: PressRecord, check: bool = True) -> None:
     """Apply one press record (``apply``'s most common case, called directly by a replay)."""
-    decision = session.handle_press(record.press)
-    if check and (decision.status != record.status or decision.poll_id != record.poll_id):
-        raise press_mismatch(record, decision)
+    status, poll_id = session.recount_press(record.press)
+    if check and (status != record.status or poll_id != record.poll_id):
+        raise press_mismatch(record, status, poll_id)
 
 
-def press_mismatch(record: PressRecord, decision: Decision) -> ReplayMismatch:
+def press_mismatch(record: PressRecord, status: PressStatus, poll_id: int) -> ReplayMismatch:
     """What differs between a press's record and its recount (the status first: it is what the
     keypad was told)."""
-    if decision.status != record.status:
-        return ReplayMismatch(
-            f"press recorded as {_status_name(record.status)}, recounted as {decision.status.name}"
-        )
-    return ReplayMismatch(f"press answered for poll {record.poll_id}, recounted for poll {decision.poll_id}")
+    if status != record.status:
+        return ReplayMismatch(f"press recorded as {_status_name(record.status)}, recounted as {status.name}")
+    return ReplayMismatch(f"press answered for poll {record.poll_id}, recounted for poll {poll_id}")
 
 
 def apply(session: Session | None, record: Body, check: bool = True) -> Session | None:

@@ -607,6 +607,15 @@ class Session:
             poll_id = self.polls[-1].poll_id
         return _tuple_new(Decision, (status, poll_id, number, enrolled))
 
+    def recount_press(self, press: Press) -> tuple[PressStatus, int]:
+        """``handle_press`` for a replay, which needs only the status and the poll id."""
+        status = self._decide(press)[0]
+        self.statuses[status] += 1
+        polls = self.polls
+        if polls:
+            return status, polls[-1].poll_id
+        return status, UNKNOWN_POLL if self.config.nonce is None else NO_POLL
+
     def _decide(self, press: Press) -> tuple[PressStatus, int | None, Keypad | None]:
         """(status, the keypad's short number, the keypad if this press enrolled it)."""
         kid, counter, poll_id, item, key, level, _, age_ms, _, _, at, nonce = press

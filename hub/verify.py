@@ -63,11 +63,8 @@ class Recount:
 
     def __init__(self, heads: Iterable[Head] = ()) -> None:
         self.session: Session | None = None
-        self.records = 0
         self.presses = 0
-        self.seq = 0
-        self.last_kind = ""
-        self._link: bytes | str = GENESIS
+        self._last: Record | None = None  # the last record applied (only it is kept)
         self._quiet_at: tuple[int, bytes | str] = (0, "")
         self._quiet = False  # no poll in flight (a press never changes it)
         self._by_seq = {h.seq: h for h in heads if h.seq is not None}
@@ -75,9 +72,21 @@ class Recount:
         self.missing_heads = [*self._by_seq.values(), *self._loose]
 
     @property
+    def seq(self) -> int:
+        return 0 if self._last is None else self._last.seq
+
+    @property
+    def records(self) -> int:
+        """Records applied: the journal's are numbered from 1 without a gap."""
+        return self.seq
+
+    @property
+    def last_kind(self) -> str:
+        return "" if self._last is None else self._last.kind
+
+    @property
     def head(self) -> str:
-        link = self._link
-        return link if type(link) is str else link.hex()  # type: ignore[union-attr]
+        return GENESIS if self._last is None else self._last.hash
 
     @property
     def quiet_head(self) -> tuple[int, str]:
@@ -89,17 +98,16 @@ class Recount:
         body, session = rec.body, self.session
         try:
             if type(body) is PressRecord and session is not None:
-                decision = session.handle_press(body.press)
-                if decision.status != body.status or decision.poll_id != body.poll_id:
-                    raise press_mismatch(body, decision)
+                status, poll_id = session.recount_press(body.press)
+                if status != body.status or poll_id != body.poll_id:
+                    raise press_mismatch(body, status, poll_id)
                 self.presses += 1
             else:
                 self.session = session = apply(session, body)
                 self._quiet = session is not None and session.quiet
         except (ClickerError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadJournal(f"record {rec.seq} ({rec.kind}): {exc}") from None
-        self.records += 1
-        self.seq, self._link, self.last_kind = rec.seq, rec.link, rec.kind
+        self._last = rec
         if self._quiet:
             self._quiet_at = (rec.seq, rec.link)
         if self.missing_heads:
