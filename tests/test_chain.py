@@ -206,3 +206,35 @@ def test_a_child_that_gives_no_verdict_leaves_the_check_to_this_process(clean, t
         )
     assert verify(db).problem == expected
     assert "hash chain broken" in expected
+
+
+async def test_a_journal_left_with_its_log_by_a_crash_is_checked_the_same(tmp_path, monkeypatch):
+    """The child reads the records the log holds (a hub that did not stop cleanly), as the hub
+    that resumes it does."""
+    live, crashed = tmp_path / "live.db", tmp_path / "crashed"
+    hub = await Engine.open(Journal(live), make_config(n_keypads=40))
+    answers: list[object] = []
+    try:
+        await hub.act(OpenPoll(PollMode.GRADES))
+        for i in range(80):
+            hub.submit_press(Press(1001 + i % 40, 1 + i // 40, 1, 0, "1234567"[i % 7]), answers.append)
+        await hub.wait_until(lambda: len(answers) == 80, 10)
+        crashed.mkdir()
+        for suffix in ("", "-wal"):  # as a power cut leaves them: the presses are in the log only
+            shutil.copy(f"{live}{suffix}", crashed / f"live.db{suffix}")
+    finally:
+        await hub.stop()
+    db = crashed / "live.db"
+    assert Path(f"{db}-wal").stat().st_size > 0
+    monkeypatch.setattr(chain, "CHILD_FROM", 10**12)
+    alone = verify(db)
+    monkeypatch.setattr(chain, "CHILD_FROM", 1)
+    beside = verify(db)
+    assert (alone.ok, alone.complete, alone.records, alone.head) == (True, False, beside.records, beside.head)
+    assert beside.ok and alone.records > 80
+    hub = await Engine.open(Journal(db))  # resumed, the chain checked beside
+    try:
+        assert hub.session.statuses[PressStatus.COUNTED] == 80
+        assert hub.session.polls[-1].turnout == 40
+    finally:
+        await hub.stop()
