@@ -3,7 +3,7 @@
 Restarting on a whole day's journal (a million presses) replays it before the hub answers
 anyone, and ``clicker verify`` does the same: the recount is sequential Python on one core, and
 the chain's SHA-256, which needs nothing from the recount, is a sixth of it. With a second core,
-``python -m hub.chain JOURNAL`` checks every row and hash (``journal.check_chain``: the reader's
+``python -m hub.chain JOURNAL [LAST]`` checks every row and hash (``journal.check_chain``: the reader's
 checks, in its order) while this process reads the same rows without hashing them, taking each
 record's link as stored. Once both are done, the first problem by record wins, the child's on
 the same record (its checks come first in the reader's order), so the verdict is the one a
@@ -47,13 +47,14 @@ class ChainBeside:
 
     @classmethod
     def start(cls, path: Path, records: int, vfs: str | None = None) -> ChainBeside | None:
-        """A child for the journal at ``path``, or None when checking here is as good (a short
-        journal, a test VFS, one core) or no child can be started."""
+        """A child checking the journal at ``path`` up to record ``records`` (a hub may be
+        appending to it), or None when checking here is as good (a short journal, a test VFS,
+        one core) or no child can be started."""
         if records < CHILD_FROM or vfs is not None or len(os.sched_getaffinity(0)) < 2:
             return None
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "hub.chain", str(path)],
+                [sys.executable, "-m", "hub.chain", str(path), str(records)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -101,13 +102,13 @@ def _with_this_hub(path: str) -> str:
     return os.pathsep.join([here, path]) if path else here
 
 
-def check_file(path: str | Path) -> ChainVerdict:
-    """The chain of the journal at ``path``, checked in this process (JournalError if it cannot
-    be opened)."""
+def check_file(path: str | Path, until: int | None = None) -> ChainVerdict:
+    """The chain of the journal at ``path`` up to record ``until``, checked in this process
+    (JournalError if it cannot be opened)."""
     from hub.journal import JournalReader  # the child's entry point: the journal imports this module
 
     with JournalReader(path) as reader:
-        return ChainVerdict(*reader.check_chain())
+        return ChainVerdict(*reader.check_chain(until))
 
 
 def main(argv: list[str]) -> int:
@@ -116,8 +117,8 @@ def main(argv: list[str]) -> int:
     from hub.journal import JournalError
 
     try:
-        verdict = check_file(argv[0])
-    except JournalError:
+        verdict = check_file(argv[0], int(argv[1]) if len(argv) > 1 else None)
+    except (JournalError, ValueError):
         return 2
     print(json.dumps({"checked": verdict.checked, "head": verdict.head, "problem": verdict.problem}))
     return 0

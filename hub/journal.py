@@ -391,24 +391,33 @@ def _start(conn: apsw.Connection, layout: _Layout, after: int) -> Any:
         raise JournalError(f"the file is damaged ({one_line(exc)})") from None
 
 
-def _rows(conn: apsw.Connection, layout: _Layout, expected: int, batch: int) -> list[Any]:
+def _rows(conn: apsw.Connection, layout: _Layout, expected: int, batch: int, until: int | None) -> list[Any]:
+    """The next rows from record ``expected`` on, none after record ``until`` if given."""
     try:
         rows: list[Any] = conn.execute(layout.select, (expected - 1, batch)).fetchall()
     except apsw.Error as exc:
         raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+    if until is not None and rows and rows[-1][0] > until:
+        rows = [row for row in rows if row[0] <= until]
     return rows
 
 
 def _records(
-    conn: apsw.Connection, layout: _Layout, after: int = 0, batch: int = 0, checked_beside: bool = False
+    conn: apsw.Connection,
+    layout: _Layout,
+    after: int = 0,
+    batch: int = 0,
+    checked_beside: bool = False,
+    until: int | None = None,
 ) -> Iterator[Record]:
     """Records after ``after``, in order, each checked against the chain as it comes; raises
     JournalError at the first one that is missing, broken or undecodable. ``checked_beside``: the
-    same without what ``check_chain`` checks in another process (hub/chain.py)."""
+    same without what ``check_chain`` checks in another process (hub/chain.py). ``until``: the
+    last record to read (a journal a hub is writing goes on growing)."""
     batch = batch or READ_BATCH
     expected = after + 1
     prev = _start(conn, layout, after)
-    while rows := _rows(conn, layout, expected, batch):
+    while rows := _rows(conn, layout, expected, batch, until):
         prev, expected = yield from layout.batch(rows, prev, expected, checked_beside)
 
 
@@ -434,12 +443,12 @@ def _replay(
         return last
 
     def check_here() -> ChainVerdict:
-        return ChainVerdict(*check_chain(conn, layout))
+        return ChainVerdict(*check_chain(conn, layout, records))
 
     last, consumed = None, 0
     try:
-        try:
-            for last in _records(conn, layout, checked_beside=True):
+        try:  # both stop at the last record there was when they began
+            for last in _records(conn, layout, checked_beside=True, until=records):
                 consume(last)
                 consumed = last.seq
         except Exception:  # what the check beside found at or before this record comes first
@@ -456,14 +465,14 @@ def _replay(
     return last
 
 
-def check_chain(conn: apsw.Connection, layout: _Layout) -> tuple[int, str, str]:
-    """``_records``' checks of every row, hash and record, without building the presses (their
-    values' types are checked): how many records passed, the last one's hash (hex), and the
-    problem with the next ("" when none), in ``_records``' words."""
+def check_chain(conn: apsw.Connection, layout: _Layout, until: int | None = None) -> tuple[int, str, str]:
+    """``_records``' checks of every row, hash and record up to ``until``, without building the
+    presses (their values' types are checked): how many records passed, the last one's hash
+    (hex), and the problem with the next ("" when none), in ``_records``' words."""
     expected, prev = 1, layout.genesis
     try:
         prev = _start(conn, layout, 0)
-        while rows := _rows(conn, layout, expected, READ_BATCH):
+        while rows := _rows(conn, layout, expected, READ_BATCH, until):
             prev, expected, problem = layout.check(rows, prev, expected)
             if problem:
                 return expected - 1, layout.hex(prev), problem
@@ -502,9 +511,9 @@ class JournalReader:
         (with a child process checking the chain beside a long journal's recount)."""
         _replay(self._conn, self.layout, consume, self.path)
 
-    def check_chain(self) -> tuple[int, str, str]:
+    def check_chain(self, until: int | None = None) -> tuple[int, str, str]:
         """See ``check_chain``: (records checked, the last one's hash, the problem with the next)."""
-        return check_chain(self._conn, self.layout)
+        return check_chain(self._conn, self.layout, until)
 
     def last_seq(self) -> int:
         """The highest sequence number stored (for progress bars; 0 when unreadable)."""

@@ -238,3 +238,38 @@ async def test_a_journal_left_with_its_log_by_a_crash_is_checked_the_same(tmp_pa
         assert hub.session.polls[-1].turnout == 40
     finally:
         await hub.stop()
+
+
+async def test_a_journal_the_hub_is_writing_verifies_up_to_where_it_was_when_verify_began(
+    clean, tmp_path, monkeypatch
+):
+    """A guarantor may verify the live journal: the child and the recount both stop at the
+    record that was last when they began, whatever the hub appends meanwhile."""
+    db = tmp_path / "live.db"
+    shutil.copy(clean, db)
+    monkeypatch.setattr(chain, "CHILD_FROM", 1)
+    hub = await Engine.open(Journal(db))
+    answers: list[object] = []
+    try:
+        await hub.act(OpenPoll(PollMode.GRADES))
+        counter = 100
+
+        async def keep_pressing() -> None:
+            nonlocal counter
+            while True:
+                for k in range(40):
+                    hub.submit_press(Press(1001 + k, counter, 0, 0, "1234567"[k % 7]), answers.append)
+                counter += 1
+                await asyncio.sleep(0.002)
+
+        pressing = asyncio.create_task(keep_pressing())
+        try:
+            verdicts = [await asyncio.to_thread(verify, db) for _ in range(5)]
+        finally:
+            pressing.cancel()
+            await asyncio.gather(pressing, return_exceptions=True)
+        await hub.wait_until(lambda: len(answers) == 40 * (counter - 100), 10)
+    finally:
+        await hub.stop()
+    assert all(v.ok and not v.complete for v in verdicts), [v.problem for v in verdicts]
+    assert verdicts[-1].records > verdicts[0].records  # the hub went on appending meanwhile
