@@ -291,7 +291,9 @@ class _CompactLayout(_Layout):
         names, sha, head, unpack = KIND_NAMES, hashlib.sha256, _SEQ_KIND.pack, msgpack.unpackb
         decode, fields_n = self.codec.decode, len(PRESS_ROW)
         for seq, kind_id, raw, digest in rows:
-            if checked_beside and kind_id == 1:  # a press whose row ``check`` vouches for, as it is
+            # a press whose row ``check`` vouches for, as it is; its link is kept (it is the
+            # head if it is the last), so a row whose hash is not 32 bytes is read as below
+            if checked_beside and kind_id == 1 and type(digest) is bytes and len(digest) == 32:
                 try:
                     fields = unpack(raw)
                 except Exception:

@@ -96,7 +96,40 @@ def break_then_forge(conn, seqs) -> None:  # the child meets the first problem
     break_link(conn, seqs[20])
 
 
+def end_at_last_press(conn: sqlite3.Connection, seqs: list[int]) -> None:
+    conn.execute("DELETE FROM journal WHERE seq > ?", (seqs[-1],))
+
+
+def last_press_hash(value: object):
+    """The journal cut after its last press, whose hash is stored as ``value`` (not 32 bytes)."""
+
+    def damage(conn: sqlite3.Connection, seqs: list[int]) -> None:
+        end_at_last_press(conn, seqs)
+        conn.execute("UPDATE journal SET hash = ? WHERE seq = ?", (value, seqs[-1]))
+
+    return damage
+
+
+def moved_past_the_end(conn: sqlite3.Connection, seqs: list[int]) -> None:
+    end_at_last_press(conn, seqs)
+    conn.execute("UPDATE journal SET seq = seq + 5 WHERE seq = ?", (seqs[-1],))
+
+
 DAMAGE = {
+    "the last record a press whose hash is text": last_press_hash("abc"),
+    "the last record a press whose hash is a number": last_press_hash(7),
+    "the last record a press whose hash is 31 bytes": last_press_hash(bytes(31)),
+    "a press's hash 31 bytes": lambda conn, seqs: conn.execute(
+        "UPDATE journal SET hash = zeroblob(31) WHERE seq = ?", (seqs[5],)
+    ),
+    "a press of an unknown kind": lambda conn, seqs: conn.execute(
+        "UPDATE journal SET kind = 99 WHERE seq = ?", (seqs[5],)
+    ),
+    "a press's status a boolean, chain redone": lambda conn, seqs: (
+        edit(conn, seqs[5], lambda f: [False, *f[1:]]),
+        rehash(conn),
+    ),
+    "the last press moved past the end": moved_past_the_end,
     "a press edited, chain not redone": lambda conn, seqs: edit(conn, seqs[5], forged),
     "a press's status forged, chain redone": lambda conn, seqs: (edit(conn, seqs[5], forged), rehash(conn)),
     "a press's counter a float, chain redone": lambda conn, seqs: (
@@ -179,8 +212,16 @@ def test_a_clean_journal_starts_the_same_hub_with_the_check_beside(clean, tmp_pa
     assert states[0] == states[1]
 
 
-async def test_the_hub_refuses_a_damaged_journal_in_the_words_of_verify(clean, tmp_path, monkeypatch):
-    db = damaged(clean, tmp_path, "a press's counter a float, chain redone")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a press's counter a float, chain redone",
+        "the last record a press whose hash is text",
+        "the last record a press whose hash is a number",
+    ],
+)
+async def test_the_hub_refuses_a_damaged_journal_in_the_words_of_verify(clean, tmp_path, monkeypatch, name):
+    db = damaged(clean, tmp_path, name)
     monkeypatch.setattr(chain, "CHILD_FROM", 1)
     expected = verify(db).problem
     with pytest.raises(JournalRefused) as refused:
