@@ -39,7 +39,7 @@ class ChainVerdict:
 
 
 class ChainBeside:
-    """The child checking a journal's chain; ``settle`` combines its verdict with this
+    """The child checking a journal's chain; ``outcome`` combines its verdict with this
     process's pass, ``stop`` ends it early (both kill it if it is still running)."""
 
     def __init__(self, proc: subprocess.Popen[bytes]) -> None:
@@ -54,7 +54,9 @@ class ChainBeside:
             return None
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "hub.chain", str(path), str(records)],
+                # -P: not the current folder first on its path (another checkout's hub may lie
+                # there), so that it runs this hub's code
+                [sys.executable, "-P", "-m", "hub.chain", str(path), str(records)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -64,10 +66,11 @@ class ChainBeside:
             return None
         return cls(proc)
 
-    def verdict(self, timeout: float = TIMEOUT_S) -> ChainVerdict | None:
-        """The child's verdict, or None if it gave none (it failed, or took too long)."""
+    def verdict(self, timeout: float | None = None) -> ChainVerdict | None:
+        """The child's verdict, or None if it gave none (it failed, or took longer than
+        ``timeout``, by default ``TIMEOUT_S``)."""
         try:
-            out, _ = self._proc.communicate(timeout=timeout)
+            out, _ = self._proc.communicate(timeout=TIMEOUT_S if timeout is None else timeout)
         except subprocess.TimeoutExpired:
             self.stop()
             return None

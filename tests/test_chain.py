@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import sqlite3
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from hub import chain
+from hub import chain, journal
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal
 from hub.engine import Engine, JournalRefused
 from hub.journal import KIND_NAMES, LAYOUTS, Journal, read_records
@@ -157,7 +158,7 @@ def damaged(clean: Path, tmp: Path, name: str) -> Path:
 
 def both_ways(monkeypatch, db: Path) -> tuple[str, str, int]:
     """verify's problem checked in one process, then with the child forced; and how many
-    children were started."""
+    children were started and gave the verdict (this process never checked the chain itself)."""
     monkeypatch.setattr(chain, "CHILD_FROM", 10**12)
     alone = verify(db)
     started: list[object] = []
@@ -170,8 +171,10 @@ def both_ways(monkeypatch, db: Path) -> tuple[str, str, int]:
 
     monkeypatch.setattr(chain, "CHILD_FROM", 1)
     monkeypatch.setattr(chain.ChainBeside, "start", classmethod(start))
+    checked_here: list[object] = []
+    monkeypatch.setattr(journal, "check_chain", lambda *args: checked_here.append(args))
     beside = verify(db)
-    return alone.problem, beside.problem, sum(b is not None for b in started)
+    return alone.problem, beside.problem, 0 if checked_here else sum(b is not None for b in started)
 
 
 @pytest.mark.parametrize("name", sorted(DAMAGE))
@@ -314,3 +317,38 @@ async def test_a_journal_the_hub_is_writing_verifies_up_to_where_it_was_when_ver
         await hub.stop()
     assert all(v.ok and not v.complete for v in verdicts), [v.problem for v in verdicts]
     assert verdicts[-1].records > verdicts[0].records  # the hub went on appending meanwhile
+
+
+def test_the_child_runs_this_hub_even_from_a_folder_holding_another(clean, tmp_path, monkeypatch):
+    """``python -m`` puts the current folder first on the child's path: started where another
+    checkout's ``hub`` lies, the child would check with that code, not this hub's."""
+    db = damaged(clean, tmp_path, "a press edited, chain not redone")
+    monkeypatch.setattr(chain, "CHILD_FROM", 10**12)
+    expected = verify(db).problem
+    other = tmp_path / "another-checkout"
+    (other / "hub").mkdir(parents=True)
+    (other / "hub" / "__init__.py").write_text("")
+    (other / "hub" / "chain.py").write_text(
+        'print(\'{"checked": 0, "head": "", "problem": "a check by another hub"}\')'
+    )
+    monkeypatch.chdir(other)
+    monkeypatch.setattr(chain, "CHILD_FROM", 1)
+    assert verify(db).problem == expected
+
+
+def test_a_child_that_hangs_is_stopped_and_reaped_and_the_check_done_here(clean, tmp_path, monkeypatch):
+    db = damaged(clean, tmp_path, "a press edited, chain not redone")
+    monkeypatch.setattr(chain, "CHILD_FROM", 10**12)
+    expected = verify(db).problem
+    monkeypatch.setattr(chain, "CHILD_FROM", 1)
+    monkeypatch.setattr(chain, "TIMEOUT_S", 0.5)
+    started: list[chain.subprocess.Popen[bytes]] = []
+    real = chain.subprocess.Popen
+
+    def hanging(argv, **kw):
+        started.append(real([sys.executable, "-c", "import time; time.sleep(60)"], **kw))
+        return started[-1]
+
+    monkeypatch.setattr(chain.subprocess, "Popen", hanging)
+    assert verify(db).problem == expected
+    assert len(started) == 1 and started[0].returncode == -signal.SIGKILL  # killed and waited for
