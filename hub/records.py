@@ -195,6 +195,7 @@ def _int(value: Any) -> int:
 
 _TYPES = tuple(str if n in ("key", "receiver") else float if n == "at" else int for n in PRESS_FIELDS)
 _N = len(PRESS_FIELDS)
+_FEWEST = 5  # every Press had its fields up to the key
 # A press record as format 2 stores it, [status, poll_id, *press], each value of its type: what a
 # reader may build without further checks (hub/journal.py)
 PRESS_ROW = (int, int, *_TYPES)
@@ -208,8 +209,8 @@ def press_record(fields: list[Any], status: Any, poll_id: Any) -> PressRecord:
         raise RecordError("press status and poll must be integers")
     n = len(fields)
     types = tuple(map(type, fields))
-    if types != _TYPES and types != _TYPES[:n]:  # a record of an older Press has fewer fields
-        if not 5 <= n <= len(PRESS_FIELDS):
+    if types != _TYPES and (types != _TYPES[:n] or n < _FEWEST):  # an older Press had fewer fields
+        if not _FEWEST <= n <= len(PRESS_FIELDS):
             raise RecordError(f"a press has {n} fields")
         for name, value, expected in zip(PRESS_FIELDS, fields, _TYPES):
             if type(value) is not expected and not (expected is float and type(value) is int):

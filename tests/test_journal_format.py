@@ -11,6 +11,7 @@ import subprocess
 import sys
 import weakref
 
+import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,6 +74,15 @@ def test_other_records_encode_canonically(body):
     raw = codec.encode("note", body)
     assert codec.decode("note", raw) == NoteRecord(body)
     assert codec.encode("note", dict(reversed(list(body.items())))) == raw  # key order does not matter
+
+
+def test_a_press_of_fewer_fields_than_any_press_had_is_refused_in_one_line():
+    """An older Press had fewer fields, never fewer than its first five (up to the key)."""
+    fields = [1001, 5, 1, 0]  # keypad, counter, poll, item: no key
+    json_press = b'{"poll_id":1,"press":{"counter":5,"item":0,"keypad_id":1001,"poll_id":1},"status":0}'
+    for codec, raw in ((CODECS[2], msgpack.packb([0, 1, *fields])), (CODECS[1], json_press)):
+        with pytest.raises(RecordError, match="a press has 4 fields"):
+            codec.decode("press", raw)
 
 
 def test_a_value_the_format_cannot_hold_is_refused_not_raised():
