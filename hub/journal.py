@@ -385,7 +385,7 @@ def _start(conn: apsw.Connection, layout: _Layout, after: int) -> Any:
             if stray:
                 raise JournalError(f"record {stray[0][0]}: not in the chain (sequence numbers start at 1)")
             return layout.genesis
-        found = conn.execute(layout.select, (after - 1, 1)).fetchall()
+        found = _rows(conn, layout, after, 1, None)
         if not found or found[0][0] != after:
             raise JournalError(f"record {after} is missing")
         return layout.parse(found[0])[3]
@@ -399,9 +399,32 @@ def _rows(conn: apsw.Connection, layout: _Layout, expected: int, batch: int, unt
         rows: list[Any] = conn.execute(layout.select, (expected - 1, batch)).fetchall()
     except apsw.Error as exc:
         raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+    except UnicodeDecodeError:  # text that is not UTF-8 (format 2 reads values as stored)
+        rows = _rows_before_undecodable(conn, layout, expected, batch)
     if until is not None and rows and rows[-1][0] > until:
         rows = [row for row in rows if row[0] <= until]
     return rows
+
+
+def _rows_before_undecodable(conn: apsw.Connection, layout: _Layout, expected: int, batch: int) -> list[Any]:
+    """The rows from record ``expected`` on up to the first holding text that is not UTF-8
+    (they are checked first, as ever); JournalError naming that row when it is the first."""
+    rows: list[Any] = []
+    try:
+        for row in conn.execute(layout.select, (expected - 1, batch)):
+            rows.append(row)
+    except UnicodeDecodeError:
+        pass
+    except apsw.Error as exc:
+        raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+    if rows:
+        return rows
+    try:
+        found = conn.execute("SELECT seq FROM journal WHERE seq > ? ORDER BY seq LIMIT 1", (expected - 1,))
+        seq = found.fetchall()[0][0]
+    except (apsw.Error, IndexError) as exc:
+        raise JournalError(f"the file is damaged after record {expected - 1} ({one_line(exc)})") from None
+    raise JournalError(f"record {seq}: malformed row (text that is not UTF-8)")
 
 
 def _records(

@@ -131,6 +131,9 @@ DAMAGE = {
         rehash(conn),
     ),
     "the last press moved past the end": moved_past_the_end,
+    "a press's body text that is not UTF-8": lambda conn, seqs: conn.execute(
+        "UPDATE journal SET body = CAST(x'c3' AS TEXT) WHERE seq = ?", (seqs[5],)
+    ),
     "a press edited, chain not redone": lambda conn, seqs: edit(conn, seqs[5], forged),
     "a press's status forged, chain redone": lambda conn, seqs: (edit(conn, seqs[5], forged), rehash(conn)),
     "a press's counter a float, chain redone": lambda conn, seqs: (

@@ -20,7 +20,7 @@ from hub import journal as journal_module
 from hub.codec import CODECS, RecordError
 from hub.commands import ClosePoll, EndGrace, OpenPoll, Reveal, Select
 from hub.engine import Engine, JournalRefused
-from hub.journal import FORMAT, KIND_IDS, Journal, JournalReader, chain_hash, read_records
+from hub.journal import FORMAT, KIND_IDS, Journal, JournalError, JournalReader, chain_hash, read_records
 from hub.model import PollMode, Press, PressStatus
 from hub.records import NoteRecord, PressRecord
 from hub.session import SessionError
@@ -254,6 +254,27 @@ async def test_the_hub_refuses_a_journal_that_does_not_verify(tmp_path):
     assert db.read_bytes() == before  # nothing was appended to it
     out = clicker("serve", "--db", str(db), "--no-web")
     assert out.returncode == 1 and out.stderr.strip() == f"clicker: error: {db}: {v.problem}"
+
+
+@pytest.mark.parametrize("column", ["kind", "body", "hash"])
+async def test_a_value_stored_as_text_that_is_not_utf8_is_refused_naming_its_record(tmp_path, column):
+    """The compact format reads its values as stored: a forger's text column that is not UTF-8
+    gets the hub's and verify's one line, never an exception out of start-up."""
+    db = tmp_path / "s.db"
+    hub = await write_presses(db, 1500)  # past the first batch of rows read
+    await hub.stop()
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE journal SET {column} = CAST(x'c3' AS TEXT) WHERE seq = 1200")
+    v = verify(db)
+    assert v.problem == "record 1200: malformed row (text that is not UTF-8)"
+    with pytest.raises(JournalRefused) as refused:
+        await Engine.open(Journal(db))
+    assert str(refused.value) == v.problem
+    with JournalReader(db) as reader:  # a publisher reading on gets the records before it
+        records = reader.records(after=1198)
+        assert next(records).seq == 1199
+        with pytest.raises(JournalError, match="record 1200: malformed row"):
+            next(records)
 
 
 async def test_verify_says_complete_only_after_a_clean_stop(tmp_path):
