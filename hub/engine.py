@@ -109,6 +109,9 @@ async def _replay(journal: Journal) -> Recount:
     except (JournalError, BadJournal) as exc:
         await journal.close()
         raise JournalRefused(str(exc)) from None
+    except BaseException:  # cancelled (Ctrl-C at start-up): closed once its thread's replay ends
+        await journal.close()
+        raise
     return recount
 
 

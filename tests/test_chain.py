@@ -355,3 +355,32 @@ def test_a_child_that_hangs_is_stopped_and_reaped_and_the_check_done_here(clean,
     monkeypatch.setattr(chain.subprocess, "Popen", hanging)
     assert verify(db).problem == expected
     assert len(started) == 1 and started[0].returncode == -signal.SIGKILL  # killed and waited for
+
+
+async def test_a_start_up_cancelled_while_the_child_checks_closes_the_journal_and_reaps_it(
+    clean, tmp_path, monkeypatch
+):
+    """Ctrl-C while the hub replays its journal: the replay on the journal's thread runs to its
+    end, then the child is reaped and the journal closed (no thread, no connection left)."""
+    db = tmp_path / "s.db"
+    shutil.copy(clean, db)
+    monkeypatch.setattr(chain, "CHILD_FROM", 1)
+    started: list[chain.ChainBeside] = []
+    original = chain.ChainBeside.start.__func__
+
+    def start(cls, path, records, vfs=None):
+        started.append(original(cls, path, records, vfs))
+        return started[-1]
+
+    monkeypatch.setattr(chain.ChainBeside, "start", classmethod(start))
+    journal = Journal(db)
+    opening = asyncio.create_task(Engine.open(journal))
+    for _ in range(1000):
+        if started:
+            break
+        await asyncio.sleep(0.01)
+    opening.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    assert len(started) == 1 and started[0]._proc.returncode is not None
+    # and the journal's thread is gone (tests/conftest.py fails a test that leaves one)
