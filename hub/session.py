@@ -732,11 +732,6 @@ class Session:
             poll.order[kid] = at  # a changed card goes to the back of its queue
         return PressStatus.COUNTED
 
-    def _value(self, poll: Poll, press: Press) -> int | str | None:
-        if poll.mode is PollMode.CONSENT:
-            return self.config.consent_keys.get(press.key)
-        return self._grade_of.get(press.key)
-
     @staticmethod
     def _count(poll: Poll, item: int, value: int | str, delta: int) -> None:
         if isinstance(value, str):
