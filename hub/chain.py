@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 CHILD_FROM = 100_000  # records: below it, one process is as fast
-TIMEOUT_S = 600.0  # a million records take about a second: anything near this is stuck
+# How long the hub waits for a child's verdict, beyond which it checks the chain itself: the
+# child checks a million records in under 2 s here, so this leaves a slow machine 20 times that.
+TIMEOUT_S = 30.0  # seconds, plus:
+TIMEOUT_PER_RECORD_S = 40e-6
 
 
 @dataclass(frozen=True)
@@ -42,15 +45,16 @@ class ChainBeside:
     """The child checking a journal's chain; ``outcome`` combines its verdict with this
     process's pass, ``stop`` ends it early (both kill it if it is still running)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], records: int = 0) -> None:
         self._proc = proc
+        self._records = records
 
     @classmethod
     def start(cls, path: Path, records: int, vfs: str | None = None) -> ChainBeside | None:
         """A child checking the journal at ``path`` up to record ``records`` (a hub may be
         appending to it), or None when checking here is as good (a short journal, a test VFS,
         one core) or no child can be started."""
-        if records < CHILD_FROM or vfs is not None or len(os.sched_getaffinity(0)) < 2:
+        if records < CHILD_FROM or vfs is not None or _cores() < 2:
             return None
         try:
             proc = subprocess.Popen(
@@ -64,13 +68,15 @@ class ChainBeside:
             )
         except OSError:
             return None
-        return cls(proc)
+        return cls(proc, records)
 
     def verdict(self, timeout: float | None = None) -> ChainVerdict | None:
         """The child's verdict, or None if it gave none (it failed, or took longer than
-        ``timeout``, by default ``TIMEOUT_S``)."""
+        ``timeout``, by default ``TIMEOUT_S`` and ``TIMEOUT_PER_RECORD_S`` a record)."""
+        if timeout is None:
+            timeout = TIMEOUT_S + TIMEOUT_PER_RECORD_S * self._records
         try:
-            out, _ = self._proc.communicate(timeout=TIMEOUT_S if timeout is None else timeout)
+            out, _ = self._proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.stop()
             return None
@@ -97,6 +103,12 @@ class ChainBeside:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.communicate()
+
+
+def _cores() -> int:
+    """The cores this process may run on (all of them where the system cannot say)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _with_this_hub(path: str) -> str:
