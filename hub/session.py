@@ -601,20 +601,13 @@ class Session:
         function over local names, each rule below in the order docs/protocol.md gives them."""
         status, number, enrolled = self._decide(press)
         self.statuses[status] += 1
-        if not self.polls:
-            poll_id = UNKNOWN_POLL if self.config.nonce is None else NO_POLL
-        else:
-            poll_id = self.polls[-1].poll_id
-        return _tuple_new(Decision, (status, poll_id, number, enrolled))
+        return _tuple_new(Decision, (status, self.last_poll_id, number, enrolled))
 
     def recount_press(self, press: Press) -> tuple[PressStatus, int]:
         """``handle_press`` for a replay, which needs only the status and the poll id."""
         status = self._decide(press)[0]
         self.statuses[status] += 1
-        polls = self.polls
-        if polls:
-            return status, polls[-1].poll_id
-        return status, UNKNOWN_POLL if self.config.nonce is None else NO_POLL
+        return status, self.last_poll_id
 
     def _decide(self, press: Press) -> tuple[PressStatus, int | None, Keypad | None]:
         """(status, the keypad's short number, the keypad if this press enrolled it)."""
