@@ -138,18 +138,23 @@ def test_scaling_all_tallies_changes_nothing_under_ignore(tallies, rule, k):
     ]
 
 
-def brute_central(counts, eps):
-    """Fabre's central scores with a given ε, straight from the definition, group by group."""
+def brute_groups(counts):
+    """The majority grade and, group by group, the shares (p, q) above and below it, straight
+    from Fabre's definition."""
     n = sum(counts)
     alpha = brute_majority_value(counts)[0]
     out = []
     for k in range(1, len(counts)):
         if alpha + k > len(counts) - 1 and alpha - k < 0:
             break
-        p = Fraction(sum(counts[alpha + k :]), n)
-        q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
-        out.append((p - q) / (2 * (p + q + eps)))
-    return (alpha, tuple(out))
+        out.append((Fraction(sum(counts[alpha + k :]), n), Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)))
+    return alpha, out
+
+
+def brute_central(counts, eps):
+    """Fabre's central scores with a given ε, straight from the definition, group by group."""
+    alpha, groups = brute_groups(counts)
+    return (alpha, tuple((p - q) / (2 * (p + q + eps)) for p, q in groups))
 
 
 @settings(max_examples=300)
@@ -184,14 +189,9 @@ def test_merit_profile_updates_in_place():
 def brute_scores(counts, rule):
     """Fabre's score of each group as an exact Fraction, straight from the definition; under
     ``central`` each limit is followed by p - q, which ε decides between equal limits."""
-    n = sum(counts)
-    alpha = brute_majority_value(counts)[0]
+    alpha, groups = brute_groups(counts)
     out = []
-    for k in range(1, len(counts)):
-        if alpha + k > len(counts) - 1 and alpha - k < 0:
-            break
-        p = Fraction(sum(counts[alpha + k :]), n)
-        q = Fraction(sum(counts[: max(alpha - k + 1, 0)]), n)
+    for p, q in groups:
         if rule == "typical":
             out.append(p - q)
         elif rule == "usual":
